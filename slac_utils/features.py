@@ -1,0 +1,107 @@
+"""Per-frame embedders and the mean-feature-per-video of paper section 3.4.
+
+Two embedders share one interface, ``embed(frames: uint8 (N, 224, 224, 3)) -> float32 (N, D)``:
+
+* :class:`ResNet50Embedder` — the paper's: ImageNet ResNet-50 pool5 (2048-d), from a local
+  torchvision state_dict named in ``dedup.resnet50_weights``.  Nothing is downloaded.
+* :class:`SignatureEmbedder` — the default without weights.  A randomly initialised CNN is
+  useless here (every pair of videos scores ~0.998 cosine), so this embedder is built to be
+  invariant to exactly the post-processing that makes re-uploads differ: per frame, grey
+  levels (saturation/hue changes vanish), a 32 x 32 area-resized thumbnail of the central
+  crop (resolution and re-encoding noise vanish), its 2-D DCT with the DC term dropped
+  (brightness offsets vanish) and L2-normalised (contrast gains vanish): the low-frequency
+  block of the spectrum (a perceptual hash, kept real-valued so it can be averaged) plus a
+  coarse grid of local contrast.  Its own cosine threshold is in ``dedup.gamma.signature``.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .video import preprocess_for_features, sample_indices
+
+
+class SignatureEmbedder:
+    name = "signature"
+
+    def __init__(self, thumb: int = 32, keep: int = 12):
+        self.thumb, self.keep = thumb, keep
+        mask = np.zeros((keep, keep), bool)
+        iy, ix = np.mgrid[:keep, :keep]
+        mask[(iy + ix) < keep] = True  # low-frequency triangle
+        mask[0, 0] = False  # drop DC
+        self.mask = mask
+        self.dim = int(mask.sum())
+
+    def embed(self, frames: np.ndarray) -> np.ndarray:
+        out = np.empty((len(frames), self.dim), np.float32)
+        for i, fr in enumerate(frames):
+            g = cv2.cvtColor(fr, cv2.COLOR_RGB2GRAY)
+            t = cv2.resize(g, (self.thumb, self.thumb), interpolation=cv2.INTER_AREA).astype(np.float32)
+            d = cv2.dct(t)[: self.keep, : self.keep][self.mask]
+            out[i] = d / (np.linalg.norm(d) + 1e-6)
+        return out
+
+
+class ResNet50Embedder:
+    """ImageNet ResNet-50 pool5 features (paper 3.4) from a local torchvision state_dict."""
+
+    name = "resnet50"
+    dim = 2048
+
+    def __init__(self, weights_path: str, device: str | None = None, batch_size: int = 32):
+        import torch
+        import torchvision
+
+        self.torch = torch
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        model = torchvision.models.resnet50(weights=None)
+        state = torch.load(weights_path, map_location="cpu", weights_only=True)
+        if isinstance(state, dict) and "state_dict" in state:
+            state = state["state_dict"]
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        real_missing = [k for k in missing if not k.startswith("fc.")]
+        if real_missing or unexpected:
+            raise ValueError(f"{weights_path}: not a torchvision ResNet-50 state_dict (missing {real_missing[:3]}, unexpected {list(unexpected)[:3]})")
+        model.fc = torch.nn.Identity()
+        self.model = model.eval().to(self.device)
+        self.batch_size = batch_size
+        self.mean = torch.tensor([0.485, 0.456, 0.406], device=self.device).view(1, 3, 1, 1)
+        self.std = torch.tensor([0.229, 0.224, 0.225], device=self.device).view(1, 3, 1, 1)
+
+    def embed(self, frames: np.ndarray) -> np.ndarray:
+        torch = self.torch
+        outs = []
+        with torch.inference_mode():
+            for i in range(0, len(frames), self.batch_size):
+                x = torch.from_numpy(frames[i : i + self.batch_size]).to(self.device).permute(0, 3, 1, 2).float().div_(255)
+                outs.append(self.model((x - self.mean) / self.std).float().cpu().numpy())
+        return np.concatenate(outs) if outs else np.zeros((0, self.dim), np.float32)
+
+
+def make_embedder(cfg) -> SignatureEmbedder | ResNet50Embedder:
+    """The embedder dedup params ask for (auto: resnet50 when a weights file is given)."""
+    kind = cfg.embedder
+    if kind == "auto":
+        kind = "resnet50" if cfg.resnet50_weights else "signature"
+    if kind == "resnet50":
+        return ResNet50Embedder(cfg.resnet50_weights, batch_size=cfg.batch_size)
+    return SignatureEmbedder()
+
+
+def video_features(manifest: pd.DataFrame, embedder, cfg, progress: bool = True, desc: str = "features") -> tuple[np.ndarray, list[str], dict[str, str]]:
+    """Mean per-frame feature of every ok video. Returns (X (n, D), video_ids, failures {video_id: reason})."""
+    feats, ids, failed = [], [], {}
+    rows = manifest[manifest.status == "ok"]
+    for r in tqdm(rows.itertuples(index=False), total=len(rows), desc=desc, disable=not progress):
+        try:
+            idx = sample_indices(r.n_frames, r.fps, cfg.fps, cfg.min_frames, cfg.max_frames)
+            frames = preprocess_for_features(r.path, idx, r.width, r.height, cfg.short_edge, cfg.crop)
+            feats.append(embedder.embed(frames).mean(0))
+            ids.append(r.video_id)
+        except Exception as e:  # a file that probed fine but fails mid-stream
+            failed[r.video_id] = f"feature extraction failed: {type(e).__name__}: {str(e)[:120]}"
+    X = np.stack(feats).astype(np.float32) if feats else np.zeros((0, getattr(embedder, "dim", 1)), np.float32)
+    return X, ids, failed

@@ -1,0 +1,240 @@
+"""Stage 00 — ingest: list candidate videos, probe them, quarantine what cannot be read.
+
+Manifest table (``data/interim/manifest.parquet``), one row per listed video:
+
+=============  =====================================================================
+video_id       unique id (YouTube id in demo/csv; sanitised file stem in folder mode)
+class_label    the action class whose query returned the video
+path           file path (relative to the repo when inside it)
+url, title     as listed (empty when unknown)
+n_frames, fps, duration_s, width, height   probed with decord (0 when quarantined)
+sha256         content hash ('' when the file is missing or empty)
+status         ``ok`` or ``quarantined``
+error          why it was quarantined ('' when ok)
+=============  =====================================================================
+
+One bad file never stops the stage: every failure becomes a quarantined row with
+its reason.  ``external_manifest.parquet`` has the same columns plus ``target``
+for the external evaluation sets used by de-dup.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .config import DataConfig, IngestConfig
+from .io import sha256_file
+
+MANIFEST_COLUMNS = ["video_id", "class_label", "path", "url", "title", "n_frames", "fps", "duration_s", "width", "height", "sha256", "status", "error"]
+_ID_OK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def make_video_id(stem: str) -> str:
+    """A filesystem- and URL-safe id from a file stem: kept as is when already safe, else slug + short hash."""
+    if _ID_OK.match(stem):
+        return stem
+    ascii_ = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", ascii_).strip("_")[:40] or "video"
+    return f"{slug}-{hashlib.sha1(stem.encode()).hexdigest()[:8]}"
+
+
+def _display_path(p: Path) -> str:
+    try:
+        return os.path.relpath(p) if not os.path.relpath(p).startswith("..") else str(p)
+    except ValueError:
+        return str(p)
+
+
+def list_folder(videos_dir, extensions: list[str]) -> pd.DataFrame:
+    """<videos_dir>/<class label>/<file>: one row per file (non-video endings are kept, flagged for quarantine)."""
+    root = Path(videos_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"data.videos_dir does not exist or is not a folder: {root}")
+    rows = []
+    for cdir in sorted(p for p in root.iterdir() if p.is_dir()):
+        for f in sorted(p for p in cdir.rglob("*") if p.is_file()):
+            note = "" if f.suffix.lower() in extensions else f"unsupported file ending '{f.suffix}'"
+            rows.append(dict(video_id=make_video_id(f.stem), class_label=cdir.name, path=_display_path(f), url="", title="", listing_error=note))
+    for f in sorted(p for p in root.iterdir() if p.is_file()):
+        rows.append(dict(video_id=make_video_id(f.stem), class_label="", path=_display_path(f), url="", title="", listing_error="file outside a class folder"))
+    return pd.DataFrame(rows, columns=["video_id", "class_label", "path", "url", "title", "listing_error"])
+
+
+def list_csv(csv_path, videos_dir) -> pd.DataFrame:
+    """A csv with video_id,class_label,path[,url,title]; relative paths resolve against videos_dir."""
+    csv_path = Path(csv_path)
+    if not csv_path.exists():
+        raise FileNotFoundError(f"data.csv_path not found: {csv_path}")
+    df = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    missing = {"video_id", "class_label", "path"} - set(df.columns)
+    if missing:
+        raise ValueError(f"{csv_path}: missing columns {sorted(missing)} (need video_id,class_label,path[,url,title])")
+    for c in ("url", "title"):
+        if c not in df:
+            df[c] = ""
+    root = Path(videos_dir)
+    df["path"] = [_display_path(p if p.is_absolute() else root / p) for p in map(Path, df.path)]
+    df["listing_error"] = ""
+    return df[["video_id", "class_label", "path", "url", "title", "listing_error"]]
+
+
+def list_external(external_dir, extensions: list[str]) -> pd.DataFrame:
+    """<external_dir>/<target>/<class>/<file> -> rows with a target column."""
+    root = Path(external_dir)
+    if not root.is_dir():
+        return pd.DataFrame(columns=["target", "video_id", "class_label", "path", "url", "title", "listing_error"])
+    parts = []
+    for tdir in sorted(p for p in root.iterdir() if p.is_dir()):
+        df = list_folder(tdir, extensions)
+        df.insert(0, "target", tdir.name)
+        parts.append(df)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def probe(path: str, verify_decode: bool = True, min_frames: int = 1) -> dict:
+    """Probe one file. Never raises: returns the manifest fields with status/error."""
+    out = dict(n_frames=0, fps=0.0, duration_s=0.0, width=0, height=0, sha256="", status="quarantined", error="")
+    p = Path(path)
+    if not p.exists():
+        out["error"] = "missing: file not found"
+        return out
+    size = p.stat().st_size
+    if size == 0:
+        out["error"] = "empty: zero-length file"
+        return out
+    out["sha256"] = sha256_file(p)
+    try:
+        from .video import open_reader
+
+        vr = open_reader(p)
+        n = len(vr)
+        fps = float(vr.get_avg_fps())
+        if n < min_frames:
+            out["error"] = f"too short: {n} frames < ingest.min_frames={min_frames}"
+            return out
+        h, w = vr[0].shape[:2]
+        if verify_decode:
+            vr.seek(0)
+            vr[n - 1].asnumpy()
+        out.update(n_frames=n, fps=fps, duration_s=n / fps if fps > 0 else 0.0, width=int(w), height=int(h), status="ok")
+        if fps <= 0:
+            out.update(status="quarantined", error="unreadable: no frame rate")
+    except Exception as e:  # decord raises RuntimeError/DECORDError on corrupt data
+        msg = str(e).splitlines()[0][:160].replace(str(p), "<file>")
+        out["error"] = f"unreadable: {type(e).__name__}: {msg}"
+    return out
+
+
+def _probe_args(a):
+    return probe(*a)
+
+
+def build_manifest(listing: pd.DataFrame, cfg: IngestConfig, progress: bool = True) -> pd.DataFrame:
+    """Probe every listed file (in parallel) and return the manifest, sorted by class and id."""
+    listing = listing.reset_index(drop=True).copy()
+    dup = listing.duplicated("video_id", keep="first")
+    todo = [i for i in range(len(listing)) if not listing.listing_error[i] and not dup[i]]
+    results: dict[int, dict] = {}
+    args = [(listing.path[i], cfg.verify_decode, cfg.min_frames) for i in todo]
+    if cfg.workers > 1 and len(args) > 1:
+        with ProcessPoolExecutor(cfg.workers) as ex:
+            for i, r in zip(todo, tqdm(ex.map(_probe_args, args, chunksize=4), total=len(args), desc="probe", disable=not progress)):
+                results[i] = r
+    else:
+        for i, a in zip(todo, tqdm(args, desc="probe", disable=not progress)):
+            results[i] = probe(*a)
+    rows = []
+    for i, row in listing.iterrows():
+        r = results.get(i)
+        if r is None:
+            err = row.listing_error or f"duplicate video_id '{row.video_id}' (first listed at {listing.path[listing.video_id == row.video_id].iloc[0]})"
+            r = dict(n_frames=0, fps=0.0, duration_s=0.0, width=0, height=0, sha256="", status="quarantined", error=err)
+        rows.append({**{c: row[c] for c in ("video_id", "class_label", "path", "url", "title")}, **r})
+    cols = MANIFEST_COLUMNS + (["target"] if "target" in listing else [])
+    if "target" in listing:
+        for r, t in zip(rows, listing.target):
+            r["target"] = t
+    df = pd.DataFrame(rows, columns=cols)
+    df["n_frames"] = df.n_frames.astype("int64")
+    df["width"] = df.width.astype("int64")
+    df["height"] = df.height.astype("int64")
+    keys = (["target"] if "target" in df else []) + ["class_label", "video_id", "path"]
+    return df.sort_values(keys, kind="mergesort").reset_index(drop=True)
+
+
+def list_candidates(data: DataConfig) -> pd.DataFrame:
+    if data.source == "folder":
+        return list_folder(data.videos_dir, data.video_extensions)
+    return list_csv(data.csv_path, data.videos_dir)
+
+
+def summarize(manifest: pd.DataFrame) -> pd.DataFrame:
+    """Per class: listed, ok, quarantined, hours of video."""
+    g = manifest.groupby("class_label", dropna=False)
+    return pd.DataFrame(
+        dict(
+            listed=g.size(),
+            ok=g.status.apply(lambda s: int((s == "ok").sum())),
+            quarantined=g.status.apply(lambda s: int((s != "ok").sum())),
+            hours=g.duration_s.sum() / 3600,
+        )
+    ).reset_index()
+
+
+def diagnose(path: str) -> str:
+    """A more specific reason than decord's for an unreadable file, from FFmpeg via PyAV."""
+    try:
+        import av
+
+        with av.open(str(path)) as c:
+            if not c.streams.video:
+                return "no video stream"
+            next(c.decode(video=0))
+        return "decoder error"
+    except StopIteration:
+        return "no decodable frame"
+    except Exception as e:
+        return f"{type(e).__name__}: {str(e).replace(str(path), '<file>')[:120]}"
+
+
+def run(params, manifest_path, external_manifest_path, tables_dir, figures_dir, metrics_path, demo_dir=None, progress: bool = True) -> dict:
+    """Stage 00: write the manifest and the external manifest, tables and figures; return tables for display."""
+    from . import plots
+    from .io import save_figure, write_json, write_markdown_table, write_table
+
+    listing = list_candidates(params.data)
+    manifest = build_manifest(listing, params.ingest, progress)
+    bad = manifest.status != "ok"
+    unreadable = bad & manifest.error.str.startswith("unreadable")
+    manifest.loc[unreadable, "error"] = [f"{e} [{diagnose(p)}]" for e, p in zip(manifest.error[unreadable], manifest.path[unreadable])]
+    write_table(manifest, manifest_path)
+    ext = build_manifest(list_external(params.data.external_dir, params.data.video_extensions), params.ingest, progress)
+    write_table(ext, external_manifest_path)
+
+    summary = summarize(manifest)
+    quarantine = manifest.loc[bad, ["video_id", "class_label", "path", "error"]]
+    ext_summary = ext.groupby(["target", "class_label"]).agg(videos=("video_id", "size"), ok=("status", lambda s: int((s == "ok").sum()))).reset_index() if len(ext) else pd.DataFrame()
+    prov = [f"source: {params.data.source} ({params.data.csv_path if params.data.source != 'folder' else params.data.videos_dir})"]
+    write_markdown_table(summary, Path(tables_dir) / "manifest_summary.md", "Stage 00 — candidate videos per class", prov)
+    write_markdown_table(quarantine, Path(tables_dir) / "quarantine.md", "Stage 00 — quarantined files", ["Every listed file that could not be used, with its reason. Nothing is dropped silently."])
+    if len(ext_summary):
+        write_markdown_table(ext_summary, Path(tables_dir) / "external_sets.md", "Stage 00 — external evaluation sets", [f"root: {params.data.external_dir}"])
+    metrics = dict(listed=int(len(manifest)), ok=int((~bad).sum()), quarantined=int(bad.sum()), classes=int(manifest.class_label[~bad].nunique()),
+                   hours=round(float(manifest.duration_s.sum() / 3600), 4), external_videos=int((ext.status == "ok").sum()) if len(ext) else 0)
+    save_figure(plots.duration_hist(manifest), Path(figures_dir) / "videos_per_class.png")
+    if params.data.source == "demo" and demo_dir is not None:
+        from .demo_world import contact_sheet_tiles
+
+        kinds = ["action", "no_action", "no_context", "no_person"]
+        classes = params.demo.classes
+        fig = plots.contact_sheet(contact_sheet_tiles(demo_dir, classes, kinds), classes, ["action", "no action (context, idle)", "no context", "no person"], "Demo world: one frame per class and segment kind (paper 3.3)")
+        save_figure(fig, Path(figures_dir) / "demo_world.png")
+    write_json(metrics, metrics_path)
+    return dict(manifest=manifest, summary=summary, quarantine=quarantine, external=ext_summary, metrics=metrics)

@@ -1,0 +1,101 @@
+"""Deterministic table, JSON and figure writers shared by every stage.
+
+Re-running an unchanged stage must change no output byte: parquet is written
+without the pandas index and with a fixed row order, JSON with sorted keys,
+floats rounded where they come from floating-point reductions whose last bits
+can depend on the CPU, and PNGs without the 'Software'/time metadata.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+
+FLOAT_DECIMALS = 6
+
+
+def _prep(path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def round_floats(df: pd.DataFrame, decimals: int = FLOAT_DECIMALS) -> pd.DataFrame:
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].round(decimals)
+    return out
+
+
+def write_table(df: pd.DataFrame, path, sort_by: list[str] | None = None) -> Path:
+    """Write a parquet (or .csv) table deterministically: fixed order, rounded floats, no index."""
+    path = _prep(path)
+    if sort_by:
+        df = df.sort_values(sort_by, kind="mergesort")
+    df = round_floats(df.reset_index(drop=True))
+    if path.suffix == ".csv":
+        df.to_csv(path, index=False, lineterminator="\n")
+    else:
+        df.to_parquet(path, index=False, engine="pyarrow", compression="zstd")
+    return path
+
+
+def read_table(path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"table not found: {path} (has the stage that writes it run?)")
+    return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+
+
+def write_json(obj, path) -> Path:
+    path = _prep(path)
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
+    return path
+
+
+def _json_default(o):
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def write_markdown_table(df: pd.DataFrame, path, title: str | None = None, notes: list[str] | None = None, floatfmt: str = ".3f") -> Path:
+    """A Markdown table (plus its CSV twin) with a title and provenance notes."""
+    path = _prep(path)
+    lines = []
+    if title:
+        lines += [f"# {title}", ""]
+    for n in notes or []:
+        lines.append(f"> {n}")
+    if notes:
+        lines.append("")
+    lines.append(df.astype(object).to_markdown(index=False, floatfmt=floatfmt, missingval="—"))
+    path.write_text("\n".join(lines) + "\n")
+    write_table(df, path.with_suffix(".csv"))
+    return path
+
+
+def save_figure(fig, path, dpi: int = 110) -> Path:
+    """Save a matplotlib figure as a byte-stable PNG (no software/date metadata)."""
+    import matplotlib.pyplot as plt
+
+    path = _prep(path)
+    fig.savefig(path, dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def sha256_file(path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(chunk)
+            if not b:
+                break
+            h.update(b)
+    return h.hexdigest()

@@ -1,0 +1,114 @@
+"""Figures of the curation stages. Each function returns a matplotlib Figure; save with io.save_figure."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+KIND_COLORS = {"action": "#2ca02c", "no_action": "#ff7f0e", "no_context": "#1f77b4", "no_person": "#7f7f7f"}
+plt.rcParams.update({"figure.dpi": 110, "font.size": 9, "svg.hashsalt": "slac"})
+
+
+def contact_sheet(tiles: list[list[np.ndarray]], row_labels: list[str], col_labels: list[str], title: str = ""):
+    """A grid of frames with row/column labels."""
+    nr, nc = len(tiles), max(len(r) for r in tiles)
+    fig, axes = plt.subplots(nr, nc, figsize=(1.9 * nc, 1.5 * nr), squeeze=False)
+    for i in range(nr):
+        for j in range(nc):
+            ax = axes[i][j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j < len(tiles[i]) and tiles[i][j] is not None:
+                ax.imshow(tiles[i][j])
+            else:
+                ax.axis("off")
+            if i == 0 and j < len(col_labels):
+                ax.set_title(col_labels[j], fontsize=8)
+            if j == 0:
+                ax.set_ylabel(row_labels[i], fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def duration_hist(manifest: pd.DataFrame):
+    ok = manifest[manifest.status == "ok"]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    sns.histplot(ok, x="duration_s", hue="class_label", multiple="stack", bins=20, ax=axes[0])
+    axes[0].set_title("Video length by class (ok videos)")
+    counts = manifest.groupby(["class_label", "status"]).size().unstack(fill_value=0)
+    counts.plot.barh(stacked=True, ax=axes[1], color={"ok": "#2ca02c", "quarantined": "#d62728"})
+    axes[1].set_title("Videos per class")
+    fig.tight_layout()
+    return fig
+
+
+def similarity_hist(sims: pd.DataFrame, gamma: float, embedder: str):
+    """Cosine of same-class pairs, split by planted truth when available (column 'pair')."""
+    fig, ax = plt.subplots(figsize=(7, 3))
+    hue = "pair" if "pair" in sims else None
+    sns.histplot(sims, x="cosine", hue=hue, bins=60, stat="density", common_norm=False, element="step", ax=ax)
+    ax.axvline(gamma, color="k", ls="--")
+    ax.text(gamma, ax.get_ylim()[1] * 0.9, f" γ={gamma}", va="top")
+    ax.set_title(f"Same-class pair similarity ({embedder} embedder)")
+    fig.tight_layout()
+    return fig
+
+
+def pr_curve(pr: pd.DataFrame, gamma: float):
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.plot(pr.threshold, pr.precision, "o-", label="precision")
+    ax.plot(pr.threshold, pr.recall, "s-", label="recall")
+    ax.axvline(gamma, color="k", ls="--", lw=1)
+    ax.set_xlabel("cosine threshold γ")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend()
+    ax.set_title("Internal de-dup vs planted duplicates")
+    fig.tight_layout()
+    return fig
+
+
+def shot_timeline(d: np.ndarray, dl: np.ndarray | None, pred: np.ndarray, truth: pd.DataFrame, cfg, fps: float, title: str):
+    """Dissimilarity curves of one video with detected and true boundaries."""
+    fig, ax = plt.subplots(figsize=(9, 2.6))
+    t = np.arange(len(d)) / fps
+    ax.plot(t, d, lw=1, label="d (consecutive)")
+    if dl is not None:
+        ax.plot(t, dl, lw=1, alpha=0.7, label=f"d (lag {cfg.gradual_lag})")
+    ax.axhline(cfg.score_threshold, color="C0", ls=":", lw=1)
+    for k, r in enumerate(truth.itertuples()):
+        ax.axvspan((r.frame - r.span / 2) / fps, (r.frame + r.span / 2 + 1) / fps, color="#2ca02c" if r.transition == "cut" else "#9467bd", alpha=0.35, label=("true " + r.transition) if k < 2 else None)
+    for k, b in enumerate(pred):
+        ax.axvline(b / fps, color="r", ls="--", lw=1, label="detected" if k == 0 else None)
+    ax.set_xlabel("time (s)")
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    h, lab = ax.get_legend_handles_labels()
+    uniq = dict(zip(lab, h))
+    ax.legend(uniq.values(), uniq.keys(), fontsize=7, loc="upper right", ncol=3)
+    fig.tight_layout()
+    return fig
+
+
+def person_scores(df: pd.DataFrame, threshold: float):
+    """Person score distribution by truth, and a reliability diagram (is 0.5 meaningful?)."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    sns.histplot(df, x="person_score", hue="truth_label", bins=25, element="step", ax=axes[0])
+    axes[0].axvline(threshold, color="k", ls="--")
+    axes[0].set_title("Shot person score by ground truth")
+    bins = np.linspace(0, 1, 11)
+    idx = np.clip(np.digitize(df.person_score, bins) - 1, 0, 9)
+    rel = pd.DataFrame({"bin": idx, "y": df.truth.astype(float), "p": df.person_score}).groupby("bin").agg(p=("p", "mean"), y=("y", "mean"), n=("y", "size"))
+    axes[1].plot([0, 1], [0, 1], "k:", lw=1)
+    axes[1].scatter(rel.p, rel.y, s=10 + rel.n, label="shots (size = count)")
+    axes[1].set_xlabel("mean predicted score")
+    axes[1].set_ylabel("fraction with a person")
+    axes[1].set_title("Reliability of the person score")
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

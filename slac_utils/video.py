@@ -1,0 +1,59 @@
+"""Video reading with decord: probing, frame sampling and the paper's preprocessing."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def open_reader(path, width: int = -1, height: int = -1):
+    """A decord VideoReader on the CPU, optionally resizing at decode time (fast path)."""
+    import decord
+
+    return decord.VideoReader(str(path), ctx=decord.cpu(0), width=width, height=height, num_threads=1)
+
+
+def resized_size(width: int, height: int, short_edge: int) -> tuple[int, int]:
+    """(w, h) with the short edge equal to short_edge, aspect preserved, even sizes (decoder friendly)."""
+    if width <= height:
+        w, h = short_edge, height * short_edge / width
+    else:
+        w, h = width * short_edge / height, short_edge
+    return int(round(w / 2) * 2), int(round(h / 2) * 2)
+
+
+def center_crop(frames: np.ndarray, size: int) -> np.ndarray:
+    """Central size x size crop of (N, H, W, C) frames (paper 3.4: 224 x 224)."""
+    h, w = frames.shape[1:3]
+    if h < size or w < size:
+        raise ValueError(f"frames {h}x{w} smaller than crop {size}")
+    y, x = (h - size) // 2, (w - size) // 2
+    return frames[:, y : y + size, x : x + size]
+
+
+def sample_indices(n_frames: int, fps: float, sample_fps: float, min_frames: int = 1, max_frames: int | None = None) -> np.ndarray:
+    """Evenly spaced frame indices at sample_fps, at least min_frames (short videos), at most max_frames."""
+    if n_frames <= 0:
+        return np.zeros(0, int)
+    duration = n_frames / fps
+    k = int(np.floor(duration * sample_fps))
+    k = max(k, min_frames)
+    if max_frames:
+        k = min(k, max_frames)
+    k = min(k, n_frames)
+    # centres of k equal bins: evenly spaced, never the very first/last frame
+    return np.minimum(((np.arange(k) + 0.5) * n_frames / k).astype(int), n_frames - 1)
+
+
+def read_frames(path, indices, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Frames (N, H, W, 3) uint8 RGB at the given indices, resized at decode time to size=(w, h)."""
+    w, h = size if size else (-1, -1)
+    vr = open_reader(path, w, h)
+    idx = [int(i) for i in indices]
+    if not idx:
+        return np.zeros((0, max(h, 0), max(w, 0), 3), np.uint8)
+    return vr.get_batch(idx).asnumpy()
+
+
+def preprocess_for_features(path, indices, width: int, height: int, short_edge: int = 256, crop: int = 224) -> np.ndarray:
+    """Paper 3.4: resize to short edge 256 (aspect kept), central 224 x 224 crops. Resizing happens in the decoder."""
+    frames = read_frames(path, indices, resized_size(width, height, short_edge))
+    return center_crop(frames, crop)

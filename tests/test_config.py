@@ -1,0 +1,71 @@
+"""The one typed schema: defaults, the shipped files, and errors that name the bad key."""
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from slac_utils.config import ConfigError, Params, load_params, paper_flags, render_defaults, validate
+
+from .conftest import REPO
+
+
+def test_shipped_params_validate():
+    p = load_params(REPO / "params.yaml")
+    assert p.data.source == "demo"
+    # the paper constants are parameters with the paper's value where it applies
+    assert p.dedup.gamma["resnet50"] == 0.935
+    assert p.persons.threshold == 0.5 and p.persons.frames_per_shot == 2
+    assert p.dedup.short_edge == 256 and p.dedup.crop == 224
+
+
+def test_rendered_defaults_roundtrip():
+    assert validate(yaml.safe_load(render_defaults())) == Params()
+
+
+def test_unknown_key_is_named_with_suggestion(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("dedup:\n  gama: 0.9\n")
+    with pytest.raises(ConfigError) as e:
+        load_params(f)
+    msg = str(e.value)
+    assert "dedup.gama" in msg and "did you mean 'gamma'" in msg
+
+
+def test_bad_value_is_named(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("persons:\n  threshold: 1.5\nshots:\n  bins: many\n")
+    with pytest.raises(ConfigError) as e:
+        load_params(f)
+    assert "persons.threshold" in str(e.value) and "shots.bins" in str(e.value)
+
+
+def test_unknown_top_level_section(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("dedupe: {}\n")
+    with pytest.raises(ConfigError, match="unknown key 'dedupe'.*did you mean 'dedup'"):
+        load_params(f)
+
+
+def test_weights_required_for_paper_backends():
+    with pytest.raises(ConfigError, match="resnet50_weights"):
+        validate({"dedup": {"embedder": "resnet50"}})
+    with pytest.raises(ConfigError, match="faster_rcnn_weights"):
+        validate({"persons": {"detector": "faster_rcnn"}})
+
+
+def test_demo_classes_checked():
+    with pytest.raises(ConfigError, match="unknown demo classes"):
+        validate({"demo": {"classes": ["archery", "juggling_balls", "jump_rope", "hula_hoop", "surfing"]}})
+
+
+def test_paper_profile_flags():
+    flags = paper_flags(REPO / "configs/paper.yaml")
+    assert "-S dedup.fps=0.2" in flags and '-S dedup.embedder="resnet50"' in flags
+
+
+def test_cli_check_fails_with_message(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("ingest:\n  wokers: 3\n")
+    r = subprocess.run([sys.executable, "-m", "slac_utils.config", "check", str(f)], capture_output=True, text=True)
+    assert r.returncode == 1 and "ingest.wokers" in r.stderr and "workers" in r.stderr

@@ -1,0 +1,97 @@
+"""Ingest: probing, ids, quarantine of broken files (hand-made files with known answers)."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from slac_utils import ingest
+from slac_utils.config import IngestConfig
+from slac_utils.demo_world import write_video
+from slac_utils.video import center_crop, read_frames, resized_size, sample_indices
+
+
+def _clip(path, n=30, w=64, h=48, fps=10):
+    fr = np.zeros((n, h, w, 3), np.uint8)
+    fr[:, :, : w // 2] = 200
+    fr += np.arange(n, dtype=np.uint8)[:, None, None, None]
+    write_video(path, fr, fps)
+    return fr
+
+
+def test_sample_indices():
+    assert list(sample_indices(100, 10, 1.0)) == [5, 15, 25, 35, 45, 55, 65, 75, 85, 95]
+    assert len(sample_indices(20, 10, 0.2, min_frames=4)) == 4  # short video: min_frames
+    assert len(sample_indices(10_000, 10, 1.0, max_frames=8)) == 8
+    assert len(sample_indices(3, 10, 1.0, min_frames=8)) == 3
+    assert len(sample_indices(0, 10, 1.0)) == 0
+
+
+def test_resize_and_crop_geometry():
+    assert resized_size(320, 240, 256) == (342, 256)
+    assert resized_size(240, 320, 256) == (256, 342)
+    x = np.zeros((2, 256, 342, 3), np.uint8)
+    x[:, 16:240, 59:283] = 1
+    c = center_crop(x, 224)
+    assert c.shape == (2, 224, 224, 3) and c.min() == 1
+
+
+def test_make_video_id():
+    assert ingest.make_video_id("dQw4w9WgXcQ") == "dQw4w9WgXcQ"
+    odd = ingest.make_video_id("Archery – tutorial (part 2) ñ")
+    assert odd.startswith("Archery_tutorial_part_2_n-") and len(odd.split("-")[-1]) == 8
+    assert ingest.make_video_id("a b") != ingest.make_video_id("a_b")
+
+
+@pytest.fixture()
+def messy_folder(tmp_path):
+    root = tmp_path / "videos"
+    (root / "archery").mkdir(parents=True)
+    (root / "juggling").mkdir()
+    _clip(root / "archery" / "good1.mp4")
+    _clip(root / "archery" / "weird name (copy) é.mp4")
+    good = (root / "archery" / "good1.mp4").read_bytes()
+    (root / "juggling" / "trunc.mp4").write_bytes(good[: len(good) // 3])
+    (root / "juggling" / "empty.mp4").write_bytes(b"")
+    (root / "juggling" / "page.mp4").write_text("<html>not a video</html>")
+    (root / "juggling" / "notes.txt").write_text("hello")
+    (root / "stray.mp4").write_bytes(good)
+    return root
+
+
+def test_folder_ingest_quarantines_and_keeps_going(messy_folder):
+    listing = ingest.list_folder(messy_folder, [".mp4"])
+    m = ingest.build_manifest(listing, IngestConfig(workers=2), progress=False).set_index("path")
+    status = {p.split("/")[-1]: (s, e) for p, s, e in zip(m.index, m.status, m.error)}
+    assert status["good1.mp4"][0] == "ok"
+    assert status["weird name (copy) é.mp4"][0] == "ok"
+    assert status["trunc.mp4"][0] == "quarantined" and status["trunc.mp4"][1].startswith("unreadable")
+    assert status["empty.mp4"] == ("quarantined", "empty: zero-length file")
+    assert status["page.mp4"][1].startswith("unreadable")
+    assert "unsupported file ending '.txt'" in status["notes.txt"][1]
+    assert status["stray.mp4"][1] == "file outside a class folder"
+    good = m.loc[[p for p in m.index if p.endswith("good1.mp4")][0]]
+    assert (good.n_frames, good.width, good.height, round(good.fps)) == (30, 64, 48, 10)
+    assert len(good.sha256) == 64
+
+
+def test_csv_missing_file_and_duplicate_id(tmp_path):
+    _clip(tmp_path / "a.mp4")
+    csv = tmp_path / "list.csv"
+    pd.DataFrame(dict(video_id=["v1", "v2", "v1"], class_label=["x", "x", "y"], path=["a.mp4", "nope.mp4", "a.mp4"])).to_csv(csv, index=False)
+    m = ingest.build_manifest(ingest.list_csv(csv, tmp_path), IngestConfig(workers=1), progress=False)
+    assert list(m.status) == ["ok", "quarantined", "quarantined"]
+    assert m.error[1] == "missing: file not found"
+    assert m.error[2].startswith("duplicate video_id 'v1'")
+
+
+def test_csv_needs_columns(tmp_path):
+    csv = tmp_path / "bad.csv"
+    csv.write_text("id,label\n1,x\n")
+    with pytest.raises(ValueError, match="missing columns"):
+        ingest.list_csv(csv, tmp_path)
+
+
+def test_read_frames_roundtrip(tmp_path):
+    fr = _clip(tmp_path / "c.mp4")
+    got = read_frames(tmp_path / "c.mp4", [0, 29])
+    assert got.shape == (2, 48, 64, 3)
+    assert np.abs(got.astype(int) - fr[[0, 29]].astype(int)).mean() < 6  # lossy but close
