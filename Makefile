@@ -14,7 +14,8 @@ RUN         := PATH="$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)"
 
 .PHONY: install repro test test-fast bench lab lock clean-venv
 
-$(VENV_CACHE)/.complete: requirements.lock
+# keyed by the lock's hash in its path, not by mtime (a fresh clone's files are all new)
+$(VENV_CACHE)/.complete:
 	@echo ">> creating $(VENV_CACHE) (first run only: a few minutes, ~6 GB)"
 	rm -rf "$(VENV_CACHE)"
 	$(PYTHON) -m venv "$(VENV_CACHE)"

@@ -135,8 +135,8 @@ class DedupConfig(_Section):
     crop: int = Field(224, ge=32, description="Central square crop (paper: 224).")
     gamma: dict[str, float] = Field(
         {"resnet50": 0.935, "signature": 0.82},
-        description="Cosine threshold per embedder. resnet50: the paper's gamma=0.935. signature: calibrated on a "
-        "separately seeded demo world (bench/calibrate_dedup.py).",
+        description="Cosine threshold per embedder. resnet50: the paper's gamma=0.935. signature: 0.82 lies in the gap "
+        "between planted copies and different videos on demo worlds of seeds 0 and 1 (bench/calibrate_dedup.py).",
     )
     keep: Literal["best_quality", "random"] = Field(
         "best_quality",

@@ -222,6 +222,8 @@ def run(params, manifest_path, dedup_path, shots_path, persons_path, candidates_
             f"shots: HSV histograms ({params.shots.bins} bins/channel), score > {params.shots.score_threshold} and gradient > {params.shots.gradient_threshold}; gradual lag {params.shots.gradual_lag} > {params.shots.gradual_threshold}",
             "paper: ~49% of shots have a person; 193K of 713K de-duplicated videos removed"]
     write_markdown_table(per_class, tables_dir / "candidates_per_class.md", "Stage 02 — candidate videos and person shots per class", prov)
+    fails = pd.DataFrame([dict(video_id=v, reason=r) for v, r in sorted(failed.items())], columns=["video_id", "reason"])
+    write_markdown_table(fails, tables_dir / "failures.md", "Stage 02 — videos that failed shot detection", ["They are not candidates; the reason says why. Empty when every video decoded."])
     out = dict(shots=shots, persons=persons, candidates=cand, per_class=per_class, detector=det.name)
 
     if truth_dir is not None and (Path(truth_dir) / "truth" / "shots.parquet").exists():

@@ -113,6 +113,6 @@ def test_person_stage_removes_videos_without_people(tiny_world):
     cfg = PersonsConfig()
     pers = P.score_shots(shots, m, P.make_detector(cfg), cfg, progress=False)
     ev = P.evaluate_persons(shots, pers, truth["shots"], truth["videos"])
-    assert ev["recall"] >= 0.85 and ev["precision"] >= 0.85
+    assert ev["recall"] >= 0.9 and ev["precision"] >= 0.8  # full demo world: 1.00 / 0.93 (reports/tables/02_shots_persons)
     cand = P.candidates(shots, pers, m)
     assert set(cand.video_id) <= set(m.video_id) and cand.shot_id.notna().all()

@@ -95,3 +95,17 @@ def test_read_frames_roundtrip(tmp_path):
     got = read_frames(tmp_path / "c.mp4", [0, 29])
     assert got.shape == (2, 48, 64, 3)
     assert np.abs(got.astype(int) - fr[[0, 29]].astype(int)).mean() < 6  # lossy but close
+
+
+def test_ingest_run_folder_source(tmp_path, tiny_world, tiny_params_file):
+    """data.source=folder over the same files: same ok videos (ids from file stems), same quarantine."""
+    import json
+
+    from slac_utils.config import load_params
+
+    p = load_params(tiny_params_file, {"data.source": "folder"})
+    res = ingest.run(p, tmp_path / "m.parquet", tmp_path / "e.parquet", tmp_path / "t", tmp_path / "f", tmp_path / "m.json", demo_dir=None)
+    m = res["manifest"]
+    # the csv lists a 'missing' file that a folder listing cannot see: one fewer row, three quarantined
+    assert (m.status == "quarantined").sum() == 3 and json.loads((tmp_path / "m.json").read_text())["ok"] == (m.status == "ok").sum()
+    assert m.video_id.is_unique
