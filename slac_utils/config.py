@@ -201,7 +201,7 @@ class PersonsConfig(_Section):
     threshold: float = Field(0.5, ge=0, le=1, description="Person-score threshold for a proposal shot (paper: 0.5).")
     detect_width: int = Field(320, ge=64, description="Frames are resized to this width before detection.")
     calibration: dict[str, float] = Field(
-        {"bias": 0.0184, "hog": 2.1526, "face": 3.5023, "upperbody": 10.7001},
+        {"bias": -0.9545, "hog": 3.2933, "face": 2.6224, "upperbody": 2.6668},
         description="Logistic calibration of the opencv backend: p = sigmoid(bias + sum_k w_k * s_k) over the best HOG "
         "SVM margin, face and upper-body cascade weights. Fitted by bench/calibrate_persons.py on a separately seeded demo world.",
     )
