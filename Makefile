@@ -12,7 +12,7 @@ VENV        := .venv
 BIN         := $(CURDIR)/$(VENV)/bin
 RUN         := PATH="$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)"
 
-.PHONY: install repro test test-fast bench lab lock clean-venv
+.PHONY: install browser repro test test-fast bench lab lock clean-venv
 
 # keyed by the lock's hash in its path, not by mtime (a fresh clone's files are all new)
 $(VENV_CACHE)/.complete:
@@ -30,7 +30,13 @@ install: $(VENV_CACHE)/.complete
 repro: install
 	$(RUN) dvc repro
 
-test: install
+# Debian's chromium for the real-browser test of the annotation grid (Playwright drives it; it downloads
+# no browser). Best effort: without it (no root, no apt) that one test is skipped with its reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	  || echo ">> chromium not installed: tests/test_browser.py will be skipped"; }
+
+test: install browser
 	$(RUN) python -m pytest
 
 test-fast: install
@@ -40,6 +46,8 @@ bench: install
 	$(RUN) python -m pip install --quiet --disable-pip-version-check --no-deps scenedetect==0.7.2 click platformdirs
 	$(RUN) python bench/bench_dedup.py
 	$(RUN) python bench/bench_shots.py
+	$(RUN) python bench/bench_sampling.py
+	$(RUN) python bench/bench_annotation.py
 
 lab: install
 	$(RUN) jupyter lab notebooks/

@@ -38,6 +38,10 @@ class DataConfig(_Section):
         "data/raw/demo/external",
         description="Root of the external evaluation sets for external de-dup: <external_dir>/<target>/<class>/<file>.",
     )
+    web_images_dir: str = Field(
+        "data/raw/demo/web_images",
+        description="'Web images' per class for the second proposal model: <web_images_dir>/<class>/<image>, background images in <web_images_dir>/__background__/.",
+    )
     video_extensions: list[str] = Field(
         [".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpeg", ".flv"],
         description="File endings treated as video by the folder source; other files are quarantined, not dropped.",
@@ -76,8 +80,8 @@ class DemoConfig(_Section):
     same_scene_cut_prob: float = Field(0.15, ge=0, le=1, description="Share of cuts to a new camera position in the same scene (hard cuts).")
     duplicate_prob: float = Field(0.18, ge=0, le=1, description="Share of originals that get planted near-duplicate copies.")
     sibling_pairs_per_class: int = Field(2, ge=0, description="Pairs of different videos sharing scene and actor (must NOT be de-duplicated).")
-    web_images_per_class: int = Field(40, ge=0, description="'Web images' per class for the second proposal model.")
-    background_images: int = Field(80, ge=0, description="Background (non-action) web images.")
+    web_images_per_class: int = Field(120, ge=0, description="'Web images' per class for the second proposal model.")
+    background_images: int = Field(200, ge=0, description="Background (non-action) web images.")
     external_videos_per_class: int = Field(3, ge=0, description="Fresh videos per class in each external evaluation set.")
     external_overlaps: int = Field(3, ge=0, description="Planted copies of candidate videos in each external set (one in an unmapped class).")
     qscale: int = Field(4, ge=2, le=31, description="MPEG-4 quantiser of generated videos (2 best, 31 worst); re-encoded copies get 3-6 more.")
@@ -207,6 +211,65 @@ class PersonsConfig(_Section):
     )
 
 
+# ----------------------------------------------------------------------------- proposal models (03)
+class ProposalsConfig(_Section):
+    backbone: Literal["features", "small", "resnet50"] = Field(
+        "features",
+        description="features (demo default): an MLP head on a weight-free descriptor (HOG + colour histograms), seconds on CPU. "
+        "small: a compact CNN trained from scratch. resnet50: the paper's ResNet-50 (optionally initialised from resnet50_weights).",
+    )
+    resnet50_weights: Optional[str] = Field(None, description="ImageNet ResNet-50 state_dict: initialises resnet50 backbones and provides f(x) of R(x) (paper). Never downloaded.")
+    image_size: int = Field(112, ge=32, description="Training/inference resolution of the proposal models (paper: 224).")
+    top_videos_per_class: int = Field(500, ge=1, description="The 'video frames' model trains on the top-N candidate videos per class (paper: 500).")
+    frames_per_video: int = Field(6, ge=1, description="Person-shot frames sampled per training video (positives of its class).")
+    background_person_max: float = Field(0.2, ge=0, le=1, description="Frames of shots with person score below this are the 'video frames' model's background examples.")
+    background_frames: int = Field(200, ge=0, description="Background frames sampled for the 'video frames' model.")
+    epochs: int = Field(60, ge=1, description="Training epochs of each proposal model (full-batch steps for the features backbone; use ~20 for CNNs).")
+    batch_size: int = Field(64, ge=1, description="Mini-batch size.")
+    lr: float = Field(0.001, gt=0, description="AdamW learning rate.")
+    weight_decay: float = Field(1e-2, ge=0, description="AdamW weight decay.")
+    holdout_fraction: float = Field(0.2, ge=0, lt=1, description="Share of videos (frames model) / images (web model) held out to report accuracy.")
+    threads: int = Field(2, ge=1, description="torch CPU threads.")
+
+
+# ----------------------------------------------------------------------------- active sampling (04)
+class SamplingConfig(_Section):
+    max_per_video: int = Field(
+        2, ge=1,
+        description="At most this many frames sampled per video from R(x) (paper: 8, for videos of 2.6 min on average; the demo's "
+        "videos have ~3 person shots, so 8 would take every frame and leave R(x) nothing to choose).",
+    )
+    tau: float = Field(0.01, ge=0, le=2, description="Keep a sampled frame only if its consensus P^Y_c + P^G_c exceeds tau (paper: 0.01).")
+    easy_positive: bool = Field(True, description="Also take the frame with the highest consensus as an easy positive (paper: yes).")
+    clip_seconds: float = Field(2.0, gt=0, description="Clip length around a sampled frame: half on each side, moved to stay inside its shot (paper: 2 s).")
+    clip_width: int = Field(160, ge=32, description="Width of written clip files (aspect kept).")
+    clip_crf: int = Field(26, ge=0, le=51, description="x264 quality of clip files (H.264 MP4, browser-playable).")
+
+
+# ----------------------------------------------------------------------------- annotation (05)
+class AnnotationConfig(_Section):
+    mode: Literal["simulate", "human"] = Field(
+        "simulate",
+        description="simulate: a simulated annotator labels every clip through the label-store API (demo, so dvc repro runs end to end). "
+        "human: labels come from the grid in notebooks/05_annotate.ipynb; the stage exports the store.",
+    )
+    store: str = Field("labels/labels.sqlite", description="SQLite label store (append-only events, WAL). A dependency of later stages, never a stage output.")
+    db_url: Optional[str] = Field(None, description="SQLAlchemy URL of a shared server database for a team (overrides store).")
+    page_size: int = Field(12, ge=1, description="Clips per grid page.")
+    gold_rate: float = Field(0.1, ge=0, le=1, description="Share of golden-set clips (known answers) mixed into pages.")
+    gold_min_accuracy: float = Field(0.9, ge=0, le=1, description="Annotators below this golden-set accuracy are flagged (paper: all > 90%).")
+    sim_accuracy: float = Field(0.94, ge=0, le=1, description="Accuracy of the simulated annotator (paper: 94% average).")
+    sim_seconds_per_clip: float = Field(8.8, gt=0, description="Mean time per clip of the simulated annotator (paper: 8.8 s).")
+    min_labeled_per_class: int = Field(4, ge=0, description="Later stages refuse to run when a class has fewer labeled clips.")
+    full_annotation_minutes_per_video: float = Field(11.3, gt=0, description="Paper Table 3: minutes to trim one video fully by hand (the comparison baseline).")
+    default_label: Literal[-1, 1] = Field(
+        -1, description="State of a clip before it is clicked: -1 (negative, red border; the annotator clicks the clips that show the action) or 1 (positive, green). The paper does not say."
+    )
+    guideline_examples: int = Field(1, ge=0, description="Golden-set clips per class and polarity shown as positive/negative examples in the guideline (paper Fig. 3); they are not put on pages.")
+    sim_annotators: int = Field(70, ge=1, description="Simulated annotators (paper: 70 professional annotators); each class goes to one of them, round robin.")
+    sim_seconds_cv: float = Field(0.5, ge=0, description="Spread (coefficient of variation) of the simulated annotator's gamma-distributed time per clip. The paper reports only the mean.")
+
+
 class Params(_Section):
     seed: int = Field(0, description="Global seed for every stage's randomness.")
     data: DataConfig = Field(default_factory=DataConfig)
@@ -215,6 +278,9 @@ class Params(_Section):
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     shots: ShotsConfig = Field(default_factory=ShotsConfig)
     persons: PersonsConfig = Field(default_factory=PersonsConfig)
+    proposals: ProposalsConfig = Field(default_factory=ProposalsConfig)
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    annotation: AnnotationConfig = Field(default_factory=AnnotationConfig)
 
     @model_validator(mode="after")
     def _cross(self):

@@ -112,3 +112,54 @@ def person_scores(df: pd.DataFrame, threshold: float):
     axes[1].legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def training_curves(logs: dict[str, list[dict]]):
+    """Loss and training accuracy per epoch for each model."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    for name, log in logs.items():
+        df = pd.DataFrame(log)
+        axes[0].plot(df.epoch, df.loss, "o-", label=name)
+        axes[1].plot(df.epoch, df.train_accuracy, "o-", label=name)
+    axes[0].set_title("training loss")
+    axes[1].set_title("training accuracy")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def strategy_shares(comp: pd.DataFrame, kinds: list[str]):
+    """Stacked bars: share of the annotation budget spent on each true segment kind, per strategy."""
+    fig, ax = plt.subplots(figsize=(7, 3))
+    left = np.zeros(len(comp))
+    for k in kinds:
+        v = comp[k].to_numpy()
+        ax.barh(comp.strategy, v, left=left, color=KIND_COLORS[k], label=k.replace("_", " "))
+        for y, (l, w) in enumerate(zip(left, v)):
+            if w > 0.06:
+                ax.text(l + w / 2, y, f"{w:.0%}", ha="center", va="center", fontsize=8, color="white")
+        left += v
+    ax.set_xlim(0, 1)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of sampled frames (same budget per video)")
+    ax.legend(ncol=4, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25))
+    ax.set_title("What each sampling strategy asks annotators to look at")
+    fig.tight_layout()
+    return fig
+
+
+def r_distribution(df: pd.DataFrame):
+    """Distribution of the consensus, disagreement and normalised R by true segment kind."""
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3))
+    d = df[df.truth_kind != ""]
+    order = [k for k in KIND_COLORS if k in set(d.truth_kind)]
+    pal = {k: KIND_COLORS[k] for k in order}
+    for ax, col, title in zip(axes, ["consensus", "kl", "R"], ["consensus P^Y_c + P^G_c", "disagreement KL(P^Y‖P^G)", "R(x), normalised per video"]):
+        sns.boxplot(d, x="truth_kind", y=col, hue="truth_kind", order=order, palette=pal, ax=ax, fliersize=2, legend=False)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("")
+        ax.tick_params(axis="x", rotation=20)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,445 @@
+"""Stage 03 — the two proposal models (paper section 3.6).
+
+Two image classifiers with K+1 outputs (K actions + background):
+
+* Y, the "video frames" model: frames of person shots of the top-N candidate videos of each class
+  (label: the video's query class) plus frames of shots with a low person score (background);
+* G, the "web images" model: the per-class web images plus background images.
+
+ResNet-50 at paper scale (``proposals.backbone: resnet50``, optionally initialised from a local
+ImageNet state_dict).  Without pretrained weights a CNN trained from scratch on a thousand demo images
+memorises scenes instead of actions (measured: ~20-35% held-out accuracy for a compact CNN, the
+``small`` backbone), so the demo default ``features`` trains an MLP head on a fixed weight-free
+descriptor (:class:`Descriptor`: HOG + spatial colour histograms), the role ImageNet features play
+at paper scale.
+
+Both then score X, one seeded random frame per person shot of every candidate video; stage 04
+computes R(x) from these scores.  f(x) for the representativeness term is the global-average-pooled
+conv5 activation of an ImageNet ResNet-50 when ``proposals.resnet50_weights`` is given (paper), else
+of the trained frames model Y (said in the report).
+
+Output ``data/interim/proposal_frames.parquet``, one row per x:
+
+============  ==================================================================
+video_id      candidate video
+class_label   its query class c
+shot_id       person shot the frame comes from
+frame         frame index in the video; time_s its time
+p_frames      list<float> K+1 probabilities of Y (classes in ``classes`` order, background last)
+p_web         list<float> K+1 probabilities of G
+feature       list<float> f(x), conv5 activation pooled
+============  ==================================================================
+
+plus the checkpoints ``frames_model.pt`` / ``web_model.pt`` (state_dict, classes, backbone) in the
+models folder.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .video import read_frames
+
+MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+BACKGROUND = "__background__"
+
+
+# ----------------------------------------------------------------------------- models
+class SmallCNN(nn.Module):
+    """A compact CNN for CPU demos: a 4x4/4 patchify stem, three conv stages (the last is 'conv5'),
+    average + max pooling (max keeps small context objects: balls, ropes), a linear classifier."""
+
+    def __init__(self, n_out: int, width: int = 32):
+        super().__init__()
+        c = [width, width * 2, width * 4, width * 8]
+
+        def block(i, o, stride):
+            return nn.Sequential(nn.Conv2d(i, o, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
+
+        self.stages = nn.Sequential(
+            nn.Sequential(nn.Conv2d(3, c[0], 4, stride=4, bias=False), nn.BatchNorm2d(c[0]), nn.ReLU(inplace=True)),
+            block(c[0], c[1], 2), block(c[1], c[2], 2), block(c[2], c[3], 1),
+        )
+        self.dropout = nn.Dropout(0.2)
+        self.fc = nn.Linear(2 * c[3], n_out)
+        self.feature_dim = 2 * c[3]
+
+    def conv5(self, x):
+        return self.stages(x)
+
+    def forward(self, x):
+        m = self.conv5(x)
+        f = torch.cat([m.mean((2, 3)), m.amax((2, 3))], 1)
+        return self.fc(self.dropout(f)), f
+
+
+class ResNet50Classifier(nn.Module):
+    """torchvision ResNet-50 with a K+1 head (paper); conv5 = layer4."""
+
+    def __init__(self, n_out: int, weights_path: str | None = None):
+        super().__init__()
+        import torchvision
+
+        m = torchvision.models.resnet50(weights=None)
+        if weights_path:
+            state = torch.load(weights_path, map_location="cpu", weights_only=True)
+            m.load_state_dict({k: v for k, v in state.items() if not k.startswith("fc.")}, strict=False)
+        m.fc = nn.Linear(2048, n_out)
+        self.m = m
+        self.feature_dim = 2048
+
+    def conv5(self, x):
+        m = self.m
+        x = m.maxpool(m.relu(m.bn1(m.conv1(x))))
+        return m.layer4(m.layer3(m.layer2(m.layer1(x))))
+
+    def forward(self, x):
+        f = self.conv5(x).mean((2, 3))
+        return self.m.fc(f), f
+
+
+class Descriptor:
+    """Weight-free image descriptor for the CPU demo: HOG (shape, pose) + square-rooted HSV colour histograms
+    over the whole image and its four quadrants (context objects are mostly a colour in a place)."""
+
+    def __init__(self, size: int):
+        cell = max(8, size // 7)
+        win = cell * (size // cell)
+        self.size, self.win = size, win
+        self.hog = cv2.HOGDescriptor((win, win), (2 * cell, 2 * cell), (cell, cell), (cell, cell), 9)
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        out = []
+        h = self.size // 2
+        for im in images:
+            g = cv2.cvtColor(im[: self.win, : self.win], cv2.COLOR_RGB2GRAY)
+            parts = [self.hog.compute(g).ravel()]
+            hsv = cv2.cvtColor(im, cv2.COLOR_RGB2HSV)
+            for y0, y1, x0, x1 in ((0, 2 * h, 0, 2 * h), (0, h, 0, h), (0, h, h, 2 * h), (h, 2 * h, 0, h), (h, 2 * h, h, 2 * h)):
+                c = cv2.calcHist([hsv[y0:y1, x0:x1]], [0, 1, 2], None, [12, 4, 4], [0, 180, 0, 256, 0, 256]).ravel()
+                parts.append(np.sqrt(c / max(c.sum(), 1)))
+            out.append(np.concatenate(parts))
+        return np.asarray(out, np.float32)
+
+
+class FeatureMLP(nn.Module):
+    """Standardised descriptor -> one hidden layer -> K+1 logits."""
+
+    def __init__(self, dim: int, n_out: int, hidden: int = 256):
+        super().__init__()
+        self.register_buffer("mu", torch.zeros(dim))
+        self.register_buffer("sd", torch.ones(dim))
+        self.net = nn.Sequential(nn.Dropout(0.2), nn.Linear(dim, hidden), nn.ReLU(), nn.Dropout(0.3), nn.Linear(hidden, n_out))
+
+    def forward(self, d):
+        return self.net((d - self.mu) / self.sd)
+
+
+class ProposalModel:
+    """One proposal classifier behind one interface: fit(images, labels), predict(images) -> (P, f).
+
+    backbone 'features' (demo default): Descriptor + FeatureMLP, f(x) = the descriptor.
+    backbone 'small' / 'resnet50': a CNN trained end to end, f(x) = pooled conv5.
+    """
+
+    def __init__(self, cfg, n_out: int, seed: int):
+        self.cfg, self.n_out, self.seed = cfg, n_out, seed
+        self.desc = Descriptor(cfg.image_size) if cfg.backbone == "features" else None
+        self.net: nn.Module | None = None
+
+    def fit(self, images: np.ndarray, labels: np.ndarray, desc: str = "train", progress: bool = True) -> list[dict]:
+        if self.desc is None:
+            self.net, log = train_classifier(images, labels, self.n_out, self.cfg, self.seed, desc, progress)
+            return log
+        torch.manual_seed(self.seed)
+        D = torch.from_numpy(self.desc(images))
+        y = torch.from_numpy(np.asarray(labels, np.int64))
+        net = FeatureMLP(D.shape[1], self.n_out)
+        net.mu.copy_(D.mean(0))
+        # floor the scale: a bin never seen in training must not explode at test time
+        net.sd.copy_(D.std(0).clamp(min=0.05))
+        counts = torch.bincount(y, minlength=self.n_out).float().clamp(min=1)
+        weight = (counts.sum() / counts / self.n_out).clamp(max=10)
+        opt = torch.optim.AdamW(net.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
+        log = []
+        for ep in tqdm(range(self.cfg.epochs), desc=desc, disable=not progress):
+            net.train()
+            logits = net(D)
+            loss = F.cross_entropy(logits, y, weight=weight)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            log.append(dict(epoch=ep + 1, loss=float(loss.detach()), train_accuracy=float((logits.argmax(1) == y).float().mean())))
+        self.net = net.eval()
+        return log
+
+    @torch.no_grad()
+    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.desc is None:
+            return predict(self.net, images)
+        D = self.desc(images) if len(images) else np.zeros((0, 1), np.float32)
+        P = F.softmax(self.net(torch.from_numpy(D)), 1).numpy() if len(images) else np.zeros((0, self.n_out))
+        return P, D
+
+
+def make_model(cfg, n_out: int) -> nn.Module:
+    return ResNet50Classifier(n_out, cfg.resnet50_weights) if cfg.backbone == "resnet50" else SmallCNN(n_out)
+
+
+# ----------------------------------------------------------------------------- data
+def square_resize(img: np.ndarray, size: int) -> np.ndarray:
+    """Short edge to size (aspect kept), central square crop."""
+    h, w = img.shape[:2]
+    s = size / min(h, w)
+    img = cv2.resize(img, (max(size, int(round(w * s))), max(size, int(round(h * s)))), interpolation=cv2.INTER_AREA)
+    h, w = img.shape[:2]
+    y, x = (h - size) // 2, (w - size) // 2
+    return img[y : y + size, x : x + size]
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """uint8 (N, H, W, 3) -> normalised float (N, 3, H, W)."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255)
+    return (x - MEAN) / STD
+
+
+def video_training_frames(candidates: pd.DataFrame, persons: pd.DataFrame, shots: pd.DataFrame, manifest: pd.DataFrame, classes: list[str], cfg, seed: int) -> pd.DataFrame:
+    """Rows (video_id, frame, label, path) for the frames model: person-shot frames of the top-N videos per
+    class, plus frames of low-person-score shots as background."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for cls in classes:
+        c = candidates[candidates.class_label == cls]
+        for vid in list(dict.fromkeys(c.video_id))[: cfg.top_videos_per_class]:
+            g = c[c.video_id == vid]
+            spans = np.concatenate([np.arange(s.start_frame, s.end_frame) for s in g.itertuples()])
+            pick = np.sort(rng.choice(spans, size=min(cfg.frames_per_video, len(spans)), replace=False))
+            rows += [dict(video_id=vid, frame=int(f), label=classes.index(cls), path=g.path.iloc[0]) for f in pick]
+    low = shots.merge(persons, on=["video_id", "shot_id"]).merge(manifest[["video_id", "path"]], on="video_id")
+    low = low[low.person_score < cfg.background_person_max]
+    if len(low) and cfg.background_frames:
+        take = rng.choice(len(low), size=cfg.background_frames, replace=len(low) < cfg.background_frames)
+        for i in np.sort(take):
+            s = low.iloc[int(i)]
+            rows.append(dict(video_id=s.video_id, frame=int(rng.integers(s.start_frame, s.end_frame)), label=len(classes), path=s.path))
+    return pd.DataFrame(rows, columns=["video_id", "frame", "label", "path"])
+
+
+def load_video_frames(table: pd.DataFrame, size: int, progress: bool = True) -> np.ndarray:
+    out = np.empty((len(table), size, size, 3), np.uint8)
+    pos = 0
+    for (vid, path), g in tqdm(table.groupby(["video_id", "path"], sort=False), desc="frames", disable=not progress):
+        frames = read_frames(path, g.frame.to_numpy())
+        for k, i in enumerate(g.index):
+            out[table.index.get_loc(i)] = square_resize(frames[k], size)
+        pos += len(g)
+    return out
+
+
+def web_image_table(web_dir, classes: list[str]) -> pd.DataFrame:
+    """Rows (path, label) from <web_dir>/<class>/* and <web_dir>/__background__/*."""
+    root = Path(web_dir)
+    rows = []
+    for k, cls in enumerate([*classes, BACKGROUND]):
+        d = root / cls
+        if d.is_dir():
+            rows += [dict(path=str(p), label=k) for p in sorted(d.iterdir()) if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp", ".bmp")]
+    return pd.DataFrame(rows, columns=["path", "label"])
+
+
+def load_images(paths, size: int) -> tuple[np.ndarray, list[str]]:
+    """Decoded, square-resized images; unreadable files are reported, not fatal."""
+    out, bad = [], []
+    for p in paths:
+        img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+        if img is None:
+            bad.append(str(p))
+            out.append(np.zeros((size, size, 3), np.uint8))
+            continue
+        out.append(square_resize(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), size))
+    return np.stack(out) if out else np.zeros((0, size, size, 3), np.uint8), bad
+
+
+# ----------------------------------------------------------------------------- training
+def augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Random horizontal flip and a random shift (reflect-padded crop), batched."""
+    n, _, h, w = x.shape
+    flip = torch.rand(n, generator=g) < 0.5
+    x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
+    pad = max(2, h // 12)
+    xp = F.pad(x, (pad, pad, pad, pad), mode="reflect")
+    dy, dx = torch.randint(0, 2 * pad + 1, (2,), generator=g).tolist()
+    return xp[:, :, dy : dy + h, dx : dx + w]
+
+
+def train_classifier(images: np.ndarray, labels: np.ndarray, n_out: int, cfg, seed: int, desc: str = "train", progress: bool = True) -> tuple[nn.Module, list[dict]]:
+    """Train a proposal model on uint8 images; returns (model in eval mode, per-epoch log)."""
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    model = make_model(cfg, n_out)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
+    X = to_tensor(images)
+    y = torch.from_numpy(np.asarray(labels, np.int64))
+    # class-balanced loss: background often outnumbers a class
+    counts = torch.bincount(y, minlength=n_out).float().clamp(min=1)
+    weight = (counts.sum() / counts / n_out).clamp(max=10)
+    log = []
+    for ep in tqdm(range(cfg.epochs), desc=desc, disable=not progress):
+        model.train()
+        perm = torch.randperm(len(y), generator=g)
+        tot = correct = 0.0
+        for s in range(0, len(y), cfg.batch_size):
+            idx = perm[s : s + cfg.batch_size]
+            if len(idx) < 2:
+                continue
+            logits, _ = model(augment(X[idx], g))
+            loss = F.cross_entropy(logits, y[idx], weight=weight)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            tot += float(loss.detach()) * len(idx)
+            correct += float((logits.argmax(1) == y[idx]).sum())
+        sched.step()
+        log.append(dict(epoch=ep + 1, loss=tot / len(y), train_accuracy=correct / len(y)))
+    return model.eval(), log
+
+
+@torch.no_grad()
+def predict(model: nn.Module, images: np.ndarray, batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """(softmax probabilities (N, K+1), pooled conv5 features (N, D)) for uint8 images."""
+    model.eval()
+    P, Fe = [], []
+    for s in range(0, len(images), batch_size):
+        logits, f = model(to_tensor(images[s : s + batch_size]))
+        P.append(F.softmax(logits, 1).numpy())
+        Fe.append(f.numpy())
+    d = getattr(model, "feature_dim", 1)
+    return (np.concatenate(P) if P else np.zeros((0, 1))), (np.concatenate(Fe) if Fe else np.zeros((0, d)))
+
+
+def split_holdout(groups: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Boolean mask of held-out rows, holding out whole groups (videos) so no video is in both parts."""
+    uniq = np.array(sorted(set(groups)))
+    rng = np.random.default_rng(seed)
+    held = set(rng.choice(uniq, size=int(round(len(uniq) * fraction)), replace=False).tolist()) if fraction > 0 else set()
+    return np.array([g in held for g in groups])
+
+
+def candidate_frames(candidates: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """X: one seeded random frame per person shot of each candidate video (paper 3.6)."""
+    rng = np.random.default_rng(seed)
+    c = candidates.sort_values(["class_label", "video_id", "shot_id"], kind="mergesort").reset_index(drop=True)
+    frames = [int(rng.integers(s.start_frame, s.end_frame)) for s in c.itertuples()]
+    return pd.DataFrame(dict(video_id=c.video_id, class_label=c.class_label, shot_id=c.shot_id, frame=frames, time_s=np.array(frames) / c.fps.to_numpy(), path=c.path))
+
+
+def save_model(model: nn.Module, path, classes: list[str], backbone: str, log: list[dict]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": model.state_dict(), "classes": classes, "backbone": backbone, "log": log}, path)
+    return path
+
+
+def _accuracy(P: np.ndarray, y: np.ndarray) -> float:
+    return float((P.argmax(1) == y).mean()) if len(y) else float("nan")
+
+
+def run(params, manifest_path, shots_path, persons_path, candidates_path, models_dir, frames_path, tables_dir, figures_dir, metrics_path, truth_dir=None, progress: bool = True) -> dict:
+    """Stage 03: train Y and G, score X, report held-out accuracy and agreement."""
+    from . import plots
+    from .features import ResNet50Embedder
+    from .io import read_table, save_figure, write_json, write_markdown_table, write_table
+
+    cfg = params.proposals
+    torch.set_num_threads(cfg.threads)
+    torch.use_deterministic_algorithms(True)
+    manifest, shots, persons, cand = (read_table(p) for p in (manifest_path, shots_path, persons_path, candidates_path))
+    classes = sorted(cand.class_label.unique())
+    K = len(classes)
+    if K == 0:
+        raise ValueError("no candidate videos: stage 02 removed every video (no person shots)")
+
+    # Y: the video frames model
+    vt = video_training_frames(cand, persons, shots, manifest, classes, cfg, params.seed)
+    v_img = load_video_frames(vt, cfg.image_size, progress)
+    v_hold = split_holdout(vt.video_id.to_numpy(), cfg.holdout_fraction, params.seed)
+    y_model = ProposalModel(cfg, K + 1, params.seed)
+    y_log = y_model.fit(v_img[~v_hold], vt.label.to_numpy()[~v_hold], "train frames model", progress)
+    y_acc = _accuracy(y_model.predict(v_img[v_hold])[0], vt.label.to_numpy()[v_hold])
+
+    # G: the web images model
+    wt = web_image_table(params.data.web_images_dir, classes)
+    if len(wt) == 0:
+        raise FileNotFoundError(f"no web images under {params.data.web_images_dir}/<class>/ for classes {classes}")
+    w_img, bad = load_images(wt.path, cfg.image_size)
+    ok = ~wt.path.isin(bad).to_numpy()
+    w_hold = split_holdout(np.arange(len(wt)), cfg.holdout_fraction, params.seed + 1) & ok
+    g_model = ProposalModel(cfg, K + 1, params.seed + 1)
+    g_log = g_model.fit(w_img[~w_hold & ok], wt.label.to_numpy()[~w_hold & ok], "train web model", progress)
+    g_acc = _accuracy(g_model.predict(w_img[w_hold])[0], wt.label.to_numpy()[w_hold])
+
+    models_dir = Path(models_dir)
+    save_model(y_model.net, models_dir / "frames_model.pt", classes, cfg.backbone, y_log)
+    save_model(g_model.net, models_dir / "web_model.pt", classes, cfg.backbone, g_log)
+
+    # X: one frame per person shot; P^Y, P^G, f(x)
+    X = candidate_frames(cand, params.seed)
+    x_img = load_video_frames(X[["video_id", "frame", "path"]].assign(label=0), cfg.image_size, progress)
+    PY, FY = y_model.predict(x_img)
+    PG, _ = g_model.predict(x_img)
+    if cfg.resnet50_weights:
+        emb = ResNet50Embedder(cfg.resnet50_weights)
+        feats = emb.embed(np.stack([square_resize(f, 224) for f in x_img])) if len(x_img) else np.zeros((0, 2048))
+        f_source = f"ImageNet ResNet-50 pool5 ({cfg.resnet50_weights})"
+    else:
+        feats, f_source = FY, ("the weight-free image descriptor (HOG + colour histograms; no ImageNet weights given)" if cfg.backbone == "features" else "pooled conv5 of the trained frames model (no ImageNet weights given)")
+    out = X.drop(columns=["path"]).copy()
+    out["p_frames"] = [np.round(r, 6).astype(np.float32) for r in PY]
+    out["p_web"] = [np.round(r, 6).astype(np.float32) for r in PG]
+    out["feature"] = [np.round(r, 5).astype(np.float32) for r in feats]
+    write_table(out, frames_path)
+    write_json(dict(classes=classes, background=BACKGROUND, f_source=f_source), Path(models_dir) / "classes.json")
+
+    # report
+    tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
+    cidx = np.array([classes.index(c) for c in X.class_label])
+    agree = float((PY.argmax(1) == PG.argmax(1)).mean()) if len(X) else float("nan")
+    summary = pd.DataFrame([
+        dict(model="video frames (Y)", train_examples=int((~v_hold).sum()), heldout_examples=int(v_hold.sum()), heldout_accuracy=y_acc, final_train_loss=y_log[-1]["loss"]),
+        dict(model="web images (G)", train_examples=int((~w_hold & ok).sum()), heldout_examples=int(w_hold.sum()), heldout_accuracy=g_acc, final_train_loss=g_log[-1]["loss"]),
+    ])
+    backbone_text = {"features": "weight-free descriptor (HOG + spatial HSV histograms) + MLP head", "small": "compact CNN trained from scratch", "resnet50": "ResNet-50"}[cfg.backbone]
+    prov = [f"backbone: {backbone_text}" + (f", initialised from {cfg.resnet50_weights}" if cfg.resnet50_weights and cfg.backbone == "resnet50" else "") + f"; {K}+1 classes, {cfg.image_size}px, {cfg.epochs} epochs",
+            f"Y held out by video ({cfg.holdout_fraction:.0%}); G held out by image; f(x) for R(x): {f_source}",
+            f"on X ({len(X)} frames, one per person shot): the two models' argmax agree on {agree:.1%} of frames"]
+    if bad:
+        prov.append(f"{len(bad)} unreadable web images skipped: {bad[:3]}")
+    write_markdown_table(summary, tables_dir / "proposal_models.md", "Stage 03 — proposal models", prov)
+    metrics = dict(classes=K, frames_model_heldout_accuracy=y_acc, web_model_heldout_accuracy=g_acc, agreement_on_X=agree, X_frames=int(len(X)), f_source=f_source, backbone=cfg.backbone)
+    res = dict(summary=summary, frames=out, classes=classes, metrics=metrics)
+    save_figure(plots.training_curves({"video frames (Y)": y_log, "web images (G)": g_log}), figures_dir / "training_curves.png")
+
+    if truth_dir is not None and (Path(truth_dir) / "truth" / "segments.parquet").exists():
+        from .sampling import frame_truth_kind
+
+        kinds = frame_truth_kind(X, Path(truth_dir))
+        cons = PY[np.arange(len(X)), cidx] + PG[np.arange(len(X)), cidx]
+        by = pd.DataFrame(dict(truth_kind=kinds, pY_c=PY[np.arange(len(X)), cidx], pG_c=PG[np.arange(len(X)), cidx], consensus=cons,
+                               agree=PY.argmax(1) == PG.argmax(1))).groupby("truth_kind").agg(frames=("consensus", "size"), mean_pY_c=("pY_c", "mean"), mean_pG_c=("pG_c", "mean"),
+                                                                                               mean_consensus=("consensus", "mean"), argmax_agreement=("agree", "mean")).reset_index()
+        write_markdown_table(by, tables_dir / "scores_by_truth_kind.md", "Stage 03 — model scores on X by the frame's true segment kind (demo world)",
+                             ["consensus = P^Y_c + P^G_c for the video's query class c; 'no context' frames should score low on both (paper 3.6)"])
+        res["by_kind"] = by
+        metrics["consensus_by_kind"] = {r.truth_kind: float(r.mean_consensus) for r in by.itertuples()}
+    write_json(metrics, metrics_path)
+    return res

@@ -1,0 +1,264 @@
+"""Stage 04 — active sampling of clips by R(x) (paper section 3.6, equation 1).
+
+For each candidate video, X holds one frame per person shot (stage 03).  With c the video's query class,
+
+    R(x) = (P^Y_c(x) + P^G_c(x)) * KL(P^Y(x) || P^G(x)) * 1/(|X|-1) * sum_{x' != x} cos(f(x), f(x'))
+
+           consensus               disagreement          representativeness
+
+R is L1-normalised over X; at most ``max_per_video`` (8) frames are drawn without replacement from
+that distribution and kept only when their consensus exceeds tau (0.01); one extra "easy positive",
+the frame of highest consensus, is added.  Each frame becomes a 2-second clip (1 s each side), moved
+or cut so that it never crosses its shot's boundaries.
+
+Everything is vectorised over all frames of all videos (segment sums for the representativeness term,
+Gumbel-top-k for sampling without replacement), so R(x) over SLAC's 1.75M frames takes seconds.
+
+Output ``data/interim/clips.parquet``, one row per clip:
+
+=================  =============================================================
+clip_id            '<video_id>_<shot_id:03d>_<frame:06d>'
+video_id, class_label, shot_id
+frame, time_s      the sampled frame
+start_s, end_s     the clip (inside the shot)
+kind               'hard' (sampled by R) or 'easy' (highest consensus)
+R                  normalised R(x) within its video
+consensus, kl, representativeness   the three factors
+path               the clip file (H.264 MP4) under the clips folder
+=================  =============================================================
+
+and ``clips_truth.parquet`` (clip_id, truth_kind, truth_label) when demo truth exists.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+KINDS = ["action", "no_action", "no_context", "no_person"]
+EPS = 1e-8
+
+
+# ----------------------------------------------------------------------------- R(x)
+def segment_starts(codes: np.ndarray) -> np.ndarray:
+    """Start index of each run of equal codes (codes must be grouped, e.g. sorted by video)."""
+    if len(codes) == 0:
+        return np.zeros(0, int)
+    return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+
+
+def representativeness(F: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Mean cosine of each frame to the other frames of its video; 1 for a video with a single frame."""
+    U = F / np.maximum(np.linalg.norm(F, axis=1, keepdims=True), EPS)
+    starts = segment_starts(codes)
+    sums = np.add.reduceat(U, starts, axis=0) if len(U) else U
+    counts = np.diff(np.r_[starts, len(codes)])
+    seg = np.repeat(np.arange(len(starts)), counts)
+    n = counts[seg]
+    dot = np.einsum("ij,ij->i", U, sums[seg])
+    return np.where(n > 1, (dot - np.einsum("ij,ij->i", U, U)) / np.maximum(n - 1, 1), 1.0)
+
+
+def kl_divergence(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """KL(P || Q) per row, with probabilities clamped at 1e-8."""
+    P = np.clip(P, EPS, 1.0)
+    Q = np.clip(Q, EPS, 1.0)
+    return np.sum(P * (np.log(P) - np.log(Q)), axis=1)
+
+
+def compute_R(PY: np.ndarray, PG: np.ndarray, F: np.ndarray, c: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
+    """The three factors, R(x) and R normalised within each video (rows grouped by video code)."""
+    rows = np.arange(len(c))
+    consensus = PY[rows, c] + PG[rows, c]
+    kl = kl_divergence(PY, PG)
+    rep = representativeness(F, codes)
+    R = consensus * kl * rep
+    R = np.maximum(R, 0.0)  # cosine of ReLU features is >= 0; guard against negative features
+    starts = segment_starts(codes)
+    tot = np.add.reduceat(R, starts) if len(R) else R
+    seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(codes)]))
+    Rn = np.where(tot[seg] > 0, R / np.where(tot[seg] > 0, tot[seg], 1), 0.0)
+    return pd.DataFrame(dict(consensus=consensus, kl=kl, representativeness=rep, R_raw=R, R=Rn))
+
+
+def gumbel_top_k(p: np.ndarray, codes: np.ndarray, k: np.ndarray | int, rng: np.random.Generator) -> np.ndarray:
+    """Boolean mask: per video (grouped codes), k draws without replacement with probabilities p.
+
+    Gumbel-top-k: the k largest log p + Gumbel noise are a sample without replacement proportional to p.
+    Frames with p = 0 are never drawn; k may be an int or one value per video.
+    """
+    n = len(p)
+    if n == 0:
+        return np.zeros(0, bool)
+    keys = np.where(p > 0, np.log(np.maximum(p, 1e-300)) + rng.gumbel(size=n), -np.inf)
+    order = np.lexsort((-keys, codes))  # by video, then key descending
+    starts = segment_starts(codes[order])
+    counts = np.diff(np.r_[starts, n])
+    rank = np.arange(n) - np.repeat(starts, counts)
+    kk = np.repeat(np.broadcast_to(np.asarray(k), (len(starts),)), counts)
+    chosen = np.zeros(n, bool)
+    chosen[order] = (rank < kk) & np.isfinite(keys[order])
+    return chosen
+
+
+def argmax_per_video(v: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Index of the (first) maximum of v within each video."""
+    order = np.lexsort((-v, codes))
+    return order[segment_starts(codes[order])]
+
+
+def sample(df: pd.DataFrame, max_per_video: int, tau: float, easy_positive: bool, rng: np.random.Generator) -> pd.Series:
+    """'hard' / 'easy' / '' for each row of a compute_R frame (rows grouped by video, column 'code')."""
+    codes = df.code.to_numpy()
+    hard = gumbel_top_k(df.R.to_numpy(), codes, max_per_video, rng) & (df.consensus.to_numpy() > tau)
+    kind = np.where(hard, "hard", "")
+    if easy_positive and len(df):
+        best = argmax_per_video(df.consensus.to_numpy(), codes)
+        best = best[kind[best] == ""]  # already sampled as hard: no duplicate clip
+        kind[best] = "easy"
+    return pd.Series(kind, index=df.index)
+
+
+def clip_window(t: np.ndarray, shot_start: np.ndarray, shot_end: np.ndarray, length: float) -> tuple[np.ndarray, np.ndarray]:
+    """[t - L/2, t + L/2] moved to lie inside [shot_start, shot_end]; cut to the shot when it is shorter than L."""
+    start = np.clip(t - length / 2, shot_start, np.maximum(shot_start, shot_end - length))
+    return start, np.minimum(start + length, shot_end)
+
+
+# ----------------------------------------------------------------------------- truth (demo)
+def _segments(demo_dir) -> pd.DataFrame:
+    return pd.read_parquet(Path(demo_dir) / "truth" / "segments.parquet")
+
+
+def frame_truth_kind(X: pd.DataFrame, demo_dir) -> np.ndarray:
+    """True segment kind at each (video_id, frame) of X ('' when the video has no truth)."""
+    seg = {v: g for v, g in _segments(demo_dir).groupby("video_id")}
+    out = []
+    for v, f in zip(X.video_id, X.frame):
+        g = seg.get(v)
+        hit = g[(g.start_frame <= f) & (f < g.end_frame)] if g is not None else None
+        out.append(hit.kind.iloc[0] if hit is not None and len(hit) else "")
+    return np.array(out, dtype=object)
+
+
+def clip_truth(clips: pd.DataFrame, demo_dir, fps: dict) -> pd.DataFrame:
+    """Majority true kind of each clip and its label (1 when at least half the clip is the action)."""
+    seg = {v: g for v, g in _segments(demo_dir).groupby("video_id")}
+    rows = []
+    for r in clips.itertuples():
+        g = seg.get(r.video_id)
+        if g is None:
+            continue
+        a, b = r.start_s * fps[r.video_id], r.end_s * fps[r.video_id]
+        ov = (np.minimum(g.end_frame.to_numpy(), b) - np.maximum(g.start_frame.to_numpy(), a)).clip(min=0)
+        by_kind = pd.Series(ov, index=g.kind.to_numpy()).groupby(level=0).sum()
+        rows.append(dict(clip_id=r.clip_id, truth_kind=str(by_kind.idxmax()), truth_label=1 if by_kind.get("action", 0) >= 0.5 * (b - a) else -1))
+    return pd.DataFrame(rows, columns=["clip_id", "truth_kind", "truth_label"])
+
+
+def compare_strategies(df: pd.DataFrame, kinds: np.ndarray, cfg, seeds: int = 20, seed: int = 0) -> pd.DataFrame:
+    """Share of each true kind among frames picked by R(x), uniform and consensus-only sampling at the same budget.
+
+    The budget of a video is the number of hard frames R(x) sampling kept there (mean over seeds); the
+    baselines draw that many frames of X without replacement, uniformly or proportionally to consensus.
+    """
+    codes = df.code.to_numpy()
+    rows = []
+    for s in range(seeds):
+        rng = np.random.default_rng([seed, s])
+        hard = sample(df, cfg.max_per_video, cfg.tau, False, rng).to_numpy() == "hard"
+        budget = np.bincount(codes, weights=hard, minlength=codes.max() + 1 if len(codes) else 0).astype(int)[np.unique(codes)]
+        picks = {
+            "R(x) (paper)": hard,
+            "uniform": gumbel_top_k(np.ones(len(df)), codes, budget, rng),
+            "consensus only": gumbel_top_k(df.consensus.to_numpy(), codes, budget, rng),
+        }
+        for name, m in picks.items():
+            k = pd.Series(kinds[m]).value_counts()
+            rows.append(dict(strategy=name, seed=s, frames=int(m.sum()), **{kd: float(k.get(kd, 0)) / max(1, m.sum()) for kd in KINDS}))
+    res = pd.DataFrame(rows)
+    agg = res.groupby("strategy", sort=False).agg(frames=("frames", "mean"), **{kd: (kd, "mean") for kd in KINDS}, **{f"{kd}_sd": (kd, "std") for kd in ("action", "no_action")}).reset_index()
+    return agg
+
+
+# ----------------------------------------------------------------------------- clip files
+def write_clip(row, clip_width: int, crf: int) -> str:
+    """Decode the clip's frames from its source video and write the H.264 file; returns '' or an error."""
+    from .clips import write_h264
+    from .video import open_reader, read_frames
+
+    try:
+        vr = open_reader(row.src_path)
+        h, w = vr[0].shape[:2]
+        cw = min(clip_width, w)
+        size = (cw - cw % 2, max(2, int(round(h * cw / w / 2)) * 2))
+        frames = read_frames(row.src_path, range(row.f0, row.f1), size)
+        write_h264(row.path, frames, row.fps, crf)
+        return ""
+    except Exception as e:  # one bad clip never stops the stage
+        return f"{type(e).__name__}: {str(e)[:160]}"
+
+
+def run(params, frames_path, candidates_path, clips_path, clips_truth_path, clips_dir, tables_dir, figures_dir, metrics_path, truth_dir=None, progress: bool = True) -> dict:
+    """Stage 04: R(x) over X, sampling, clip windows and files; the R(x)-versus-baselines report."""
+    from . import plots
+    from .io import read_table, save_figure, write_json, write_markdown_table, write_table
+
+    cfg = params.sampling
+    X = read_table(frames_path).sort_values(["class_label", "video_id", "shot_id"], kind="mergesort").reset_index(drop=True)
+    cand = read_table(candidates_path)
+    classes = sorted(cand.class_label.unique())
+    X["code"] = pd.factorize(X.video_id)[0]
+    PY, PG, F = (np.stack(X[c].to_numpy()).astype(np.float64) for c in ("p_frames", "p_web", "feature"))
+    c = np.array([classes.index(k) for k in X.class_label])
+    df = pd.concat([X[["video_id", "class_label", "shot_id", "frame", "time_s", "code"]], compute_R(PY, PG, F, c, X.code.to_numpy())], axis=1)
+    df["kind"] = sample(df, cfg.max_per_video, cfg.tau, cfg.easy_positive, np.random.default_rng(params.seed))
+
+    shots = cand.set_index(["video_id", "shot_id"])
+    sel = df[df.kind != ""].copy()
+    key = list(zip(sel.video_id, sel.shot_id))
+    s0, s1 = shots.loc[key, "start_s"].to_numpy(), shots.loc[key, "end_s"].to_numpy()
+    sel["start_s"], sel["end_s"] = clip_window(sel.time_s.to_numpy(), s0, s1, cfg.clip_seconds)
+    fps = dict(zip(cand.video_id, cand.fps))
+    sel["fps"] = sel.video_id.map(fps)
+    sel["f0"] = np.round(sel.start_s * sel.fps).astype(int)
+    sel["f1"] = np.maximum(sel.f0 + 1, np.minimum(np.round(sel.end_s * sel.fps).astype(int), shots.loc[key, "end_frame"].to_numpy()))
+    sel["clip_id"] = [f"{v}_{s:03d}_{f:06d}" for v, s, f in zip(sel.video_id, sel.shot_id, sel.frame)]
+    sel["path"] = [str(Path(clips_dir) / k / f"{i}.mp4") for k, i in zip(sel.class_label, sel.clip_id)]
+    sel["src_path"] = sel.video_id.map(dict(zip(cand.video_id, cand.path)))
+
+    with ThreadPoolExecutor(2) as ex:
+        errors = list(tqdm(ex.map(lambda r: write_clip(r, cfg.clip_width, cfg.clip_crf), sel.itertuples()), total=len(sel), desc="clips", disable=not progress))
+    sel["error"] = errors
+    cols = ["clip_id", "video_id", "class_label", "shot_id", "frame", "time_s", "start_s", "end_s", "kind", "R", "consensus", "kl", "representativeness", "path"]
+    clips = sel[sel.error == ""][cols].sort_values(["class_label", "clip_id"], kind="mergesort").reset_index(drop=True)
+    write_table(clips, clips_path)
+
+    tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
+    per_class = clips.groupby(["class_label", "kind"]).size().unstack(fill_value=0).reset_index()
+    prov = [f"max {cfg.max_per_video} frames per video from R(x), kept when consensus > τ = {cfg.tau}; easy positive: {cfg.easy_positive}; clips of {cfg.clip_seconds} s inside their shot",
+            f"{len(X)} frames in X from {X.video_id.nunique()} videos → {len(clips)} clips" + (f"; {int((sel.error != '').sum())} clips failed to write" if (sel.error != "").any() else "")]
+    write_markdown_table(per_class, tables_dir / "clips_per_class.md", "Stage 04 — sampled clips per class", prov)
+    metrics = dict(X_frames=int(len(X)), videos=int(X.video_id.nunique()), clips=int(len(clips)), hard=int((clips.kind == "hard").sum()), easy=int((clips.kind == "easy").sum()),
+                   failed=int((sel.error != "").sum()), clips_per_video=float(len(clips) / max(1, X.video_id.nunique())))
+    out = dict(clips=clips, per_class=per_class, R=df, metrics=metrics)
+
+    truth = pd.DataFrame(columns=["clip_id", "truth_kind", "truth_label"])
+    if truth_dir is not None and (Path(truth_dir) / "truth" / "segments.parquet").exists():
+        kinds = frame_truth_kind(df, truth_dir)
+        comp = compare_strategies(df, kinds, cfg, seed=params.seed)
+        write_markdown_table(comp, tables_dir / "sampling_vs_baselines.md", "Stage 04 — what each strategy spends the annotation budget on (demo world)",
+                             ["share of sampled frames by true segment kind; same per-video budget for all strategies; mean over 20 seeds (sd for action / no_action)",
+                              "paper's claim: R(x) concentrates the budget on positives and 'no action' hard negatives, away from 'no context' and 'no person'"])
+        save_figure(plots.strategy_shares(comp, KINDS), figures_dir / "sampling_vs_baselines.png")
+        save_figure(plots.r_distribution(df.assign(truth_kind=kinds)), figures_dir / "R_by_truth_kind.png")
+        truth = clip_truth(clips, truth_dir, fps)
+        metrics["share_by_strategy"] = {r.strategy: {k: round(float(getattr(r, k)), 4) for k in KINDS} for r in comp.itertuples()}
+        metrics["clip_truth_positive_share"] = float((truth.truth_label == 1).mean()) if len(truth) else 0.0
+        out["comparison"] = comp
+    write_table(truth, clips_truth_path)
+    write_json(metrics, metrics_path)
+    return out

@@ -1,0 +1,110 @@
+"""Stages 03-04: R(x) on hand-computed cases, sampling rules, clip windows, the proposal models."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from slac_utils import sampling as S
+
+
+def test_kl_and_representativeness_hand_case():
+    P = np.array([[0.5, 0.5], [0.9, 0.1]])
+    Q = np.array([[0.5, 0.5], [0.5, 0.5]])
+    kl = S.kl_divergence(P, Q)
+    assert kl[0] == pytest.approx(0.0, abs=1e-9)
+    assert kl[1] == pytest.approx(0.9 * np.log(1.8) + 0.1 * np.log(0.2))
+    # video 0: three frames, two identical and one orthogonal; video 1: a single frame
+    F = np.array([[1, 0], [1, 0], [0, 1], [3, 4]], float)
+    rep = S.representativeness(F, np.array([0, 0, 0, 1]))
+    assert rep == pytest.approx([0.5, 0.5, 0.0, 1.0])
+
+
+def test_compute_R_matches_equation_1():
+    PY = np.array([[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8]])
+    PG = np.array([[0.3, 0.6, 0.1], [0.2, 0.7, 0.1], [0.5, 0.4, 0.1]])
+    F = np.array([[1, 0], [1, 1], [0, 1]], float)
+    c = np.array([0, 0, 0])
+    df = S.compute_R(PY, PG, F, c, np.zeros(3, int))
+    U = F / np.linalg.norm(F, axis=1, keepdims=True)
+    want = []
+    for i in range(3):
+        cons = PY[i, 0] + PG[i, 0]
+        kl = np.sum(PY[i] * np.log(PY[i] / PG[i]))
+        rep = np.mean([U[i] @ U[j] for j in range(3) if j != i])
+        want.append(cons * kl * rep)
+    want = np.array(want)
+    assert df.R_raw.to_numpy() == pytest.approx(want)
+    assert df.R.to_numpy() == pytest.approx(want / want.sum())  # L1-normalised per video
+    assert df.R[1] == 0.0  # identical predictions: no disagreement, never sampled
+
+
+def test_gumbel_top_k_is_sampling_without_replacement():
+    p = np.array([0.7, 0.2, 0.1, 0.0, 0.5, 0.5])
+    codes = np.array([0, 0, 0, 0, 1, 1])
+    rng = np.random.default_rng(0)
+    first = np.zeros(4)
+    for _ in range(4000):
+        m = S.gumbel_top_k(p, codes, np.array([1, 2]), rng)
+        assert m[:4].sum() == 1 and m[4:].sum() == 2 and not m[3]
+        first[np.flatnonzero(m[:4])[0]] += 1
+    assert first[:3] / 4000 == pytest.approx([0.7, 0.2, 0.1], abs=0.03)
+
+
+def test_sample_tau_filter_and_easy_positive():
+    # video 0: frame 0 has R mass but consensus below tau -> dropped; frame 2 has the highest consensus -> easy
+    df = pd.DataFrame(dict(code=[0, 0, 0], R=[0.6, 0.4, 0.0], consensus=[0.005, 0.5, 1.2]))
+    kind = S.sample(df, max_per_video=8, tau=0.01, easy_positive=True, rng=np.random.default_rng(1))
+    assert list(kind) == ["", "hard", "easy"]
+    # at most max_per_video
+    df2 = pd.DataFrame(dict(code=[0] * 10, R=np.full(10, 0.1), consensus=np.arange(10) / 10 + 0.1))
+    k2 = S.sample(df2, max_per_video=3, tau=0.01, easy_positive=False, rng=np.random.default_rng(2))
+    assert (k2 == "hard").sum() == 3
+
+
+def test_easy_positive_not_duplicated_when_already_sampled():
+    df = pd.DataFrame(dict(code=[0, 0], R=[1.0, 0.0], consensus=[1.5, 0.2]))
+    kind = S.sample(df, 8, 0.01, True, np.random.default_rng(0))
+    assert list(kind) == ["hard", ""]
+
+
+def test_clip_window_never_crosses_shot():
+    t = np.array([5.0, 0.3, 9.8, 4.0])
+    s0 = np.array([0.0, 0.0, 0.0, 3.5])
+    s1 = np.array([10.0, 10.0, 10.0, 4.7])  # the last shot is shorter than 2 s
+    a, b = S.clip_window(t, s0, s1, 2.0)
+    assert a.tolist() == [4.0, 0.0, 8.0, 3.5]
+    assert b.tolist() == pytest.approx([6.0, 2.0, 10.0, 4.7])
+    assert (a >= s0).all() and (b <= s1).all()
+
+
+def test_descriptor_model_learns_colour_cue():
+    """The demo's weight-free proposal backbone separates classes that differ by a coloured object."""
+    from slac_utils.config import ProposalsConfig
+    from slac_utils.proposals import ProposalModel
+
+    rng = np.random.default_rng(0)
+    imgs, y = [], []
+    for k, col in enumerate([(230, 40, 40), (40, 40, 230), (40, 200, 40)]):
+        for _ in range(90):
+            bg = rng.integers(60, 200, 3)  # a flat scene colour with mild sensor noise, like a real frame
+            im = np.clip(bg + rng.normal(0, 6, (64, 64, 3)), 0, 255).astype(np.uint8)
+            x, yy = rng.integers(2, 34, 2)
+            im[yy : yy + 28, x : x + 28] = col
+            imgs.append(im)
+            y.append(k)
+    imgs, y = np.stack(imgs), np.array(y)
+    m = ProposalModel(ProposalsConfig(image_size=64, epochs=300), 3, seed=0)
+    m.fit(imgs[::2], y[::2], progress=False)
+    P, f = m.predict(imgs[1::2])
+    # three classes, chance 1/3: HOG dimensions outnumber the colour cue, so the bar is "well above chance"
+    assert (P.argmax(1) == y[1::2]).mean() > 0.6
+    assert P.shape == (135, 3) and np.allclose(P.sum(1), 1, atol=1e-5) and f.shape[0] == 135
+
+
+def test_cnn_backbones_shapes():
+    import torch
+
+    from slac_utils.proposals import SmallCNN
+
+    m = SmallCNN(6, width=8)
+    logits, f = m(torch.zeros(2, 3, 96, 96))
+    assert logits.shape == (2, 6) and f.shape == (2, m.feature_dim)
