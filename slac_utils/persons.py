@@ -159,32 +159,27 @@ def fit_calibration(S: np.ndarray, y: np.ndarray, l2: float = 1e-2, iters: int =
 
 
 # ----------------------------------------------------------------------------- evaluation
-def truth_framing(shots: pd.DataFrame, truth_shots: pd.DataFrame) -> np.ndarray:
-    """For each detected shot, the framing (full | closeup | scenery | animation) of the true shot it overlaps most."""
+def _truth_overlaps(shots: pd.DataFrame, truth_shots: pd.DataFrame):
+    """For each detected shot: (its true shots, frames of overlap with each), or (None, None) without truth."""
     ts = {v: g for v, g in truth_shots.groupby("video_id")}
-    out = []
     for s in shots.itertuples():
         g = ts.get(s.video_id)
         if g is None:
-            out.append("")
+            yield None, None
             continue
-        ov = (np.minimum(g.end_frame.to_numpy(), s.end_frame) - np.maximum(g.start_frame.to_numpy(), s.start_frame)).clip(min=0)
-        out.append(g.framing.iloc[int(np.argmax(ov))])
-    return np.array(out, dtype=object)
+        yield g, (np.minimum(g.end_frame.to_numpy(), s.end_frame) - np.maximum(g.start_frame.to_numpy(), s.start_frame)).clip(min=0)
+
+
+def truth_framing(shots: pd.DataFrame, truth_shots: pd.DataFrame) -> np.ndarray:
+    """For each detected shot, the framing (full | closeup | scenery | animation) of the true shot it overlaps most."""
+    return np.array([g.framing.iloc[int(np.argmax(ov))] if g is not None else "" for g, ov in _truth_overlaps(shots, truth_shots)], dtype=object)
 
 
 def truth_person_fraction(shots: pd.DataFrame, truth_shots: pd.DataFrame) -> np.ndarray:
     """For each detected shot, the fraction of its frames inside a true person shot."""
-    out = np.zeros(len(shots))
-    ts = {v: g for v, g in truth_shots.groupby("video_id")}
-    for k, s in enumerate(shots.itertuples()):
-        g = ts.get(s.video_id)
-        if g is None:
-            continue
-        g = g[g.has_person]
-        ov = (np.minimum(g.end_frame.to_numpy(), s.end_frame) - np.maximum(g.start_frame.to_numpy(), s.start_frame)).clip(min=0).sum()
-        out[k] = ov / max(1, s.end_frame - s.start_frame)
-    return out
+    lengths = np.maximum(1, (shots.end_frame - shots.start_frame).to_numpy())
+    covered = [ov[g.has_person.to_numpy()].sum() if g is not None else 0 for g, ov in _truth_overlaps(shots, truth_shots)]
+    return np.asarray(covered, float) / lengths
 
 
 def evaluate_persons(shots: pd.DataFrame, persons: pd.DataFrame, truth_shots: pd.DataFrame, truth_videos: pd.DataFrame) -> dict:

@@ -235,13 +235,12 @@ def video_training_frames(candidates: pd.DataFrame, persons: pd.DataFrame, shots
 
 
 def load_video_frames(table: pd.DataFrame, size: int, progress: bool = True) -> np.ndarray:
+    """Square-resized frames for the rows (video_id, path, frame) of table, one decoder per video."""
+    table = table.reset_index(drop=True)
     out = np.empty((len(table), size, size, 3), np.uint8)
-    pos = 0
     for (vid, path), g in tqdm(table.groupby(["video_id", "path"], sort=False), desc="frames", disable=not progress):
-        frames = read_frames(path, g.frame.to_numpy())
-        for k, i in enumerate(g.index):
-            out[table.index.get_loc(i)] = square_resize(frames[k], size)
-        pos += len(g)
+        for i, frame in zip(g.index, read_frames(path, g.frame.to_numpy())):
+            out[i] = square_resize(frame, size)
     return out
 
 
