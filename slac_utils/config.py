@@ -270,6 +270,30 @@ class AnnotationConfig(_Section):
     sim_seconds_cv: float = Field(0.5, ge=0, description="Spread (coefficient of variation) of the simulated annotator's gamma-distributed time per clip. The paper reports only the mean.")
 
 
+# ----------------------------------------------------------------------------- recognition (06-08)
+class RecognitionConfig(_Section):
+    depth: Literal[10, 18, 34] = Field(18, description="Res3D depth (paper: 34; the CPU demo trains an 18-layer model).")
+    width: int = Field(16, ge=4, description="Channels of the first stage (paper: 64; the CPU demo uses a narrow model).")
+    frames: int = Field(8, ge=1, description="Frames per input clip (paper: 32).")
+    resize_short: int = Field(64, ge=16, description="Clips are resized so the short side has this size before cropping (paper scale: 128).")
+    crop: tuple[int, int] = Field((56, 72), description="Input height, width (paper: 112 x 144).")
+    pos_weight: float = Field(1.0, gt=0, description="Sampling weight of positive clips (paper: 1.0).")
+    neg_weight: float = Field(0.02, gt=0, description="Sampling weight of negative clips, which all share the background label (paper: 0.02).")
+    batch_size: int = Field(16, ge=1, description="Mini-batch per GPU/process (paper: 16, x 64 GPUs = 1024).")
+    base_lr: float = Field(0.05, gt=0, description="Learning rate per GPU/process (paper: 0.005, and 0.32 = 0.005 x 64 GPUs after warm-up; the one-process CPU demo uses 0.05).")
+    warmup_epochs: float = Field(2, ge=0, description="Linear warm-up from base_lr to base_lr x world size (paper: 10 epochs).")
+    step_epochs: float = Field(8, gt=0, description="After warm-up, divide the learning rate by 10 every this many epochs (paper: 10).")
+    epochs: int = Field(20, ge=1, description="Training epochs (paper: 45).")
+    clips_per_epoch: Optional[int] = Field(None, ge=1, description="Clips drawn per epoch by the weighted sampler (default: the number of training clips).")
+    momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum.")
+    weight_decay: float = Field(1e-4, ge=0, description="SGD weight decay.")
+    workers: int = Field(0, ge=0, description="DataLoader worker processes (0 with cache_clips: the clips are in memory).")
+    cache_clips: bool = Field(True, description="Decode every clip once (and compute its flow once) into memory: right for the demo, not for 1.75M clips.")
+    val_fraction: float = Field(0.15, ge=0, lt=1, description="Share of videos in validation (paper: 6K of 520K videos; demo: larger so the split is measurable).")
+    test_fraction: float = Field(0.15, ge=0, lt=1, description="Share of videos in test (paper: 12K of 520K videos).")
+    fusion_weights: tuple[float, float] = Field((0.6, 0.4), description="Late fusion of softmax scores, RGB and flow (paper: 0.6, 0.4).")
+
+
 class Params(_Section):
     seed: int = Field(0, description="Global seed for every stage's randomness.")
     data: DataConfig = Field(default_factory=DataConfig)
@@ -281,6 +305,7 @@ class Params(_Section):
     proposals: ProposalsConfig = Field(default_factory=ProposalsConfig)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     annotation: AnnotationConfig = Field(default_factory=AnnotationConfig)
+    recognition: RecognitionConfig = Field(default_factory=RecognitionConfig)
 
     @model_validator(mode="after")
     def _cross(self):
