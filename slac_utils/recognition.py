@@ -87,7 +87,7 @@ def run_train(params, labeled_path, splits_path, models_dir, tables_dir, figures
     write_markdown_table(counts, Path(tables_dir) / "splits.md", "Stage 06 — SLAC splits by video",
                          [f"{splits.video_id.nunique()} videos: val {cfg.val_fraction:.0%}, test {cfg.test_fraction:.0%} (paper: 502K / 6K / 12K videos); no video is in two splits"])
     for m, log in logs.items():
-        write_table(log.drop(columns=["seconds"]), Path(tables_dir) / f"log_{m}.csv")
+        write_table(log.drop(columns=["seconds"], errors="ignore"), Path(tables_dir) / f"log_{m}.csv")
     save_figure(plots.training_curves({f"Res3D-{cfg.depth} {m.upper()}": log.to_dict("records") for m, log in logs.items()}), Path(figures_dir) / "training_curves.png")
     metrics = dict(classes=len(classes), train_clips=int(len(tr)), val_clips=int((splits.split == "val").sum()), test_clips=int((splits.split == "test").sum()),
                    **{f"final_loss_{m}": float(log.loss.iloc[-1]) for m, log in logs.items()}, **{f"train_accuracy_{m}": float(log.train_accuracy.iloc[-1]) for m, log in logs.items()})

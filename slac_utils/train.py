@@ -79,6 +79,8 @@ def save_checkpoint(path, model, opt, epoch: int, log: list[dict], meta: dict) -
     path.parent.mkdir(parents=True, exist_ok=True)
     m = model.module if hasattr(model, "module") else model
     tmp = path.with_suffix(".tmp")
+    # wall-clock seconds stay out of the file: a checkpoint is a DVC output and must be byte-reproducible
+    log = [{k: v for k, v in row.items() if k != "seconds"} for row in log]
     torch.save({"model": m.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch, "log": log, "meta": meta}, tmp)
     os.replace(tmp, path)  # atomic: an interruption never leaves a half-written checkpoint
 
@@ -144,7 +146,7 @@ def train(model: nn.Module, dataset, labels: np.ndarray, background: int, cfg, o
         done += 1
     if rank == 0:
         df = pd.DataFrame(log)
-        df.drop(columns=["seconds"]).round(6).to_csv(out_dir / "log.csv", index=False)
+        df.drop(columns=["seconds"], errors="ignore").round(6).to_csv(out_dir / "log.csv", index=False)
     return pd.DataFrame(log)
 
 
