@@ -23,15 +23,10 @@ import torch
 
 from . import sampling_clips as sc
 from .flow import farneback_clip, flow_tensor
-from .video import open_reader
+from .video import open_reader, resized_size
 
 MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 STD = np.array([0.229, 0.224, 0.225], np.float32)
-
-
-def _short_side_size(h: int, w: int, short: int) -> tuple[int, int]:
-    s = short / min(h, w)
-    return max(short, int(round(w * s / 2)) * 2), max(short, int(round(h * s / 2)) * 2)
 
 
 class _Cached:
@@ -80,7 +75,7 @@ class ClipDataset:
         r = self.t.iloc[i]
         vr = open_reader(r.path)
         h, w = vr[0].shape[:2]
-        vr = open_reader(r.path, *_short_side_size(h, w, self.short))
+        vr = open_reader(r.path, *resized_size(w, h, self.short))
         f0 = int(r.f0) if "f0" in self.t and not pd.isna(r.f0) else 0
         f1 = int(r.f1) if "f1" in self.t and not pd.isna(r.f1) else len(vr)
         return vr, f0, min(f1, len(vr))
