@@ -371,10 +371,11 @@ def load_params(path: str | Path = "params.yaml", overrides: dict | None = None)
 
 
 def flatten(d: dict, prefix: str = "") -> dict:
+    """Nested dict -> {dotted.key: value}; DVC's ``-S`` sets nested keys the same way (``dedup.gamma.resnet50=0.935``)."""
     out = {}
     for k, v in d.items():
         key = f"{prefix}{k}"
-        if isinstance(v, dict) and v and all(isinstance(x, str) for x in v) and not key.endswith(("gamma", "calibration", "kind_probs")):
+        if isinstance(v, dict) and v:
             out.update(flatten(v, key + "."))
         else:
             out[key] = v
@@ -385,7 +386,8 @@ def paper_flags(path: str | Path = "configs/paper.yaml") -> list[str]:
     """`-S key=value` flags for `dvc exp run` that apply a profile file (e.g. the paper-scale values)."""
     raw = yaml.safe_load(Path(path).read_text()) or {}
     validate(raw, source=str(path))  # fail early on a typo in the profile itself
-    return [f"-S {k}={json.dumps(v)}" for k, v in flatten(raw).items()]
+    # compact JSON: no spaces, so `dvc exp run $(python -m slac_utils.config paper-flags)` splits only between flags
+    return [f"-S {k}={json.dumps(v, separators=(',', ':'))}" for k, v in flatten(raw).items()]
 
 
 def render_defaults() -> str:

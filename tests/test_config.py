@@ -62,6 +62,8 @@ def test_demo_classes_checked():
 def test_paper_profile_flags():
     flags = paper_flags(REPO / "configs/paper.yaml")
     assert "-S dedup.fps=0.2" in flags and '-S dedup.embedder="resnet50"' in flags
+    assert "-S recognition.crop=[112,144]" in flags
+    assert all(" " not in f.split(" ", 1)[1] for f in flags)  # each flag survives shell word splitting of $(...)
 
 
 def test_cli_check_fails_with_message(tmp_path):
