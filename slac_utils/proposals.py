@@ -35,7 +35,6 @@ models folder.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import cv2

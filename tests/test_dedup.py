@@ -94,7 +94,7 @@ def test_signature_invariant_to_reupload_changes():
 
 def test_dedup_on_planted_world(tiny_world):
     """Signature features + calibrated γ find the planted copies of the tiny world and spare its siblings."""
-    from slac_utils.config import DedupConfig, DataConfig, IngestConfig
+    from slac_utils.config import DedupConfig, IngestConfig
     from slac_utils.demo_world import load_truth
     from slac_utils.features import video_features
     from slac_utils import ingest

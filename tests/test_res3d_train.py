@@ -103,7 +103,7 @@ def test_resume_equals_uninterrupted(tmp_path):
     log = train(b2, ds, ds.labels, 3, cfg, tmp_path / "b", seed=1, progress=False)
     assert list(log.epoch) == [1, 2, 3, 4]
     for (ka, va), (kb, vb) in zip(a.state_dict().items(), b2.state_dict().items()):
-        assert torch.equal(va, vb), ka
+        assert ka == kb and torch.equal(va, vb), ka
 
 
 def test_splits_by_video_and_background_label():
