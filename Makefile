@@ -48,6 +48,8 @@ bench: install
 	$(RUN) python bench/bench_shots.py
 	$(RUN) python bench/bench_sampling.py
 	$(RUN) python bench/bench_annotation.py
+	$(RUN) python bench/bench_flow.py
+	$(RUN) python bench/bench_train.py
 
 lab: install
 	$(RUN) jupyter lab notebooks/

@@ -307,7 +307,7 @@ class TransferTarget(_Section):
 
 class TransferConfig(_Section):
     targets: list[TransferTarget] = Field(
-        [TransferTarget(name="UCF-101 (demo)", format="ucf101", root="data/raw/demo_ucf101", epochs=12)],
+        [TransferTarget(name="UCF-101 (demo)", format="ucf101", root="data/raw/demo_ucf101", epochs=10)],
         description="Target datasets fine-tuned and evaluated (paper: UCF-101 split 1, HMDB-51 split 1, Kinetics val). "
         "The default is the demo target written in the UCF-101 layout by the demo_target stage.",
     )
@@ -320,11 +320,11 @@ class TransferConfig(_Section):
     base_lr: float = Field(0.01, gt=0, description="Fine-tuning learning rate per process (the paper does not state it; the head and trunk share it).")
     warmup_epochs: float = Field(1, ge=0, description="Linear warm-up epochs of fine-tuning.")
     step_epochs: float = Field(6, gt=0, description="Divide the fine-tuning learning rate by 10 every this many epochs after warm-up.")
-    clips_per_epoch: Optional[int] = Field(None, ge=1, description="Clips drawn per fine-tuning epoch (default: the number of training videos).")
+    clips_per_epoch: Optional[int] = Field(96, ge=1, description="Clips drawn per fine-tuning epoch (None: the number of training videos, as in the paper; the demo draws more so its few videos give enough steps).")
     video_clips: int = Field(10, ge=1, description="Video@1: evenly spaced clips averaged per video (paper: 10).")
     dense_stride: int = Field(4, ge=1, description="Dense prediction: a clip every this many frames (paper: 4).")
     dense_crops: Literal[1, 10] = Field(10, description="Dense prediction crops per clip: 10 = 4 corners + centre and their mirrors (paper), 1 = centre.")
-    max_dense_clips: Optional[int] = Field(None, ge=1, description="Cap on dense clips per video (evenly thinned), to bound test time on long videos; None: all (paper).")
+    max_dense_clips: Optional[int] = Field(4, ge=1, description="Cap on dense clips per video (evenly thinned), to bound test time on CPU; None: all (paper).")
 
 
 # ----------------------------------------------------------------------------- localization (stage 09)
@@ -357,6 +357,7 @@ class LocalizationConfig(_Section):
     beta: float = Field(2.0, ge=0, description="Refinement: shrink boundaries until the score exceeds mu - beta*sigma (paper: 2.0).")
     tune_beta: bool = Field(False, description="Choose beta from beta_grid on held-out training videos (as the paper did) instead of using beta.")
     beta_grid: list[float] = Field([0.5, 1.0, 1.5, 2.0, 2.5, 3.0], description="Candidates for beta when tune_beta is true.")
+    nms_tiou: Optional[float] = Field(None, gt=0, le=1, description="Per-class temporal NMS of the detections at this tIoU (None: none). The paper does not describe one: its proposals came from [27]/[36]; overlapping sliding windows benefit from 0.5.")
     table8_tiou: list[float] = Field([0.3, 0.4, 0.5, 0.6, 0.7], description="tIoU thresholds of the THUMOS14-style table (Table 8).")
     table8_protocol: Literal["activitynet", "thumos14"] = Field("thumos14", description="mAP protocol of Table 8 (slac_utils.detection_eval): the THUMOS14 kit or ActivityNet's eval_detection.py.")
     table9_tiou: list[float] = Field([0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95], description="tIoU thresholds of the ActivityNet-style table (Table 9: 0.5:0.95:0.05).")
@@ -472,12 +473,31 @@ def flatten(d: dict, prefix: str = "") -> dict:
     return out
 
 
+def hydra_value(v) -> str:
+    """A value in the override grammar DVC's ``-S`` uses (Hydra's): strings single-quoted, lists ``[a,b]``,
+    mappings ``{key:value}``, no spaces -- so ``$(paper-flags)`` word-splits only between flags."""
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        if any(c.isspace() for c in v):
+            raise ConfigError(f"profile value {v!r} contains white space: it cannot be passed through $(paper-flags); set it in params.yaml")
+        return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(v, (list, tuple)):
+        return "[" + ",".join(hydra_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ",".join(f"{k}:{hydra_value(x)}" for k, x in v.items()) + "}"
+    raise ConfigError(f"cannot write {v!r} as a -S value")
+
+
 def paper_flags(path: str | Path = "configs/paper.yaml") -> list[str]:
     """`-S key=value` flags for `dvc exp run` that apply a profile file (e.g. the paper-scale values)."""
     raw = yaml.safe_load(Path(path).read_text()) or {}
     validate(raw, source=str(path))  # fail early on a typo in the profile itself
-    # compact JSON: no spaces, so `dvc exp run $(python -m slac_utils.config paper-flags)` splits only between flags
-    return [f"-S {k}={json.dumps(v, separators=(',', ':'))}" for k, v in flatten(raw).items()]
+    return [f"-S {k}={hydra_value(v)}" for k, v in flatten(raw).items()]
 
 
 def render_defaults() -> str:

@@ -186,3 +186,23 @@ def write_demo_ucf_layout(out_root, classes_map: dict[str, str] | None = None, v
     )
     write_table(truth, out_root / "demo_truth.csv")
     return truth
+
+
+def _main():  # pragma: no cover - exercised by the demo_target DVC stage
+    import argparse
+    import json
+
+    from .config import load_params
+
+    ap = argparse.ArgumentParser(description="Write the demo transfer target (UCF-101 layout) for stage 08.")
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--out", default="data/raw/demo_ucf101")
+    a = ap.parse_args()
+    p = load_params(a.params)
+    truth = write_demo_ucf_layout(a.out, None, p.transfer.demo_train_per_class, p.transfer.demo_test_per_class, seed=p.demo.seed,
+                                  cfg=p.demo, workers=p.demo.workers)
+    print(json.dumps({"videos": len(truth), "classes": int(truth.label.nunique()), **truth.split.value_counts().sort_index().to_dict()}))
+
+
+if __name__ == "__main__":
+    _main()

@@ -74,7 +74,8 @@ def write_markdown_table(df: pd.DataFrame, path, title: str | None = None, notes
         lines.append(f"> {n}")
     if notes:
         lines.append("")
-    lines.append(df.astype(object).to_markdown(index=False, floatfmt=floatfmt, missingval="—"))
+    cells = df.astype(object)
+    lines.append(cells.where(cells.notna(), None).to_markdown(index=False, floatfmt=floatfmt, missingval="—"))  # NaN and None: "—"
     path.write_text("\n".join(lines) + "\n")
     write_table(df, path.with_suffix(".csv"))
     return path

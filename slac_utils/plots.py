@@ -163,3 +163,20 @@ def r_distribution(df: pd.DataFrame):
         ax.tick_params(axis="x", rotation=20)
     fig.tight_layout()
     return fig
+
+
+def transfer_bars(acc: pd.DataFrame):
+    """Top-1 on each transfer target: grouped bars per input (RGB, flow, two-stream) and metric, one colour per
+    initialisation (scratch vs SLAC pre-training, and any other checkpoint)."""
+    targets = list(dict.fromkeys(acc.target))
+    fig, axes = plt.subplots(len(targets), 1, figsize=(9, 3 * len(targets)), squeeze=False)
+    for ax, t in zip(axes[:, 0], targets):
+        d = acc[acc.target == t].assign(x=lambda f: f.modality.str.upper().str.replace("TWO-STREAM", "2-stream") + "\n" + f.metric)
+        sns.barplot(data=d, x="x", y="accuracy", hue="init", ax=ax, palette="deep")
+        ax.set_title(f"{t}: fine-tuned from scratch vs pre-trained")
+        ax.set_xlabel("")
+        ax.set_ylabel("top-1 (%)")
+        ax.set_ylim(0, 100)
+        ax.legend(fontsize=8, title=None)
+    fig.tight_layout()
+    return fig

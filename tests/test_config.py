@@ -59,11 +59,44 @@ def test_demo_classes_checked():
         validate({"demo": {"classes": ["archery", "juggling_balls", "jump_rope", "hula_hoop", "surfing"]}})
 
 
-def test_paper_profile_flags():
+def parse_set_flags(flags: list[str]) -> dict:
+    """What DVC does with -S key=value: Hydra's override grammar."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    out = {}
+    for f in flags:
+        o = parser.parse_overrides([f.split(" ", 1)[1]])[0]
+        out[o.key_or_group] = o.value()
+    return out
+
+
+def _plain(v):
+    """Hydra's ListConfig/DictConfig values as plain lists/dicts."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(v) if hasattr(v, "_metadata") else v
+
+
+def test_paper_profile_flags_parse_as_dvc_parses_them():
     flags = paper_flags(REPO / "configs/paper.yaml")
-    assert "-S dedup.fps=0.2" in flags and '-S dedup.embedder="resnet50"' in flags
+    assert "-S dedup.fps=0.2" in flags and "-S dedup.embedder='resnet50'" in flags
     assert "-S recognition.crop=[112,144]" in flags
     assert all(" " not in f.split(" ", 1)[1] for f in flags)  # each flag survives shell word splitting of $(...)
+    values = {k: _plain(v) for k, v in parse_set_flags(flags).items()}
+    assert values["transfer.targets"][1] == {"name": "HMDB-51", "format": "hmdb51", "root": "data/raw/hmdb51/videos",
+                                             "lists_dir": "data/raw/hmdb51/testTrainMulti_7030_splits", "epochs": 50}
+    p = load_params(REPO / "params.yaml", values)  # the profile applied through -S is a valid config
+    assert p.recognition.depth == 34 and p.transfer.targets[2].csv_paths[1].endswith("kinetics_val.csv")
+
+
+def test_hydra_values_are_quoted_and_checked():
+    from slac_utils.config import hydra_value
+
+    assert hydra_value({"a": [1, None, True], "b": "x/{y}"}) == "{a:[1,null,true],b:'x/{y}'}"
+    assert _plain(parse_set_flags(["-S k=" + hydra_value("it's")])["k"]) == "it's"
+    with pytest.raises(ConfigError, match="white space"):
+        hydra_value("two words")
 
 
 def test_cli_check_fails_with_message(tmp_path):

@@ -1,0 +1,319 @@
+"""Stage 08 — transfer learning: fine-tune Res3D on target datasets with and without SLAC pre-training
+(paper 4.2, Tables 5-7).
+
+For every target in ``params.transfer.targets`` (UCF-101 / HMDB-51 / Kinetics as distributed, read by
+:mod:`slac_utils.datasets`; the demo default is a small UCF-101-layout dataset written by the ``demo_target``
+stage), every input (RGB, Farneback flow) and every initialisation:
+
+* ``scratch`` -- "w/o pre-training": a freshly initialised Res3D of the same depth and width;
+* ``SLAC`` -- the stage-06 model's trunk (:func:`slac_utils.res3d.load_trunk`) with a new classifier;
+* any other checkpoint named in ``params.transfer.pretrained`` (Table 6 compares Kinetics and Sports-1M),
+
+the model is fine-tuned on the target's training split with the stage-06 training loop (uniform sampling,
+since there is no background class; warm-up then step learning rate from ``params.transfer``) and scored on
+its test split (Kinetics: validation) with the paper's three metrics:
+
+* Clip@1 -- one T-frame clip at the beginning of the video, centre crop;
+* Video@1 -- ``video_clips`` (10) evenly spaced clips, softmax scores averaged;
+* dense multi-crop@1 -- a clip every ``dense_stride`` (4) frames x 10 crops (4 corners + centre and their
+  mirrors), softmax scores averaged over crops and clips.
+
+Two-stream numbers fuse the RGB and flow video scores with ``recognition.fusion_weights`` (0.6 / 0.4).
+
+Outputs: ``<out_models_dir>/<target>/<init>/<modality>/{last.pt,log.csv}`` and ``scores.parquet`` (one row per
+test video, init, modality and metric: ``target, init, modality, metric, video_id, label_index, scores``
+-- the averaged softmax vector), Tables 5, 6 and 7 (Markdown + CSV) with the paper's values in separate
+columns, a figure of the fine-tuning curves and a metrics JSON.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from . import sampling_clips as sc
+from .clipdata import ClipDataset
+from .res3d import Res3D, load_trunk, replace_head
+
+METRICS = ("Clip@1", "Video@1", "Dense@1")
+PAPER_TARGETS = ("UCF-101", "HMDB-51", "Kinetics")
+# Table 5: (input, training) -> {target: (Clip@1, Video@1)}
+PAPER_TABLE5 = {
+    ("RGB", "w/o pre-training"): {"UCF-101": (72.7, 75.6), "HMDB-51": (34.0, 35.9), "Kinetics": (57.0, 68.2)},
+    ("RGB", "w/ pre-training"): {"UCF-101": (93.4, 95.7), "HMDB-51": (67.3, 71.3), "Kinetics": (58.5, 70.2)},
+    ("Flow", "w/o pre-training"): {"UCF-101": (68.7, 80.8), "HMDB-51": (34.0, 45.1), "Kinetics": (42.2, 59.2)},
+    ("Flow", "w/ pre-training"): {"UCF-101": (87.9, 93.6), "HMDB-51": (60.0, 69.5), "Kinetics": (45.0, 62.6)},
+}
+# Table 6 (RGB): pre-training dataset -> {target: (Clip@1, Video@1)}
+PAPER_TABLE6 = {
+    "w/o pre-training": PAPER_TABLE5["RGB", "w/o pre-training"],
+    "Kinetics": {"UCF-101": (89.9, 92.5), "HMDB-51": (64.9, 67.4), "Kinetics": (57.0, 68.2)},
+    "Sports1M": {"UCF-101": (90.9, 92.6), "HMDB-51": (64.1, 65.9), "Kinetics": (57.4, 68.4)},
+    "SLAC": PAPER_TABLE5["RGB", "w/ pre-training"],
+}
+# Table 7: method -> {target: top-1}
+PAPER_TABLE7 = {
+    "Long-term temporal convolutions": {"UCF-101": 92.7, "HMDB-51": 67.2, "Kinetics": None},
+    "ST-Multiplier Net + IDT": {"UCF-101": 94.9, "HMDB-51": 72.2, "Kinetics": None},
+    "Temporal Segment Networks": {"UCF-101": 94.2, "HMDB-51": 69.4, "Kinetics": None},
+    "Two-Stream I3D, Kinetics pre-training": {"UCF-101": 98.0, "HMDB-51": 80.7, "Kinetics": 75.7},
+    "Two-Stream Res3D-34, SLAC pre-training, video@1": {"UCF-101": 96.6, "HMDB-51": 75.6, "Kinetics": 73.5},
+    "Two-Stream Res3D-34, SLAC pre-training, dense prediction, w/ multi-cropping@1": {"UCF-101": 97.6, "HMDB-51": 76.7, "Kinetics": 74.8},
+}
+
+
+def paper_name(target_name: str) -> str | None:
+    """The paper's column for a target ('UCF-101 (demo)' -> 'UCF-101'), or None for another dataset."""
+    key = re.sub(r"[^a-z0-9]", "", target_name.lower())
+    for p in PAPER_TARGETS:
+        if key.startswith(re.sub(r"[^a-z0-9]", "", p.lower())):
+            return p
+    return None
+
+
+def slug(name: str) -> str:
+    """A folder name for a target or init ('UCF-101 (demo)' -> 'ucf-101_demo')."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_").replace("_101", "-101").replace("_51", "-51")
+
+
+# ----------------------------------------------------------------------------- data
+def read_target(t) -> pd.DataFrame:
+    """A target's dataset table (slac_utils.datasets columns) with ``split`` train | test; missing files dropped.
+
+    Kinetics: the rows of the CSVs named ``train`` are the training split and the rest (validation, as in the
+    paper) the test split.  Raises ValueError when a split is empty.
+    """
+    from . import datasets
+
+    if t.format == "ucf101":
+        df = datasets.read_ucf101(t.root, t.split_id, lists_dir=t.lists_dir)
+    elif t.format == "hmdb51":
+        df = datasets.read_hmdb51(t.root, t.split_id, splits_dir=t.lists_dir)
+    else:
+        if len(t.csv_paths) < 2:
+            raise ValueError(f"transfer target {t.name!r}: Kinetics needs csv_paths [train.csv, validate.csv]")
+        df = datasets.read_kinetics(t.csv_paths, t.root, classes=datasets.kinetics_classes(t.csv_paths[:1]))
+        df = df.assign(split=np.where(df.split == "train", "train", "test"))
+    df = df[df.exists & (df.label_index >= 0)].reset_index(drop=True)
+    for s in ("train", "test"):
+        if not (df.split == s).any():
+            raise ValueError(f"transfer target {t.name!r}: no {s} video found under {t.root}")
+    return df
+
+
+def finetune_cfg(rec, tr, epochs: int) -> SimpleNamespace:
+    """The training settings of :func:`slac_utils.train.train` for fine-tuning: recognition's batch and
+    optimiser, transfer's schedule."""
+    return SimpleNamespace(base_lr=tr.base_lr, warmup_epochs=tr.warmup_epochs, step_epochs=tr.step_epochs, epochs=epochs,
+                           clips_per_epoch=tr.clips_per_epoch, batch_size=rec.batch_size, momentum=rec.momentum,
+                           weight_decay=rec.weight_decay, workers=rec.workers, pos_weight=1.0, neg_weight=1.0)
+
+
+def init_model(rec, num_classes: int, modality: str, checkpoint: str | Path | None) -> Res3D:
+    """A Res3D for the target: trunk from ``checkpoint`` (a file with a 'model' state_dict) or from scratch."""
+    model = Res3D(num_classes, depth=rec.depth, width=rec.width, in_channels=3 if modality == "rgb" else 2)
+    if checkpoint is not None:
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        load_trunk(model, state.get("model", state))
+        replace_head(model, num_classes)
+    return model
+
+
+# ----------------------------------------------------------------------------- evaluation
+def thin(starts: np.ndarray, cap: int | None) -> np.ndarray:
+    """At most ``cap`` of the starts, evenly spaced (all of them when cap is None)."""
+    if cap is None or len(starts) <= cap:
+        return starts
+    return starts[np.unique(np.linspace(0, len(starts) - 1, cap).round().astype(int))]
+
+
+@torch.no_grad()
+def score_views(model, views: torch.Tensor, batch_size: int = 32) -> np.ndarray:
+    """Softmax scores (V, C) of a stack of views (V, C, T, H, W)."""
+    out = [F.softmax(model(views[i : i + batch_size]).float(), 1).numpy() for i in range(0, len(views), batch_size)]
+    return np.concatenate(out)
+
+
+@torch.no_grad()
+def evaluate_videos(model, ds: ClipDataset, tr, progress: bool = True, desc: str = "") -> dict[str, np.ndarray]:
+    """Per-video scores (N, C) for each metric: the start clip, ``video_clips`` even clips, dense x crops."""
+    model.eval()
+    out = {m: [] for m in METRICS}
+    for i in tqdm(range(len(ds)), desc=desc or "evaluate", disable=not progress, leave=False):
+        n = ds.n_frames(i)
+        out["Clip@1"].append(score_views(model, ds.get(i)[0][None])[0])
+        out["Video@1"].append(score_views(model, ds.views(i, sc.even_clip_starts(n, ds.T, tr.video_clips))).mean(0))
+        dense = thin(sc.dense_clip_starts(n, ds.T, tr.dense_stride), tr.max_dense_clips)
+        out["Dense@1"].append(score_views(model, ds.views(i, dense, ten_crop=tr.dense_crops == 10)).mean(0))
+    return {m: np.stack(v) for m, v in out.items()}
+
+
+def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
+    return float(100 * np.mean(scores.argmax(1) == labels))
+
+
+# ----------------------------------------------------------------------------- tables
+def _fmt(v) -> str:
+    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.1f}"
+
+
+def table5(acc: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
+    """Table 5: input x training (w/o, w/ SLAC pre-training) -> Clip@1, Video@1 per target, ours and paper."""
+    rows = []
+    for modality, inp in (("rgb", "RGB"), ("flow", "Flow")):
+        for init, training in (("scratch", "w/o pre-training"), ("SLAC", "w/ pre-training")):
+            row = {"input": inp, "training": training}
+            for t in targets:
+                for m in ("Clip@1", "Video@1"):
+                    hit = acc[(acc.target == t) & (acc.modality == modality) & (acc.init == init) & (acc.metric == m)]
+                    row[f"{t} {m} (ours)"] = float(hit.accuracy.iloc[0]) if len(hit) else np.nan
+            for t in PAPER_TARGETS:
+                c, v = PAPER_TABLE5[inp, training][t]
+                row[f"{t} Clip@1 (paper)"], row[f"{t} Video@1 (paper)"] = c, v
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def table6(acc: pd.DataFrame, targets: list[str], inits: list[str]) -> pd.DataFrame:
+    """Table 6 (RGB): pre-training dataset -> Clip@1, Video@1 per target; ours for the inits run, paper's four rows."""
+    names = {"scratch": "w/o pre-training"}
+    rows = []
+    for pre in dict.fromkeys(["w/o pre-training", "Kinetics", "Sports1M", "SLAC", *[names.get(i, i) for i in inits]]):
+        init = next((i for i in inits if names.get(i, i) == pre), None)
+        row = {"pre-training": pre}
+        for t in targets:
+            for m in ("Clip@1", "Video@1"):
+                hit = acc[(acc.target == t) & (acc.modality == "rgb") & (acc.init == init) & (acc.metric == m)] if init else acc.iloc[:0]
+                row[f"{t} {m} (ours)"] = float(hit.accuracy.iloc[0]) if len(hit) else np.nan
+        for t in PAPER_TARGETS:
+            c, v = PAPER_TABLE6.get(pre, {}).get(t, (np.nan, np.nan))
+            row[f"{t} Clip@1 (paper)"], row[f"{t} Video@1 (paper)"] = c, v
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def table7(acc: pd.DataFrame, targets: list[str], depth: int) -> pd.DataFrame:
+    """Table 7: the paper's methods, then our two-stream SLAC-pre-trained Res3D (Video@1 and dense multi-crop)."""
+    rows = [{"method": k, "source": "paper", **{f"{t} (paper)": v[t] for t in PAPER_TARGETS}} for k, v in PAPER_TABLE7.items()]
+    for metric, label in (("Video@1", "video@1"), ("Dense@1", "dense prediction, w/ multi-cropping@1")):
+        row = {"method": f"Two-Stream Res3D-{depth}, SLAC pre-training, {label}", "source": "ours (demo scale)"}
+        for t in targets:
+            hit = acc[(acc.target == t) & (acc.modality == "two-stream") & (acc.init == "SLAC") & (acc.metric == metric)]
+            row[f"{t} (ours)"] = float(hit.accuracy.iloc[0]) if len(hit) else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- stage
+def run(params, models_dir, out_models_dir, tables_dir, figures_dir, metrics_path, progress: bool = True) -> dict:
+    """Stage 08: fine-tune and evaluate every (target, init, modality); write Tables 5-7."""
+    from . import plots
+    from .io import save_figure, write_json, write_markdown_table, write_table
+    from .train import distributed, train
+
+    rec, tr = params.recognition, params.transfer
+    torch.set_num_threads(2)
+    inits: dict[str, Path | None] = {"scratch": None}
+    for modality in tr.modalities:
+        if not (Path(models_dir) / modality / "last.pt").exists():
+            raise FileNotFoundError(f"no SLAC {modality} model at {Path(models_dir) / modality / 'last.pt'}: run stage 06 first")
+    inits["SLAC"] = Path(models_dir)
+    for name, path in tr.pretrained.items():
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"transfer.pretrained.{name}: {path} is not a file (weights are never downloaded)")
+        inits[name] = Path(path)
+
+    rank = distributed()[0]  # under torchrun every process fine-tunes; only rank 0 evaluates and writes
+    acc_rows, score_rows, logs, sizes = [], [], {}, {}
+    for t in tr.targets:
+        df = read_target(t)
+        n_classes = int(df.label_index.max()) + 1
+        train_df, test_df = df[df.split == "train"], df[df.split == "test"]
+        y = test_df.label_index.to_numpy()
+        sizes[t.name] = (len(train_df), len(test_df), n_classes)
+        video_scores = {}
+        for init, src in inits.items():
+            for modality in tr.modalities:
+                ckpt = (src / modality / "last.pt") if init == "SLAC" else src
+                torch.manual_seed(params.seed)
+                model = init_model(rec, n_classes, modality, ckpt)
+                ds = ClipDataset(train_df, rec.frames, rec.crop, rec.resize_short, modality, params.seed, cache=rec.cache_clips)
+                out = Path(out_models_dir) / slug(t.name) / slug(init) / modality
+                log = train(model, ds, ds.labels, n_classes, finetune_cfg(rec, tr, t.epochs), out, seed=params.seed, progress=progress)
+                logs[t.name, init, modality] = log
+                if rank != 0:
+                    continue
+                test_ds = ClipDataset(test_df, rec.frames, rec.crop, rec.resize_short, modality, params.seed, cache=rec.cache_clips)
+                s = evaluate_videos(model.cpu(), test_ds, tr, progress, desc=f"{t.name} {init} {modality}")
+                video_scores[init, modality] = s
+                for m, sm in s.items():
+                    acc_rows.append(dict(target=t.name, init=init, modality=modality, metric=m, accuracy=accuracy(sm, y), videos=len(y)))
+                    score_rows += [dict(target=t.name, init=init, modality=modality, metric=m, video_id=v, label_index=int(l), scores=row.round(6).tolist())
+                                   for v, l, row in zip(test_df.video_id, y, sm)]
+        if rank == 0 and {"rgb", "flow"} <= set(tr.modalities):
+            w_rgb, w_flow = rec.fusion_weights
+            for init in inits:
+                for m in METRICS:
+                    fused = w_rgb * video_scores[init, "rgb"][m] + w_flow * video_scores[init, "flow"][m]
+                    acc_rows.append(dict(target=t.name, init=init, modality="two-stream", metric=m, accuracy=accuracy(fused, y), videos=len(y)))
+
+    if rank != 0:
+        return dict(logs=logs)
+    acc = pd.DataFrame(acc_rows)
+    targets = [t.name for t in tr.targets]
+    tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
+    write_table(acc, tables_dir / "accuracy.csv")
+    write_table(pd.DataFrame(score_rows), Path(out_models_dir) / "scores.parquet")
+    for (tname, init, modality), log in logs.items():
+        write_table(log.drop(columns=["seconds"], errors="ignore").assign(target=tname, init=init, modality=modality), tables_dir / f"log_{slug(tname)}_{slug(init)}_{modality}.csv")
+
+    scale = (f"ours: DEMO SCALE — Res3D-{rec.depth} (width {rec.width}), {rec.frames} frames at {rec.crop[0]}x{rec.crop[1]}, fine-tuned "
+             + ", ".join(f"{t.epochs} epochs on {t.name}" for t in tr.targets)
+             + f" (lr {tr.base_lr}, warm-up {tr.warmup_epochs}, /10 every {tr.step_epochs}); paper: Res3D-34, 32 frames at 112x144, 110/50/110 epochs on UCF-101/HMDB-51/Kinetics")
+    counts = "; ".join(f"{name}: {n[0]} train / {n[1]} test videos, {n[2]} classes" for name, n in sizes.items())
+    metric_note = (f"Clip@1: one {rec.frames}-frame clip at the start, centre crop; Video@1: {tr.video_clips} evenly spaced clips averaged; "
+                   f"dense: a clip every {tr.dense_stride} frames x {tr.dense_crops} crop(s), averaged")
+    paper_note = "paper columns: the published numbers for the real UCF-101 / HMDB-51 / Kinetics; ours are on the targets of this run (names say which)"
+    t5 = table5(acc, targets)
+    write_markdown_table(t5, tables_dir / "table5_transfer.md", "Table 5 — transfer with and without SLAC pre-training, RGB and flow",
+                         [scale, counts, metric_note, paper_note], floatfmt=".1f")
+    t6 = table6(acc, targets, list(inits))
+    write_markdown_table(t6, tables_dir / "table6_pretraining.md", "Table 6 — pre-training datasets compared (RGB)",
+                         [scale, counts, "rows without 'ours' values: pre-training checkpoints not given (transfer.pretrained) in this run", paper_note], floatfmt=".1f")
+    t7 = table7(acc, targets, rec.depth)
+    write_markdown_table(t7, tables_dir / "table7_state_of_the_art.md", "Table 7 — two-stream SLAC pre-trained Res3D beside published methods (top-1)",
+                         [scale, counts, f"two-stream: late fusion of softmax scores, RGB {rec.fusion_weights[0]} / flow {rec.fusion_weights[1]}", metric_note, paper_note], floatfmt=".1f")
+    for name, tab in (("table5_transfer", t5), ("table6_pretraining", t6), ("table7_state_of_the_art", t7)):
+        write_table(tab, tables_dir / f"{name}.csv")
+    save_figure(plots.training_curves({f"{tn} {i} {m}": log.to_dict("records") for (tn, i, m), log in logs.items()}), figures_dir / "finetune_curves.png")
+    save_figure(plots.transfer_bars(acc), figures_dir / "transfer_accuracy.png")
+    metrics = {f"{r.target} {r.init} {r.modality} {r.metric}": round(float(r.accuracy), 4) for r in acc.itertuples()}
+    write_json(metrics, metrics_path)
+    return dict(accuracy=acc, table5=t5, table6=t6, table7=t7, metrics=metrics)
+
+
+def _main():  # pragma: no cover - the torchrun entry point (paper scale); the DVC stage runs the notebook
+    import argparse
+
+    from .config import load_params
+
+    ap = argparse.ArgumentParser(description="Fine-tune and evaluate on the transfer targets (stage 08, Tables 5-7).")
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--models-dir", default="data/models/res3d")
+    ap.add_argument("--out-models-dir", default="data/models/transfer")
+    ap.add_argument("--tables-dir", default="reports/tables/08_transfer")
+    ap.add_argument("--figures-dir", default="reports/figures/08_transfer")
+    ap.add_argument("--metrics", default="metrics/08_transfer.json")
+    a = ap.parse_args()
+    print(json.dumps(run(load_params(a.params), a.models_dir, a.out_models_dir, a.tables_dir, a.figures_dir, a.metrics)["metrics"], indent=1))
+
+
+if __name__ == "__main__":
+    _main()
