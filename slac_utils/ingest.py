@@ -98,8 +98,9 @@ def list_external(external_dir, extensions: list[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def probe(path: str, verify_decode: bool = True, min_frames: int = 1) -> dict:
-    """Probe one file. Never raises: returns the manifest fields with status/error."""
+def probe(path: str, verify_decode: bool = True, min_frames: int = 1, hash_file: bool = True) -> dict:
+    """Probe one file. Never raises: returns the manifest fields with status/error (``sha256`` empty when not
+    ``hash_file``: the later stages' target datasets only need to know the file decodes)."""
     out = dict(n_frames=0, fps=0.0, duration_s=0.0, width=0, height=0, sha256="", status="quarantined", error="")
     p = Path(path)
     if not p.exists():
@@ -109,7 +110,8 @@ def probe(path: str, verify_decode: bool = True, min_frames: int = 1) -> dict:
     if size == 0:
         out["error"] = "empty: zero-length file"
         return out
-    out["sha256"] = sha256_file(p)
+    if hash_file:
+        out["sha256"] = sha256_file(p)
     try:
         from .video import open_reader
 

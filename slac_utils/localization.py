@@ -120,14 +120,16 @@ def _find_video(videos_dir: Path, vid: str) -> str | None:
     return None
 
 
-def external_ground_truth(cfg) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    """(videos, gt, ambiguous) of ActivityNet-v1.3 / THUMOS14 (slac_utils.detection_eval readers).
+def external_ground_truth(cfg) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
+    """(videos, gt, ambiguous, quarantined) of ActivityNet-v1.3 / THUMOS14 (slac_utils.detection_eval readers).
 
     gt carries ``subset`` = training / validation: ``cfg.train_subset`` and ``cfg.test_subset`` mapped.  Videos
-    are ``<videos_dir>/<video_id>.<ext>`` (or ``v_<video_id>.<ext>``); annotated videos without a file are dropped.
+    are ``<videos_dir>/<video_id>.<ext>`` (or ``v_<video_id>.<ext>``); an annotated video without a usable file
+    (missing, empty, undecodable: :func:`slac_utils.ingest.probe`) is left out and listed in ``quarantined``
+    (video_id, path, reason) with its ground truth.
     """
     from .detection_eval import read_activitynet, read_thumos14
-    from .video import open_reader
+    from .ingest import probe
 
     if cfg.dataset == "activitynet":
         g = read_activitynet(cfg.annotations_path)
@@ -144,20 +146,21 @@ def external_ground_truth(cfg) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
                 ambs.append(aa)
         g, amb = pd.concat(parts, ignore_index=True), pd.concat(ambs, ignore_index=True)
     vd = Path(cfg.videos_dir)
-    rows = []
+    rows, bad = [], []
     for vid in sorted(g.video_id.unique()):
         p = _find_video(vd, vid)
-        if p is None:
+        info = probe(p, verify_decode=True, hash_file=False) if p is not None else dict(error=f"missing: no {vid}.* under {vd}")
+        if info["error"]:
+            bad.append(dict(video_id=vid, path=p, reason=info["error"]))
             continue
-        vr = open_reader(p)
-        fps = float(vr.get_avg_fps())
-        rows.append(dict(video_id=vid, class_label=None, path=p, fps=fps, n_frames=len(vr), duration=len(vr) / fps, group=vid))
+        rows.append(dict(video_id=vid, class_label=None, path=p, fps=info["fps"], n_frames=info["n_frames"], duration=info["duration_s"], group=vid))
     videos = pd.DataFrame(rows)
+    quarantined = pd.DataFrame(bad, columns=["video_id", "path", "reason"])
     if videos.empty:
         raise FileNotFoundError(f"no annotated video found under {vd} (<video_id>.<ext> or v_<video_id>.<ext>)")
     g = g[g.video_id.isin(videos.video_id)].copy()
     g["duration"] = g.video_id.map(dict(zip(videos.video_id, videos.duration)))
-    return videos, g[["video_id", "label", "start", "end", "duration", "subset"]].reset_index(drop=True), amb
+    return videos, g[["video_id", "label", "start", "end", "duration", "subset"]].reset_index(drop=True), amb, quarantined
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -275,7 +278,7 @@ def run(params, splits_path, models_dir, demo_dir, manifest_path, out_models_dir
     t_all = t0 = time.perf_counter()
 
     # ---- ground truth and split
-    ambiguous = None
+    ambiguous, quarantined = None, pd.DataFrame(columns=["video_id", "path", "reason"])
     splits = read_table(splits_path)
     if cfg.dataset == "demo":
         videos, gt = demo_ground_truth(demo_dir, manifest_path, truth_dir)
@@ -283,7 +286,7 @@ def run(params, splits_path, models_dir, demo_dir, manifest_path, out_models_dir
         subset = split_videos(videos, cfg.demo_test_fraction, seed, seen)
         gt["subset"] = gt.video_id.map(subset)
     else:
-        videos, gt, ambiguous = external_ground_truth(cfg)
+        videos, gt, ambiguous, quarantined = external_ground_truth(cfg)
         subset = dict(gt.groupby("video_id").subset.first())
         seen = set()
     videos = videos.assign(subset=videos.video_id.map(subset))
@@ -456,6 +459,8 @@ def run(params, splits_path, models_dir, demo_dir, manifest_path, out_models_dir
                           f"SLAC clips for CDC pre-training (stage-06 training split, none from a held-out group): {len(slac_tr)}"])
     for name, df in logs.items():
         write_table(df.drop(columns=["seconds"], errors="ignore"), Path(tables_dir) / f"log_{LOG_KEYS[name]}.csv")
+    write_markdown_table(quarantined, Path(tables_dir) / "quarantine.md", "Stage 09 — annotated videos left out",
+                         ["missing, empty, truncated or undecodable video files with their reason (demo: the stage-00 manifest already quarantined them); the stage ran on the rest"])
 
     # ---- figures
     with_two = gt_test.groupby("video_id").size().sort_values(ascending=False, kind="mergesort")
@@ -465,7 +470,7 @@ def run(params, splits_path, models_dir, demo_dir, manifest_path, out_models_dir
     save_figure(_training_figure(logs), Path(figures_dir) / "training_curves.png")
 
     # ---- metrics
-    metrics = dict(train_videos=int(len(train_v)), test_videos=int(len(test_v)), train_segments=int(len(gt_train)), test_segments=int(len(gt_test)),
+    metrics = dict(quarantined_videos=int(len(quarantined)), train_videos=int(len(train_v)), test_videos=int(len(test_v)), train_segments=int(len(gt_train)), test_segments=int(len(gt_test)),
                    slac_pretrain_clips=int(len(slac_tr)), held_out_seen_by_stage06=int(test_v.group.isin(seen).sum()), classes=K,
                    params_trunk=ours_counts["trunk"], params_cdc=ours_counts["cdc"], params_classifier=ours_counts["classifier"],
                    paper_settings_params_trunk=paper_counts["trunk"], paper_settings_params_cdc=paper_counts["cdc"])

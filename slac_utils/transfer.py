@@ -85,7 +85,8 @@ def slug(name: str) -> str:
 
 # ----------------------------------------------------------------------------- data
 def read_target(t) -> pd.DataFrame:
-    """A target's dataset table (slac_utils.datasets columns) with ``split`` train | test; missing files dropped.
+    """A target's dataset table (slac_utils.datasets columns, ``exists`` marking missing files) with ``split``
+    train | test; Kinetics test rows without a label are left out.
 
     Kinetics: the rows of the CSVs named ``train`` are the training split and the rest (validation, as in the
     paper) the test split.  Raises ValueError when a split is empty.
@@ -101,11 +102,19 @@ def read_target(t) -> pd.DataFrame:
             raise ValueError(f"transfer target {t.name!r}: Kinetics needs csv_paths [train.csv, validate.csv]")
         df = datasets.read_kinetics(t.csv_paths, t.root, classes=datasets.kinetics_classes(t.csv_paths[:1]))
         df = df.assign(split=np.where(df.split == "train", "train", "test"))
-    df = df[df.exists & (df.label_index >= 0)].reset_index(drop=True)
-    for s in ("train", "test"):
-        if not (df.split == s).any():
-            raise ValueError(f"transfer target {t.name!r}: no {s} video found under {t.root}")
-    return df
+    return df[df.label_index >= 0].reset_index(drop=True)
+
+
+def quarantine(df: pd.DataFrame, min_frames: int = 1, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(usable rows, quarantined rows + ``reason``): every video is probed (exists, non-empty, decodes first and last
+    frame, :func:`slac_utils.ingest.probe`), so a missing or broken file is listed with its reason instead of
+    stopping fine-tuning half-way."""
+    from .ingest import probe
+
+    reasons = [probe(p, verify_decode=True, min_frames=min_frames, hash_file=False)["error"]
+               for p in tqdm(df.path, desc="probe target videos", disable=not progress, leave=False)]
+    bad = np.array([bool(r) for r in reasons], dtype=bool)
+    return df[~bad].reset_index(drop=True), df[bad].assign(reason=[r for r in reasons if r]).reset_index(drop=True)
 
 
 def finetune_cfg(rec, tr, epochs: int) -> SimpleNamespace:
@@ -231,13 +240,17 @@ def run(params, models_dir, out_models_dir, tables_dir, figures_dir, metrics_pat
         inits[name] = Path(path)
 
     rank = distributed()[0]  # under torchrun every process fine-tunes; only rank 0 evaluates and writes
-    acc_rows, score_rows, logs, sizes = [], [], {}, {}
+    acc_rows, score_rows, logs, sizes, quarantined = [], [], {}, {}, []
     for t in tr.targets:
-        df = read_target(t)
+        df, bad = quarantine(read_target(t), progress=progress)
+        quarantined.append(bad.assign(target=t.name))
+        for s in ("train", "test"):
+            if not (df.split == s).any():
+                raise ValueError(f"transfer target {t.name!r}: no usable {s} video under {t.root} ({len(bad)} quarantined: see the quarantine table)")
         n_classes = int(df.label_index.max()) + 1
         train_df, test_df = df[df.split == "train"], df[df.split == "test"]
         y = test_df.label_index.to_numpy()
-        sizes[t.name] = (len(train_df), len(test_df), n_classes)
+        sizes[t.name] = (len(train_df), len(test_df), n_classes, len(bad))
         video_scores = {}
         for init, src in inits.items():
             for modality in tr.modalities:
@@ -277,7 +290,11 @@ def run(params, models_dir, out_models_dir, tables_dir, figures_dir, metrics_pat
     scale = (f"ours: DEMO SCALE — Res3D-{rec.depth} (width {rec.width}), {rec.frames} frames at {rec.crop[0]}x{rec.crop[1]}, fine-tuned "
              + ", ".join(f"{t.epochs} epochs on {t.name}" for t in tr.targets)
              + f" (lr {tr.base_lr}, warm-up {tr.warmup_epochs}, /10 every {tr.step_epochs}); paper: Res3D-34, 32 frames at 112x144, 110/50/110 epochs on UCF-101/HMDB-51/Kinetics")
-    counts = "; ".join(f"{name}: {n[0]} train / {n[1]} test videos, {n[2]} classes" for name, n in sizes.items())
+    counts = "; ".join(f"{name}: {n[0]} train / {n[1]} test videos, {n[2]} classes, {n[3]} quarantined" for name, n in sizes.items())
+    q = pd.concat(quarantined, ignore_index=True) if quarantined else pd.DataFrame()
+    q = q.reindex(columns=["target", "video_id", "split", "label", "path", "reason"])
+    write_markdown_table(q, tables_dir / "quarantine.md", "Stage 08 — target videos left out",
+                         ["missing, empty, truncated or undecodable files of the target datasets, with the reason; the stage ran on the rest"])
     metric_note = (f"Clip@1: one {rec.frames}-frame clip at the start, centre crop; Video@1: {tr.video_clips} evenly spaced clips averaged; "
                    f"dense: a clip every {tr.dense_stride} frames x {tr.dense_crops} crop(s), averaged")
     paper_note = "paper columns: the published numbers for the real UCF-101 / HMDB-51 / Kinetics; ours are on the targets of this run (names say which)"

@@ -233,3 +233,29 @@ def test_resume_equals_uninterrupted(tmp_path):
     assert list(log.epoch) == [1, 2, 3]
     for (ka, va), (kb, vb) in zip(a.state_dict().items(), b2.state_dict().items()):
         assert ka == kb and torch.equal(va, vb), ka
+
+
+def test_external_ground_truth_quarantines_missing_and_broken_videos(tmp_path):
+    """ActivityNet-format annotations: a good video is used, a missing and a broken one are listed with reasons."""
+    import json
+
+    from slac_utils.clips import write_h264
+    from slac_utils.config import Params
+    from slac_utils.localization import external_ground_truth
+
+    from .clip_fixtures import clip_frames
+
+    vd = tmp_path / "videos"
+    vd.mkdir()
+    write_h264(vd / "good.mp4", clip_frames(0, n=30), 15.0)
+    (vd / "broken.mp4").write_bytes(b"\x00" * 500)
+    seg = lambda s, e: {"label": "archery", "segment": [s, e]}  # noqa: E731
+    db = {v: {"subset": sub, "duration": 2.0, "annotations": [seg(0.2, 1.5)]}
+          for v, sub in (("good", "training"), ("broken", "training"), ("gone", "validation"))}
+    (tmp_path / "gt.json").write_text(json.dumps({"database": db}))
+    cfg = Params().localization.model_copy(update=dict(dataset="activitynet", annotations_path=str(tmp_path / "gt.json"), videos_dir=str(vd)))
+    videos, gt, amb, bad = external_ground_truth(cfg)
+    assert list(videos.video_id) == ["good"] and videos.n_frames.iloc[0] == 30 and amb is None
+    assert list(gt.video_id) == ["good"] and gt.subset.iloc[0] == "training"
+    reasons = dict(zip(bad.video_id, bad.reason))
+    assert reasons["gone"].startswith("missing") and reasons["broken"].startswith("unreadable")

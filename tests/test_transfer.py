@@ -1,6 +1,7 @@
 """Stage 08: target readers, initialisations, the three transfer metrics and Tables 5-7, end to end on a tiny
 UCF-101-layout target and tiny stand-in SLAC checkpoints."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -80,8 +81,32 @@ def test_read_target_matches_demo_truth(tiny_target):
         transfer.read_target(t.model_copy(update=dict(format="kinetics")))
 
 
+def test_quarantine_lists_missing_and_broken_videos(tmp_path, tiny_target):
+    import shutil
+
+    src, truth = tiny_target
+    root = tmp_path / "ucf"
+    shutil.copytree(src, root)
+    t = Params().transfer.targets[0].model_copy(update=dict(root=str(root)))
+    df = transfer.read_target(t)
+    broken, gone = df.path[0], df.path[len(df) - 1]
+    with open(broken, "r+b") as f:
+        f.truncate(200)
+    Path(gone).unlink()
+    ok, bad = transfer.quarantine(transfer.read_target(t), progress=False)
+    assert len(ok) == len(df) - 2 and sorted(bad.path) == sorted([broken, gone])
+    reasons = dict(zip(bad.path, bad.reason))
+    assert reasons[gone].startswith("missing") and reasons[broken].startswith("unreadable")
+
+
 def test_run_end_to_end(tmp_path, tiny_target):
-    root, truth = tiny_target
+    import shutil
+
+    src, truth = tiny_target
+    root = tmp_path / "ucf"
+    shutil.copytree(src, root)
+    (root / truth.path[truth.split == "train"].iloc[0]).write_bytes(b"not a video")  # quarantined, the stage goes on
+    truth = truth[truth.path != truth.path[truth.split == "train"].iloc[0]]
     p = Params().model_copy(deep=True)
     p.recognition = p.recognition.model_copy(update=dict(depth=10, width=4, frames=4, resize_short=32, crop=(24, 24), batch_size=4, cache_clips=True))
     p.transfer = p.transfer.model_copy(update=dict(targets=[p.transfer.targets[0].model_copy(update=dict(root=str(root), epochs=1))], max_dense_clips=2))
@@ -104,6 +129,9 @@ def test_run_end_to_end(tmp_path, tiny_target):
     m = json.loads((tmp_path / "m.json").read_text())
     assert "UCF-101 (demo) SLAC two-stream Dense@1" in m
     assert (tmp_path / "ft" / "ucf-101_demo" / "slac" / "flow" / "last.pt").exists()
+    q = pd.read_csv(tmp_path / "t" / "quarantine.csv")
+    assert len(q) == 1 and q.reason.iloc[0].startswith("unreadable") and q.split.iloc[0] == "train"
+    assert "1 quarantined" in (tmp_path / "t" / "table5_transfer.md").read_text()
 
 
 def test_markdown_tables_show_missing_values_as_dash(tmp_path):
