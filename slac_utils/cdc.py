@@ -78,7 +78,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +85,6 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from . import sampling_clips as sc
 from .clipdata import MEAN, STD, ClipDataset
@@ -400,92 +398,32 @@ class UntrimmedWindowDataset:
 
 
 # ============================================================================ training
-class _Subset(torch.utils.data.Dataset):
-    def __init__(self, ds, idx, epoch):
-        self.ds, self.idx, self.epoch = ds, idx, epoch
-
-    def __len__(self):
-        return len(self.idx)
-
-    def __getitem__(self, i):
-        return self.ds.get(int(self.idx[i]), epoch=self.epoch, draw=i)
-
-
 def train_cdc(model: nn.Module, dataset, cfg, out_dir, seed: int = 0, resume: bool = True, progress: bool = True, epochs: int | None = None,
               device: str | None = None, stop_after: int | None = None, momentum: float = 0.9, weight_decay: float = 1e-4, workers: int = 0,
               desc: str = "cdc") -> pd.DataFrame:
     """Train a CDC model with per-frame cross-entropy; returns the per-epoch log (epoch, lr, loss, frame_accuracy, windows, seconds).
 
-    ``dataset.get(i, epoch=, draw=)`` -> (3 x L x H x W, (L,) labels); ``dataset.labels`` (per item) and
-    ``dataset.background`` give the sampling weights ``cfg.pos_weight`` / ``cfg.neg_weight``
-    (:func:`slac_utils.train.sampling_weights`); each epoch draws ``cfg.windows_per_epoch`` (default: the
-    dataset's size) items with replacement (:func:`slac_utils.train.epoch_draws`).  LR: ``cfg.base_lr``,
-    ``warmup_epochs``, ``step_epochs`` (:func:`slac_utils.train.lr_at`); SGD momentum 0.9.  ``epochs``
-    overrides ``cfg.epochs`` (CDC pre-training uses ``cfg.pretrain_epochs``).  ``<out_dir>/last.pt`` is
-    written atomically after every epoch without wall-clock fields (byte-reproducible) and resumed from;
-    every random draw derives from (seed, epoch), so a resumed run equals an uninterrupted one.
-    ``<out_dir>/log.csv``: the log without seconds.  ``stop_after``: end after that many epochs of this call.
+    The Res3D training loop (:func:`slac_utils.train.train`) with per-frame labels: ``dataset.get(i, epoch=,
+    draw=)`` -> (3 x L x H x W, (L,) labels); ``dataset.labels`` (per item) and ``dataset.background`` give the
+    sampling weights ``cfg.pos_weight`` / ``cfg.neg_weight``; each epoch draws ``cfg.windows_per_epoch``
+    (default: the dataset's size) items with replacement.  LR: ``cfg.base_lr``, ``warmup_epochs``,
+    ``step_epochs``; SGD momentum 0.9.  ``epochs`` overrides ``cfg.epochs`` (CDC pre-training uses
+    ``cfg.pretrain_epochs``).  ``<out_dir>/last.pt`` is written atomically after every epoch without wall-clock
+    fields (byte-reproducible) and resumed from; every random draw derives from (seed, epoch), so a resumed run
+    equals an uninterrupted one.  ``<out_dir>/log.csv``: the log without seconds.  ``stop_after``: end after that
+    many epochs of this call.
     """
-    from .train import distributed, epoch_draws, lr_at, sampling_weights, save_checkpoint
+    from types import SimpleNamespace
 
-    rank, local_rank, world = distributed()
-    device = device or (f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
-    cuda = device.startswith("cuda")
-    n_epochs = cfg.epochs if epochs is None else int(epochs)
-    model = model.to(device)
-    if cuda:
-        model = model.to(memory_format=torch.channels_last_3d)
-    net = nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if cuda else None) if world > 1 else model
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.base_lr, momentum=momentum, weight_decay=weight_decay)
-    out_dir = Path(out_dir)
-    ckpt = out_dir / "last.pt"
-    start, log = 0, []
-    if resume and ckpt.exists():
-        state = torch.load(ckpt, map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        start, log = state["epoch"], state["log"]
-    weights = sampling_weights(dataset.labels, dataset.background, cfg.pos_weight, cfg.neg_weight)
-    per_epoch = cfg.windows_per_epoch or len(dataset)
-    steps = max(1, math.ceil(per_epoch / world / cfg.batch_size))
-    done, lr = 0, cfg.base_lr
-    for epoch in range(start, n_epochs):
-        if stop_after is not None and done >= stop_after:
-            break
-        torch.manual_seed(seed * 1_000_003 + epoch)
-        draws = epoch_draws(weights, per_epoch, seed, epoch, rank, world)
-        loader = torch.utils.data.DataLoader(_Subset(dataset, draws, epoch), batch_size=cfg.batch_size, shuffle=False, num_workers=workers, pin_memory=cuda)
-        net.train()
-        t0, tot, correct, n_frames, n_win = time.perf_counter(), 0.0, 0, 0, 0
-        bar = tqdm(loader, desc=f"{desc} epoch {epoch + 1}/{n_epochs}", disable=not progress or rank != 0, leave=False)
-        for it, (x, y) in enumerate(bar):
-            lr = lr_at(epoch + it / steps, cfg.base_lr, world, cfg.warmup_epochs, cfg.step_epochs)
-            for gp in opt.param_groups:
-                gp["lr"] = lr
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            if cuda:
-                x = x.contiguous(memory_format=torch.channels_last_3d)
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
-                logits = net(x)
-                loss = F.cross_entropy(logits.float(), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            tot += float(loss.detach()) * y.numel()
-            correct += int((logits.argmax(1) == y).sum())
-            n_frames += y.numel()
-            n_win += len(y)
-            bar.set_postfix(loss=f"{tot / n_frames:.3f}", lr=f"{lr:.4g}")
-        log.append(dict(epoch=epoch + 1, lr=round(lr, 8), loss=tot / max(n_frames, 1), frame_accuracy=correct / max(n_frames, 1), windows=n_win,
-                        seconds=time.perf_counter() - t0))
-        if rank == 0:
-            save_checkpoint(ckpt, model, opt, epoch + 1, log, dict(seed=seed, background=int(dataset.background), frames=getattr(model, "frames", None)))
-        done += 1
-    df = pd.DataFrame(log)
-    if rank == 0 and len(df):
-        out_dir.mkdir(parents=True, exist_ok=True)
-        df.drop(columns=["seconds"], errors="ignore").round(6).to_csv(out_dir / "log.csv", index=False, lineterminator="\n")
-    return df
+    from .train import train
+
+    run_cfg = SimpleNamespace(base_lr=cfg.base_lr, momentum=momentum, weight_decay=weight_decay, workers=workers, batch_size=cfg.batch_size,
+                              pos_weight=cfg.pos_weight, neg_weight=cfg.neg_weight, warmup_epochs=cfg.warmup_epochs, step_epochs=cfg.step_epochs,
+                              epochs=cfg.epochs, clips_per_epoch=None)
+    meta = dict(seed=seed, background=int(dataset.background), frames=getattr(model, "frames", None))
+    return train(model, dataset, dataset.labels, dataset.background, run_cfg, out_dir, seed=seed, resume=resume, device=device, progress=progress,
+                 stop_after=stop_after, epochs=epochs, per_epoch=cfg.windows_per_epoch or len(dataset), desc=desc,
+                 accuracy_key="frame_accuracy", count_key="windows", meta=meta)
 
 
 # ============================================================================ inference
@@ -586,6 +524,20 @@ def _classify(scores: np.ndarray, ea: int, eb: int) -> int:
     return int(np.argmax(scores[ea:eb].mean(0)))
 
 
+def _labelled(scores: np.ndarray, fps: float, proposals, alpha: float, background: int | None):
+    """The steps :func:`classify_only` and :func:`refine` share: for each proposal, its frames [a, b), the
+    extension [ea, eb) by alpha on each side, the label of highest mean score over the extension and the
+    proposal's score -- (a, b, ea, eb, label, proposal score); proposals labelled background are skipped."""
+    n, C = scores.shape
+    background = C - 1 if background is None else background
+    for s, e, ps in _as_proposals(proposals).itertuples(index=False):
+        a, b = _frames_of(s, e, fps, n)
+        ea, eb = _extended(a, b, alpha, n)
+        lab = _classify(scores, ea, eb)
+        if lab != background:
+            yield a, b, ea, eb, lab, ps
+
+
 def segment_score(scores: np.ndarray, label: int, i: int, j: int, alpha: float) -> float:
     """Detection confidence of frames [i, j) for class `label`: the label's mean score inside minus its mean score
     in the two flanks of alpha x (j - i) frames just outside (clamped to the video; no flank counts 0).
@@ -608,16 +560,8 @@ def classify_only(scores: np.ndarray, fps: float, proposals, alpha: float = 0.25
     proposal's own), label (class index), score = :func:`segment_score` of the proposal x the proposal's score.
     """
     scores = np.asarray(scores)
-    n, C = scores.shape
-    background = C - 1 if background is None else background
-    rows = []
-    for s, e, ps in _as_proposals(proposals).itertuples(index=False):
-        a, b = _frames_of(s, e, fps, n)
-        ea, eb = _extended(a, b, alpha, n)
-        lab = _classify(scores, ea, eb)
-        if lab == background:
-            continue
-        rows.append((a / fps, b / fps, lab, segment_score(scores, lab, a, b, alpha) * ps))
+    rows = [(a / fps, b / fps, lab, segment_score(scores, lab, a, b, alpha) * ps)
+            for a, b, ea, eb, lab, ps in _labelled(scores, fps, proposals, alpha, background)]
     return pd.DataFrame(rows, columns=["start", "end", "label", "score"]).astype({"label": int})
 
 
@@ -642,15 +586,8 @@ def refine(scores: np.ndarray, fps: float, proposals, alpha: float = 0.25, beta:
     lying inside a longer action, which the inside mean alone cannot (every such window would score ~1).
     """
     scores = np.asarray(scores)
-    n, C = scores.shape
-    background = C - 1 if background is None else background
     rows = []
-    for s, e, ps in _as_proposals(proposals).itertuples(index=False):
-        a, b = _frames_of(s, e, fps, n)
-        ea, eb = _extended(a, b, alpha, n)
-        lab = _classify(scores, ea, eb)
-        if lab == background:
-            continue
+    for a, b, ea, eb, lab, ps in _labelled(scores, fps, proposals, alpha, background):
         act = scores[ea:eb, lab].astype(np.float64)
         mu, sd = act.mean(), act.std()
         above = np.flatnonzero(act > mu - beta * sd)

@@ -230,24 +230,6 @@ def _scores_figure(videos, scores, fps, gt, dets_before, dets_after, classes, ti
     return fig
 
 
-def _training_figure(logs: dict):
-    import matplotlib.pyplot as plt
-
-    from . import plots  # noqa: F401
-
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-    for name, df in logs.items():
-        axes[0].plot(df.epoch, df.loss, "o-", label=name)
-        axes[1].plot(df.epoch, df.frame_accuracy, "o-", label=name)
-    axes[0].set_title("per-frame cross-entropy")
-    axes[1].set_title("frame accuracy (training windows)")
-    for ax in axes:
-        ax.set_xlabel("epoch")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
 def _fmt_m(n) -> str:
     if n is None:
         return "—"
@@ -265,6 +247,7 @@ def run(params, splits_path, models_dir, demo_dir, manifest_path, out_models_dir
     ``figures_dir``, ``metrics_path``.  ``localization.nms_tiou``: per-class temporal NMS of the detections (None: none,
     as the paper describes no NMS).  Returns tables, metrics and per-phase seconds.
     """
+    from . import plots
     from .detection_eval import write_activitynet_gt, write_results
     from .io import read_table, save_figure, write_json, write_markdown_table, write_table
     from .train import distributed
@@ -467,7 +450,8 @@ def run(params, splits_path, models_dir, demo_dir, manifest_path, out_models_dir
     show = sorted(with_two.index[:2])
     save_figure(_scores_figure(show, scores, fps, gt_test, before, after, classes, f"Per-frame CDC scores on held-out videos (DEMO SCALE, {cfg.frames} frames at {cfg.crop}x{cfg.crop})"),
                 Path(figures_dir) / "frame_scores.png")
-    save_figure(_training_figure(logs), Path(figures_dir) / "training_curves.png")
+    save_figure(plots.training_curves({k: df.to_dict("records") for k, df in logs.items()}, "frame_accuracy",
+                                      ("per-frame cross-entropy", "frame accuracy (training windows)")), Path(figures_dir) / "training_curves.png")
 
     # ---- metrics
     metrics = dict(quarantined_videos=int(len(quarantined)), train_videos=int(len(train_v)), test_videos=int(len(test_v)), train_segments=int(len(gt_train)), test_segments=int(len(gt_test)),

@@ -114,15 +114,15 @@ def person_scores(df: pd.DataFrame, threshold: float):
     return fig
 
 
-def training_curves(logs: dict[str, list[dict]]):
-    """Loss and training accuracy per epoch for each model."""
+def training_curves(logs: dict[str, list[dict]], accuracy_key: str = "train_accuracy", titles: tuple[str, str] = ("training loss", "training accuracy")):
+    """Loss and training accuracy (column ``accuracy_key``) per epoch for each model."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3))
     for name, log in logs.items():
         df = pd.DataFrame(log)
         axes[0].plot(df.epoch, df.loss, "o-", label=name)
-        axes[1].plot(df.epoch, df.train_accuracy, "o-", label=name)
-    axes[0].set_title("training loss")
-    axes[1].set_title("training accuracy")
+        axes[1].plot(df.epoch, df[accuracy_key], "o-", label=name)
+    axes[0].set_title(titles[0])
+    axes[1].set_title(titles[1])
     for ax in axes:
         ax.set_xlabel("epoch")
         ax.legend(fontsize=7)

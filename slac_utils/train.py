@@ -86,15 +86,24 @@ def save_checkpoint(path, model, opt, epoch: int, log: list[dict], meta: dict) -
 
 
 def train(model: nn.Module, dataset, labels: np.ndarray, background: int, cfg, out_dir, seed: int = 0, resume: bool = True,
-          device: str | None = None, progress: bool = True, stop_after: int | None = None) -> pd.DataFrame:
+          device: str | None = None, progress: bool = True, stop_after: int | None = None, *, epochs: int | None = None,
+          per_epoch: int | None = None, desc: str = "", accuracy_key: str = "train_accuracy", count_key: str = "clips",
+          meta: dict | None = None) -> pd.DataFrame:
     """Train with weighted sampling, warm-up + step LR and per-epoch checkpoints; returns the per-epoch log.
 
-    ``dataset.get(index, epoch=, draw=)`` returns (clip tensor C x T x H x W, label) with augmentation drawn from
-    (seed, epoch, draw).  ``stop_after`` ends the run after that many epochs of this call (to test resuming).
+    ``dataset.get(index, epoch=, draw=)`` returns (input tensor C x T x H x W, label) with augmentation drawn from
+    (seed, epoch, draw); the label is a class index (clip models) or a (T,) tensor of them (per-frame models such
+    as CDC: loss and accuracy are then over frames).  ``cfg`` supplies base_lr, momentum, weight_decay, workers,
+    batch_size, pos_weight, neg_weight, warmup_epochs, step_epochs and epochs (``epochs`` overrides it) and
+    clips_per_epoch (``per_epoch`` overrides it).  The log has columns epoch, lr, loss, ``accuracy_key``,
+    ``count_key`` (items drawn), seconds; the checkpoint's meta is ``meta`` (default: seed and background).
+    ``stop_after`` ends the run after that many epochs of this call (to test resuming).
     """
     rank, local_rank, world = distributed()
     device = device or (f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
     cuda = device.startswith("cuda")
+    n_epochs = cfg.epochs if epochs is None else int(epochs)
+    meta = dict(seed=seed, background=background) if meta is None else meta
     model = model.to(device)
     if cuda:
         model = model.to(memory_format=torch.channels_last_3d)
@@ -110,10 +119,10 @@ def train(model: nn.Module, dataset, labels: np.ndarray, background: int, cfg, o
         opt.load_state_dict(state["optimizer"])
         start, log = state["epoch"], state["log"]
     weights = sampling_weights(labels, background, cfg.pos_weight, cfg.neg_weight)
-    per_epoch = cfg.clips_per_epoch or len(labels)
+    per_epoch = per_epoch or cfg.clips_per_epoch or len(labels)
     steps = max(1, math.ceil(per_epoch / world / cfg.batch_size))
     done = 0
-    for epoch in range(start, cfg.epochs):
+    for epoch in range(start, n_epochs):
         if stop_after is not None and done >= stop_after:
             break
         torch.manual_seed(seed * 1_000_003 + epoch)  # dropout etc.: reproducible per epoch, so resume is exact
@@ -121,8 +130,8 @@ def train(model: nn.Module, dataset, labels: np.ndarray, background: int, cfg, o
         loader = torch.utils.data.DataLoader(_Subset(dataset, draws, epoch), batch_size=cfg.batch_size, shuffle=False,
                                              num_workers=cfg.workers, pin_memory=cuda, drop_last=False, persistent_workers=False)
         model.train()
-        t0, tot, correct, n = time.perf_counter(), 0.0, 0, 0
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress or rank != 0, leave=False)
+        t0, tot, correct, n, items = time.perf_counter(), 0.0, 0, 0, 0
+        bar = tqdm(loader, desc=f"{desc + ' ' if desc else ''}epoch {epoch + 1}/{n_epochs}", disable=not progress or rank != 0, leave=False)
         for it, (x, y) in enumerate(bar):
             lr = lr_at(epoch + it / steps, cfg.base_lr, world, cfg.warmup_epochs, cfg.step_epochs)
             for gp in opt.param_groups:
@@ -132,19 +141,22 @@ def train(model: nn.Module, dataset, labels: np.ndarray, background: int, cfg, o
                 x = x.contiguous(memory_format=torch.channels_last_3d)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
                 logits = model(x)
-                loss = F.cross_entropy(logits.float(), y)
+                loss = F.cross_entropy(logits.float(), y)  # (B, C) vs (B,), or per frame (B, C, T) vs (B, T)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            tot += float(loss.detach()) * len(y)
+            tot += float(loss.detach()) * y.numel()
             correct += int((logits.argmax(1) == y).sum())
-            n += len(y)
+            n += y.numel()
+            items += len(y)
             bar.set_postfix(loss=f"{tot / n:.3f}", lr=f"{lr:.4g}")
-        log.append(dict(epoch=epoch + 1, lr=round(lr, 8), loss=tot / max(n, 1), train_accuracy=correct / max(n, 1), clips=n, seconds=time.perf_counter() - t0))
+        log.append({"epoch": epoch + 1, "lr": round(lr, 8), "loss": tot / max(n, 1), accuracy_key: correct / max(n, 1), count_key: items,
+                    "seconds": time.perf_counter() - t0})
         if rank == 0:
-            save_checkpoint(ckpt, model, opt, epoch + 1, log, dict(seed=seed, background=background))
+            save_checkpoint(ckpt, model, opt, epoch + 1, log, meta)
         done += 1
     if rank == 0:
+        out_dir.mkdir(parents=True, exist_ok=True)
         df = pd.DataFrame(log)
         df.drop(columns=["seconds"], errors="ignore").round(6).to_csv(out_dir / "log.csv", index=False)
     return pd.DataFrame(log)

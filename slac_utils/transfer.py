@@ -252,18 +252,19 @@ def run(params, models_dir, out_models_dir, tables_dir, figures_dir, metrics_pat
         y = test_df.label_index.to_numpy()
         sizes[t.name] = (len(train_df), len(test_df), n_classes, len(bad))
         video_scores = {}
+        data = {m: tuple(ClipDataset(d, rec.frames, rec.crop, rec.resize_short, m, params.seed, cache=rec.cache_clips) for d in (train_df, test_df))
+                for m in tr.modalities}  # decoded (and their flow computed) once, shared by every initialisation
         for init, src in inits.items():
             for modality in tr.modalities:
+                ds, test_ds = data[modality]
                 ckpt = (src / modality / "last.pt") if init == "SLAC" else src
                 torch.manual_seed(params.seed)
                 model = init_model(rec, n_classes, modality, ckpt)
-                ds = ClipDataset(train_df, rec.frames, rec.crop, rec.resize_short, modality, params.seed, cache=rec.cache_clips)
                 out = Path(out_models_dir) / slug(t.name) / slug(init) / modality
                 log = train(model, ds, ds.labels, n_classes, finetune_cfg(rec, tr, t.epochs), out, seed=params.seed, progress=progress)
                 logs[t.name, init, modality] = log
                 if rank != 0:
                     continue
-                test_ds = ClipDataset(test_df, rec.frames, rec.crop, rec.resize_short, modality, params.seed, cache=rec.cache_clips)
                 s = evaluate_videos(model.cpu(), test_ds, tr, progress, desc=f"{t.name} {init} {modality}")
                 video_scores[init, modality] = s
                 for m, sm in s.items():
