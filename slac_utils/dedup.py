@@ -231,8 +231,11 @@ def run(params, manifest_path, external_manifest_path, dedup_path, tables_dir, f
 
     from . import plots
     from .features import make_embedder, video_features
-    from .io import read_table, save_figure, write_json, write_markdown_table, write_table
+    from .io import read_table, save_figure, write_json, write_markdown_table, write_no_truth_table, write_table
 
+    from .config import resolve_auto_backends
+
+    params = resolve_auto_backends(params)
     cfg = params.dedup
     manifest = read_table(manifest_path)
     ext = read_table(external_manifest_path)
@@ -284,6 +287,9 @@ def run(params, manifest_path, external_manifest_path, dedup_path, tables_dir, f
         save_figure(plots.pr_curve(pr, gamma), figures_dir / "pr_vs_threshold.png")
         metrics.update(internal_precision=ev["precision"], internal_recall=ev["recall"], external_precision={r.target: r.precision for r in evx.itertuples()}, external_recall={r.target: r.recall for r in evx.itertuples()})
         out.update(quality=q, pr=pr)
+    else:
+        for name, title in (("dedup_quality.md", "Stage 01 — de-dup quality against planted truth"), ("dedup_pr_vs_threshold.md", "Stage 01 — internal de-dup precision/recall versus γ")):
+            write_no_truth_table(tables_dir / name, title, params.data.source)
     sims = _truth_pairs(meta, A, truth["videos"] if truth else None)
     save_figure(plots.similarity_hist(sims, gamma, emb.name), figures_dir / "similarity_hist.png")
     write_json(metrics, metrics_path)

@@ -199,6 +199,17 @@ def _main():  # pragma: no cover - exercised by the demo_target DVC stage
     ap.add_argument("--out", default="data/raw/demo_ucf101")
     a = ap.parse_args()
     p = load_params(a.params)
+    if p.data.source != "demo":
+        from .io import PLACEHOLDER
+
+        out = Path(a.out)
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir(parents=True)
+        (out / PLACEHOLDER).write_text(f"# Not generated\n\ndata.source is `{p.data.source}`: the demo transfer target is generated only for "
+                                       "data.source: demo. Point transfer.targets at UCF-101 / HMDB-51 / Kinetics on disk.\n")
+        print(json.dumps({"generated": False, "data.source": p.data.source}))
+        return
     truth = write_demo_ucf_layout(a.out, None, p.transfer.demo_train_per_class, p.transfer.demo_test_per_class, seed=p.demo.seed,
                                   cfg=p.demo, workers=p.demo.workers)
     print(json.dumps({"videos": len(truth), "classes": int(truth.label.nunique()), **truth.split.value_counts().sort_index().to_dict()}))

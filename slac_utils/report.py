@@ -990,13 +990,13 @@ def write_index(index_path, profile: dict, params, tables: dict, figures: dict, 
 
 # ----------------------------------------------------------------------------- stage
 def run(params, tables_root, figures_root, metrics_dir, manifest_path, dedup_path, candidates_path, clips_path, clips_truth_path, labeled_path,
-        truth_dir, world_json_path, export_dir, tables_dir, figures_dir, index_path, paper_profile_path=None, progress: bool = True) -> dict:
+        truth_dir, guideline_path, export_dir, tables_dir, figures_dir, index_path, paper_profile_path=None, progress: bool = True) -> dict:
     """Stage 10: Tables 1-9 (md / csv / tex), Figures 1-4 and the researcher's figures, the HACS export and the index.
 
     Every input may be missing: the index then lists what this run did not produce. truth_dir (the demo world,
     truth/segments.parquet) and clips_truth_path are used only when data.source is demo."""
     from . import export
-    from .annotation import load_definitions
+    from .guideline import load_definitions
 
     t0 = time.perf_counter()
     secs: dict[str, float] = {}
@@ -1011,7 +1011,7 @@ def run(params, tables_root, figures_root, metrics_dir, manifest_path, dedup_pat
     seg_path = Path(truth_dir) / "truth" / "segments.parquet" if (demo and truth_dir is not None) else None
     segments = _maybe(seg_path)
     metrics = read_metrics(metrics_dir)
-    definitions = load_definitions(world_json_path if demo else None, [] if labeled is None else labeled.class_label.unique())
+    definitions = load_definitions(guideline_path, [] if labeled is None else labeled.class_label.unique())
     secs["read"] = time.perf_counter() - t0
 
     # ---- tables

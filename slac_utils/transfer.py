@@ -221,10 +221,28 @@ def table7(acc: pd.DataFrame, targets: list[str], depth: int) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- stage
+SKIP_TABLES = {"table5_transfer.md": "Table 5 — transfer with and without SLAC pre-training, RGB and flow",
+               "table6_pretraining.md": "Table 6 — pre-training datasets compared (RGB)",
+               "table7_state_of_the_art.md": "Table 7 — two-stream SLAC pre-trained Res3D beside published methods (top-1)",
+               "quarantine.md": "Stage 08 — target videos left out"}
+
+
+def target_unavailable(t) -> str | None:
+    """Why a transfer target cannot be used (its root is missing, or is the demo target that a non-demo source does not generate)."""
+    from .io import PLACEHOLDER
+
+    root = Path(t.root)
+    if (root / PLACEHOLDER).exists():
+        return f"{root} is the demo transfer target, generated only for data.source: demo; point transfer.targets at UCF-101 / HMDB-51 / Kinetics"
+    if not root.exists():
+        return f"{root} does not exist; point transfer.targets at the dataset on disk"
+    return None
+
+
 def run(params, models_dir, out_models_dir, tables_dir, figures_dir, metrics_path, progress: bool = True) -> dict:
     """Stage 08: fine-tune and evaluate every (target, init, modality); write Tables 5-7."""
     from . import plots
-    from .io import save_figure, write_json, write_markdown_table, write_table
+    from .io import save_figure, write_json, write_markdown_table, write_skipped, write_table
     from .train import distributed, train
 
     rec, tr = params.recognition, params.transfer
@@ -241,7 +259,14 @@ def run(params, models_dir, out_models_dir, tables_dir, figures_dir, metrics_pat
 
     rank = distributed()[0]  # under torchrun every process fine-tunes; only rank 0 evaluates and writes
     acc_rows, score_rows, logs, sizes, quarantined = [], [], {}, {}, []
-    for t in tr.targets:
+    usable = [t for t in tr.targets if target_unavailable(t) is None]
+    if not usable:
+        reason = "; ".join(f"{t.name}: {target_unavailable(t)}" for t in tr.targets) or "transfer.targets is empty"
+        write_table(pd.DataFrame(columns=["target", "video_id", "label_index", "scores"]), Path(out_models_dir) / "scores.parquet")
+        metrics = write_skipped(tables_dir, figures_dir, metrics_path, SKIP_TABLES, reason)
+        return dict(accuracy=pd.DataFrame(columns=["target", "init", "modality", "metric", "accuracy"]), metrics=metrics)
+    quarantined += [pd.DataFrame([dict(target=t.name, path=t.root, reason=target_unavailable(t))]) for t in tr.targets if t not in usable]
+    for t in usable:
         df, bad = quarantine(read_target(t), progress=progress)
         quarantined.append(bad.assign(target=t.name))
         for s in ("train", "test"):
@@ -281,7 +306,7 @@ def run(params, models_dir, out_models_dir, tables_dir, figures_dir, metrics_pat
     if rank != 0:
         return dict(logs=logs)
     acc = pd.DataFrame(acc_rows)
-    targets = [t.name for t in tr.targets]
+    targets = [t.name for t in usable]
     tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
     write_table(acc, tables_dir / "accuracy.csv")
     write_table(pd.DataFrame(score_rows), Path(out_models_dir) / "scores.parquet")

@@ -416,7 +416,7 @@ def test_notebook_runs_under_papermill_in_simulate_mode(tmp_path):
     pf = write_params(tmp_path / "params.yaml", store=str(store), page_size=4)
     out = tmp_path / "o"
     pm.execute_notebook(str(REPO / "notebooks" / "05_annotate.ipynb"), str(tmp_path / "05.ipynb"), cwd=str(REPO), kernel_name="python3", progress_bar=False,
-                        parameters=dict(params_file=str(pf), clips_path=str(w["clips_path"]), clips_truth_path=str(w["truth_path"]), world_json_path=str(w["world_path"]),
+                        parameters=dict(params_file=str(pf), clips_path=str(w["clips_path"]), clips_truth_path=str(w["truth_path"]), guideline_path=str(w["world_path"]),
                                         labeled_path=str(out / "labeled.parquet"), tables_dir=str(out / "t"), figures_dir=str(out / "f"), metrics_path=str(out / "m.json")))
     assert json.loads((out / "m.json").read_text())["labeled"] == 24
     assert not store.parent.exists()

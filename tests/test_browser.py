@@ -67,7 +67,7 @@ def lab(tmp_path):
     nb = load_notebook_node(str(REPO / "notebooks" / "05_annotate.ipynb"))
     out = tmp_path / "out"
     nb = parameterize_notebook(nb, dict(params_file=str(pf), clips_path=str(w["clips_path"]), clips_truth_path=str(w["truth_path"]),
-                                        world_json_path=str(w["world_path"]), labeled_path=str(out / "labeled.parquet"), tables_dir=str(out / "t"),
+                                        guideline_path=str(w["world_path"]), labeled_path=str(out / "labeled.parquet"), tables_dir=str(out / "t"),
                                         figures_dir=str(out / "f"), metrics_path=str(out / "m.json")))
     nbformat.write(nb, str(root / "05_annotate.ipynb"))
     port, token = _free_port(), "slac-test-token"

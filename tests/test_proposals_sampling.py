@@ -92,7 +92,7 @@ def test_descriptor_model_learns_colour_cue():
             imgs.append(im)
             y.append(k)
     imgs, y = np.stack(imgs), np.array(y)
-    m = ProposalModel(ProposalsConfig(image_size=64, epochs=300), 3, seed=0)
+    m = ProposalModel(ProposalsConfig(backbone="features", image_size=64, epochs=300), 3, seed=0)
     m.fit(imgs[::2], y[::2], progress=False)
     P, f = m.predict(imgs[1::2])
     # three classes, chance 1/3: HOG dimensions outnumber the colour cue, so the bar is "well above chance"

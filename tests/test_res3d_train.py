@@ -82,7 +82,7 @@ def test_tiny_model_overfits(tmp_path):
     torch.manual_seed(0)
     ds = ToyClips()
     model = Res3D(4, depth=10, width=8)
-    log = train(model, ds, ds.labels, background=-1, cfg=_cfg(), out_dir=tmp_path, seed=0, progress=False)  # all clips weight 1
+    log = train(model, ds, ds.labels, background=-1, cfg=_cfg(base_lr=0.02), out_dir=tmp_path, seed=0, progress=False)  # all clips weight 1
     assert log.loss.iloc[-1] < log.loss.iloc[0] / 3
     P = predict(model, ds)
     assert (P.argmax(1) == ds.labels).mean() == 1.0
