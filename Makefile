@@ -12,7 +12,7 @@ VENV        := .venv
 BIN         := $(CURDIR)/$(VENV)/bin
 RUN         := PATH="$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)"
 
-.PHONY: install browser repro test test-fast bench real-footage lab lock clean-venv
+.PHONY: install browser repro test test-fast bench real-footage bench-real lab lock clean-venv
 
 # keyed by the lock's hash in its path, not by mtime (a fresh clone's files are all new)
 $(VENV_CACHE)/.complete:
@@ -62,6 +62,15 @@ bench: install
 # ~/.cache/slac/real_footage_src/, built into data/real_footage/ (+ the small slice data/real_footage_slice/)
 real-footage: install
 	$(RUN) python bench/real_footage/build.py --slice
+
+# every stage measured on it, per backend (bench/results/real_footage_*.md): shots P/R/F1 beside PySceneDetect,
+# person-shot P/R, de-dup P/R and PR-vs-gamma, per-video cost of stages 00-02 (~25 min on 2 cores, mostly TransNetV2)
+bench-real: real-footage
+	$(RUN) python -m pip install --quiet --disable-pip-version-check --no-deps scenedetect==0.7.2 click platformdirs
+	$(RUN) python bench/real_footage/eval_shots.py
+	$(RUN) python bench/real_footage/eval_persons.py
+	$(RUN) python bench/real_footage/eval_dedup.py
+	$(RUN) python bench/real_footage/cost.py
 
 lab: install
 	$(RUN) jupyter lab notebooks/

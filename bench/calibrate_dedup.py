@@ -41,10 +41,11 @@ def prepare(X: np.ndarray, embedder: str, center: str) -> np.ndarray:
 
 
 def cached_features(m: pd.DataFrame, emb, cfg: DedupConfig, cache: Path | None):
-    """video_features, remembered in <cache>/<embedder>-<digest of the listed paths>.npz."""
+    """video_features, remembered in <cache>/<embedder>-<digest of the listed paths and sampling settings>.npz."""
     import hashlib
 
-    key = hashlib.sha1("\n".join(map(str, sorted(m.path))).encode()).hexdigest()[:12]
+    how = {k: getattr(cfg, k, None) for k in ("fps", "min_frames", "max_frames", "short_edge", "crop", "drop_borders")}
+    key = hashlib.sha1(("\n".join(map(str, sorted(m.path))) + repr(sorted(how.items())) + repr(emb.info())).encode()).hexdigest()[:12]
     f = cache / f"{emb.name}-{key}.npz" if cache else None
     if f is not None and f.exists():
         z = np.load(f, allow_pickle=False)

@@ -140,12 +140,20 @@ class DedupConfig(_Section):
     max_frames: int = Field(64, ge=1, description="Cap on frames per video.")
     short_edge: int = Field(256, ge=32, description="Resize so the short edge has this size (paper: 256).")
     crop: int = Field(224, ge=32, description="Central square crop (paper: 224).")
+    drop_borders: bool = Field(
+        True,
+        description="Remove black bars shared by all sampled frames of a video (letterbox, pillarbox) before the resize and crop, "
+        "so a re-upload with added bars is embedded from the same picture (not in the paper; on the real-footage benchmark the "
+        "letterboxed copy scores cosine 0.10 to its original without it, with the signature embedder).",
+    )
     gamma: dict[str, float] = Field(
-        {"resnet50": 0.935, "efficientnet_lite0": 0.96, "signature": 0.82},
+        {"resnet50": 0.935, "efficientnet_lite0": 0.92, "signature": 0.82},
         description="Cosine threshold per embedder. resnet50: the paper's gamma=0.935 (it belongs to ResNet-50 pool5 only). "
-        "signature: 0.82, in the gap between planted copies and different videos on demo worlds of seeds 0 and 1. "
-        "efficientnet_lite0: 0.96, the lowest threshold with precision 1.0 on those worlds (recall 0.88-0.89; its raw cosine "
-        "leaves no gap there: copies 0.849+, distinct pairs up to 0.953) (bench/calibrate_dedup.py --embedder).",
+        "signature: 0.82, in the gap between planted copies and different videos on demo worlds of seeds 0 and 1 (on the "
+        "real-footage benchmark: every copy found, precision 0.75; 0.88 gives 0.87 / 0.94). efficientnet_lite0 (the real-footage "
+        "default): 0.92, the best F1 on the real-footage benchmark (precision 0.87, recall 0.94: re-encoding at CRF 40 and "
+        "trims lower its cosine to 0.89-0.94, a static street camera's two time ranges score 0.98); on demo worlds it "
+        "needs 0.96 for precision 1.0 (bench/calibrate_dedup.py, bench/real_footage/eval_dedup.py).",
     )
     keep: Literal["best_quality", "random"] = Field(
         "best_quality",
@@ -198,10 +206,12 @@ class ShotsConfig(_Section):
     transnet_device: Optional[str] = Field(None, description="transnetv2: torch device (None: cuda when available, else cpu).")
     decode_width: int = Field(128, ge=16, description="Frames are decoded at this width (aspect kept) for histograms.")
     bins: int = Field(16, ge=2, le=256, description="Histogram bins per HSV channel.")
-    score_threshold: float = Field(0.35, gt=0, le=1, description="Boundary needs histogram dissimilarity (1 - intersection) above this.")
-    gradient_threshold: float = Field(0.2, ge=0, le=1, description="... and a rise of the dissimilarity from the previous frame above this.")
+    score_threshold: float = Field(0.15, gt=0, le=1, description="Boundary needs histogram dissimilarity (1 - intersection) above this. "
+                                   "Fitted with gradient_threshold, gradual_lag and gradual_threshold on real cuts (bench/real_footage/eval_shots.py "
+                                   "--calibrate --demo data/raw/demo: the middle of the plateau where real-footage F1 >= 0.95 and demo F1 >= 0.95).")
+    gradient_threshold: float = Field(0.1, ge=0, le=1, description="... and a rise of the dissimilarity from the previous frame above this.")
     gradual_lag: int = Field(8, ge=0, description="Also compare frames this far apart to find gradual transitions (0 disables).")
-    gradual_threshold: float = Field(0.4, gt=0, le=1, description="Dissimilarity at the gradual lag that marks a transition peak.")
+    gradual_threshold: float = Field(0.25, gt=0, le=1, description="Dissimilarity at the gradual lag that marks a transition peak.")
     min_shot_s: float = Field(0.6, ge=0, description="Boundaries closer than this to the previous one are merged.")
     chunk_frames: int = Field(512, ge=16, description="Frames decoded per batch (bounds memory on long videos).")
 

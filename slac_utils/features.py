@@ -16,7 +16,8 @@ Three embedders share one interface, ``embed(frames: uint8 (N, 224, 224, 3)) -> 
   crop (resolution and re-encoding noise vanish), its 2-D DCT with the DC term dropped
   (brightness offsets vanish) and L2-normalised (contrast gains vanish): the low-frequency
   block of the spectrum (a perceptual hash, kept real-valued so it can be averaged) plus a
-  coarse grid of local contrast.  Its own cosine threshold is in ``dedup.gamma.signature``.
+  coarse grid of local contrast, with the odd horizontal frequencies taken as magnitudes (a mirrored
+  copy gets the same signature).  Its own cosine threshold is in ``dedup.gamma.signature``.
 """
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ class SignatureEmbedder:
         mask[0, 0] = False  # drop DC
         self.mask = mask
         self.dim = int(mask.sum())
+        # a horizontal flip multiplies the DCT coefficient of horizontal frequency u by (-1)^u: keeping the magnitude
+        # of the odd-u coefficients makes the signature of a mirrored re-upload equal to its original's
+        self.odd_u = (ix % 2 == 1)[mask]
 
     def embed(self, frames: np.ndarray) -> np.ndarray:
         out = np.empty((len(frames), self.dim), np.float32)
@@ -46,13 +50,14 @@ class SignatureEmbedder:
             g = cv2.cvtColor(fr, cv2.COLOR_RGB2GRAY)
             t = cv2.resize(g, (self.thumb, self.thumb), interpolation=cv2.INTER_AREA).astype(np.float32)
             d = cv2.dct(t)[: self.keep, : self.keep][self.mask]
+            d[self.odd_u] = np.abs(d[self.odd_u])
             out[i] = d / (np.linalg.norm(d) + 1e-6)
         return out
 
     def info(self) -> dict:
         from .models import provenance
 
-        return provenance("signature", None, None, licence="this project (MIT)", dim=self.dim)
+        return provenance("signature", None, None, licence="this project (MIT)", dim=self.dim, mirror_invariant=True)
 
 
 class ResNet50Embedder:
@@ -131,7 +136,7 @@ def video_features(manifest: pd.DataFrame, embedder, cfg, progress: bool = True,
     for r in tqdm(rows.itertuples(index=False), total=len(rows), desc=desc, disable=not progress):
         try:
             idx = sample_indices(r.n_frames, r.fps, cfg.fps, cfg.min_frames, cfg.max_frames)
-            frames = preprocess_for_features(r.path, idx, r.width, r.height, cfg.short_edge, cfg.crop)
+            frames = preprocess_for_features(r.path, idx, r.width, r.height, cfg.short_edge, cfg.crop, getattr(cfg, "drop_borders", False))
             feats.append(embedder.embed(frames).mean(0))
             ids.append(r.video_id)
         except Exception as e:  # a file that probed fine but fails mid-stream

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .backends import resolved_backends
 from .io import read_table, save_figure, write_markdown_table
 
 STAGE = "10_report"
@@ -197,17 +198,22 @@ def _fmt_value(v) -> str:
 
 
 def param_items(params, keys) -> list[str]:
-    """'key=value' for each key (a dotted key or a section prefix) that the schema has."""
+    """'key=value' for each key (a dotted key or a section prefix) that the schema has; an ``auto`` backend is
+    shown with what it resolves to on this machine (``auto -> signature``)."""
     flat = _flatten(params.model_dump(mode="json"))
+    resolved = resolved_backends(params)
     out = []
     for k in keys:
         hits = [f for f in flat if f == k or f.startswith(k + ".")]
         if k == "dedup.gamma":  # only the threshold actually used
-            hits = [f"dedup.gamma.{'resnet50' if params.dedup.embedder == 'resnet50' or (params.dedup.embedder == 'auto' and params.dedup.resnet50_weights) else 'signature'}"]
+            hits = [f"dedup.gamma.{resolved['dedup.embedder']}"]
         if k == "dedup.external_targets":
             out.append("dedup.external_targets=[" + ", ".join(t.name for t in params.dedup.external_targets) + "]")
             continue
-        out += [f"{f}={_fmt_value(flat[f])}" for f in hits if f in flat]
+        for f in hits:
+            if f in flat:
+                ran = resolved.get(f, flat[f])
+                out.append(f"{f}={_fmt_value(flat[f])}" + (f" -> {ran}" if ran != flat[f] else ""))
     return out
 
 
@@ -907,7 +913,7 @@ def write_index(index_path, profile: dict, params, tables: dict, figures: dict, 
          "Written by stage 10 (`slac_utils/report.py`, `notebooks/10_report.ipynb`) from the outputs of this run; every link is relative "
          "to this file. The paper's numbers are always in their own, labelled columns or rows.", "",
          f"**Profile:** {profile['text']}.", "", "## Key parameters", ""]
-    key_params = ["seed", "data.source", "data.videos_dir", "demo.classes", "demo.videos_per_class", "dedup.embedder", "dedup.gamma", "persons.detector",
+    key_params = ["seed", "data.source", "data.videos_dir", "demo.classes", "demo.videos_per_class", "dedup.embedder", "dedup.gamma", "shots.detector", "persons.detector",
                   "persons.threshold", "proposals.backbone", "sampling.max_per_video", "sampling.tau", "sampling.clip_seconds", "annotation.mode",
                   "annotation.page_size", "recognition.depth", "recognition.width", "recognition.frames", "recognition.crop", "recognition.epochs",
                   "transfer.targets", "localization.dataset", "localization.epochs", "export.split_fractions"]

@@ -104,3 +104,21 @@ def test_cli_check_fails_with_message(tmp_path):
     f.write_text("ingest:\n  wokers: 3\n")
     r = subprocess.run([sys.executable, "-m", "slac_utils.config", "check", str(f)], capture_output=True, text=True)
     assert r.returncode == 1 and "ingest.wokers" in r.stderr and "workers" in r.stderr
+
+
+def test_auto_backends_are_reported_with_what_they_resolve_to():
+    import torch
+
+    from slac_utils.backends import resolved_backends
+    from slac_utils.report import param_items
+
+    demo = Params()
+    r = resolved_backends(demo)
+    assert r == {"dedup.embedder": "signature", "shots.detector": "transnetv2" if torch.cuda.is_available() else "histogram",
+                 "persons.detector": "opencv", "proposals.backbone": "features", "annotation.mode": "simulate"}
+    items = param_items(demo, ["dedup.embedder", "dedup.gamma", "annotation.mode"])
+    assert items == ["dedup.embedder=auto -> signature", f"dedup.gamma.signature={demo.dedup.gamma['signature']}", "annotation.mode=auto -> simulate"]
+    folder = validate({"data": {"source": "folder"}})
+    assert resolved_backends(folder)["annotation.mode"] == "human"
+    explicit = validate({"data": {"source": "folder"}, "dedup": {"embedder": "signature"}, "persons": {"detector": "opencv"}})
+    assert param_items(explicit, ["dedup.embedder", "persons.detector"]) == ["dedup.embedder=signature", "persons.detector=opencv"]

@@ -109,3 +109,14 @@ def test_dedup_on_planted_world(tiny_world):
     ev = D.evaluate_internal(t, load_truth(tiny_world)["videos"])
     assert ev["planted"] > 0
     assert ev["precision"] == 1.0 and ev["recall"] >= 0.8
+
+
+def test_signature_equal_for_a_mirrored_copy():
+    rng = np.random.default_rng(3)
+    frames = rng.integers(0, 255, (3, 224, 224, 3), dtype=np.uint8)
+    emb = SignatureEmbedder()
+    a, b = emb.embed(frames), emb.embed(np.ascontiguousarray(frames[:, :, ::-1]))
+    np.testing.assert_allclose(a, b, atol=1e-4)
+    # still tells different pictures apart
+    other = emb.embed(rng.integers(0, 255, (3, 224, 224, 3), dtype=np.uint8))
+    assert float((D.normalize_rows(a - a.mean(0)) * D.normalize_rows(other - a.mean(0))).sum(1).max()) < 0.9

@@ -109,3 +109,33 @@ def test_ingest_run_folder_source(tmp_path, tiny_world, tiny_params_file):
     # the csv lists a 'missing' file that a folder listing cannot see: one fewer row, three quarantined
     assert (m.status == "quarantined").sum() == 3 and json.loads((tmp_path / "m.json").read_text())["ok"] == (m.status == "ok").sum()
     assert m.video_id.is_unique
+
+
+def test_content_box_finds_letterbox_and_pillarbox_bars():
+    from slac_utils.video import content_box, crop_borders
+
+    rng = np.random.default_rng(0)
+    pic = rng.integers(40, 255, (4, 60, 100, 3), dtype=np.uint8)
+    letter = np.full((4, 80, 100, 3), 16, np.uint8)  # H.264 black is ~16
+    letter[:, 10:70] = pic
+    assert content_box(letter) == (10, 70, 0, 100)
+    pillar = np.zeros((4, 60, 140, 3), np.uint8)
+    pillar[:, :, 20:120] = pic
+    assert content_box(pillar) == (0, 60, 20, 120)
+    out = crop_borders(letter, short_edge=60)
+    assert out.shape == (4, 60, 100, 3)
+    np.testing.assert_array_equal(out, pic)  # same size: the crop is exact
+
+
+def test_content_box_leaves_dark_pictures_alone():
+    from slac_utils.video import content_box
+
+    rng = np.random.default_rng(1)
+    night = rng.integers(0, 40, (4, 60, 100, 3), dtype=np.uint8)  # dark, but not bars
+    assert content_box(night) == (0, 60, 0, 100)
+    one_dark_row = rng.integers(40, 255, (4, 60, 100, 3), dtype=np.uint8)
+    one_dark_row[:, :1] = 0  # under 2% of the height: not cropped
+    assert content_box(one_dark_row) == (0, 60, 0, 100)
+    deep = rng.integers(40, 255, (4, 60, 100, 3), dtype=np.uint8)
+    deep[:, :30] = 0  # a dark upper half is scenery, not a bar (more than max_border)
+    assert content_box(deep)[0] == 0

@@ -28,7 +28,7 @@ import splice as S  # noqa: E402
 from sources import CACHE, SOURCES, build_sources  # noqa: E402
 
 SEED = 20261202
-GENERATION = "2"  # bump when plans or transforms change: derived files of another generation are rebuilt
+GENERATION = "3"  # bump when plans or transforms change: derived files of another generation are rebuilt
 DERIVED = ("spliced", "parts", "copies", "videos", "work")
 N_SPLICED = 14
 # (name, source, start, end): different time ranges of one long source, each its own video
@@ -137,7 +137,7 @@ def build_spliced(out: Path, src_shots: pd.DataFrame, fps_of: dict) -> tuple[lis
 
 def build_copies(out: Path, frames_of: dict, layout: dict) -> list[dict]:
     rng = np.random.default_rng(SEED + 1)
-    logo = C.logo_png(out / "work" / "logo.png")
+    logo = out / "work"
     rows = []
     for orig, trs in COPY_PLAN.items():
         for tr in trs:

@@ -32,19 +32,26 @@ TRANSFORMS = {
 }
 
 
-def logo_png(path: Path) -> Path:
-    """A 160x48 semi-opaque channel logo with text (RGBA PNG, deterministic)."""
+def logo_png(folder: Path, video_width: int) -> Path:
+    """A semi-opaque channel logo with text, a quarter of the video's width (160x48 on 640 px), RGBA PNG, deterministic.
+
+    Scaled with the video as a channel watermark is: a fixed 160 px logo would cover most of a 176 px wide video."""
+    w = max(40, int(round(video_width / 4)))
+    h = max(12, int(round(w * 0.3)))
+    path = folder / f"logo_{w}x{h}.png"
     if not path.exists():
-        im = np.zeros((48, 160, 4), np.uint8)
-        cv2.rectangle(im, (0, 0), (159, 47), (30, 30, 200, 200), -1)
-        cv2.putText(im, "MyTube HD", (8, 32), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255, 255), 2, cv2.LINE_AA)
+        im = np.zeros((h, w, 4), np.uint8)
+        cv2.rectangle(im, (0, 0), (w - 1, h - 1), (30, 30, 200, 200), -1)
+        cv2.putText(im, "MyTube HD", (w // 20, int(h * 0.67)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * w / 160, (255, 255, 255, 255),
+                    max(1, round(2 * w / 160)), cv2.LINE_AA)
         path.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(path), im)
     return path
 
 
-def make_copy(orig: Path, out: Path, transform: str, n_frames: int, rng_frac: tuple[float, float], logo: Path) -> None:
-    """Write out = transform(orig); trims drop rng_frac[0] of the frames at the start and rng_frac[1] at the end."""
+def make_copy(orig: Path, out: Path, transform: str, n_frames: int, rng_frac: tuple[float, float], logo_dir: Path) -> None:
+    """Write out = transform(orig); trims drop rng_frac[0] of the frames at the start and rng_frac[1] at the end;
+    the logo transforms overlay :func:`logo_png` sized to orig's width (PNGs kept in logo_dir)."""
     if out.exists():
         return
     vf, crf, uses_logo = TRANSFORMS[transform]
@@ -55,7 +62,10 @@ def make_copy(orig: Path, out: Path, transform: str, n_frames: int, rng_frac: tu
     tmp = out.with_name(out.stem + ".part.mp4")
     cmd = [ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(orig)]
     if uses_logo:
-        cmd += ["-i", str(logo), "-filter_complex", vf]
+        cap = cv2.VideoCapture(str(orig))
+        width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        cap.release()
+        cmd += ["-i", str(logo_png(logo_dir, width)), "-filter_complex", vf]
     else:
         cmd += ["-vf", vf]
     cmd += [*X264, "-crf", str(crf), str(tmp)]
