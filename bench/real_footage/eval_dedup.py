@@ -36,7 +36,7 @@ from slac_utils import dedup as D, ingest  # noqa: E402
 from slac_utils.config import DataConfig, DedupConfig, IngestConfig  # noqa: E402
 from slac_utils.features import make_embedder  # noqa: E402
 
-GRID = [0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99]
+GRID = [0.8, 0.85, 0.87, 0.88, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99]
 
 
 def manifest(root: Path) -> pd.DataFrame:
