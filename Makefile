@@ -12,7 +12,7 @@ VENV        := .venv
 BIN         := $(CURDIR)/$(VENV)/bin
 RUN         := PATH="$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)"
 
-.PHONY: install browser repro test test-fast bench real-footage bench-real lab lock clean-venv
+.PHONY: install browser lint repro test test-fast bench real-footage bench-real lab lock clean-venv
 
 # keyed by the lock's hash in its path, not by mtime (a fresh clone's files are all new)
 $(VENV_CACHE)/.complete:
@@ -43,7 +43,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
 	  || echo ">> chromium not installed: tests/test_browser.py will be skipped"; }
 
-test: install browser
+# ruff (config in pyproject.toml): lint, and the formatter's check (run `ruff format` to apply it)
+lint: install
+	$(RUN) ruff check slac_utils tests bench
+	$(RUN) ruff format --check slac_utils tests bench
+
+test: install browser lint
 	$(RUN) python -m pytest
 
 test-fast: install

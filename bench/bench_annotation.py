@@ -9,6 +9,7 @@
 
 Run: make bench   (or: .venv/bin/python bench/bench_annotation.py)
 """
+
 from __future__ import annotations
 
 import sys
@@ -35,7 +36,7 @@ def make_clips(root: Path, n: int) -> pd.DataFrame:
         f = np.empty((30, 120, 160, 3), np.uint8)
         f[:] = rng.integers(0, 255, 3)
         for t in range(30):  # a moving figure-sized block with texture
-            f[t, 30:100, 4 * t:4 * t + 30] = rng.integers(0, 255, (70, 30, 3))
+            f[t, 30:100, 4 * t : 4 * t + 30] = rng.integers(0, 255, (70, 30, 3))
         p = write_h264(root / f"c{i:03d}.mp4", f, 15.0, crf=26)
         rows.append(dict(clip_id=f"c{i:03d}", video_id=f"v{i // 4}", class_label="archery", path=str(p)))
     return pd.DataFrame(rows)
@@ -48,10 +49,27 @@ def pct(a, q):
 def busy_store(path: Path, n_labels: int) -> LabelStore:
     """A store that already holds n_labels submitted labels of other classes and annotators (a team's store)."""
     store = LabelStore(path)
-    rows = [store._row(action="submit", annotator=f"ann{k % 20}", class_label=f"class{k % 50}", clip_id=f"x{k}", label=1 - 2 * (k % 3 == 0),
-                       is_gold=k % 10 == 0, page=k // 12, page_event=k // 12, seconds=8.8, seconds_on_page=105.6) for k in range(n_labels)]
+    rows = [
+        store._row(
+            action="submit",
+            annotator=f"ann{k % 20}",
+            class_label=f"class{k % 50}",
+            clip_id=f"x{k}",
+            label=1 - 2 * (k % 3 == 0),
+            is_gold=k % 10 == 0,
+            page=k // 12,
+            page_event=k // 12,
+            seconds=8.8,
+            seconds_on_page=105.6,
+        )
+        for k in range(n_labels)
+    ]
     store._append(rows)
-    store.add_gold(pd.DataFrame(dict(clip_id=[f"x{k}" for k in range(0, n_labels, 10)], class_label="class0", label=1, role="check")))
+    store.add_gold(
+        pd.DataFrame(
+            dict(clip_id=[f"x{k}" for k in range(0, n_labels, 10)], class_label="class0", label=1, role="check")
+        )
+    )
     return store
 
 
@@ -77,15 +95,28 @@ def bench_writes(root: Path, clips: pd.DataFrame, n: int = 300, existing: int = 
     flips, pages = [], []
     for k in range(n):
         t = time.perf_counter()
-        s.store.flip(s.annotator, s.class_label, s.page_clips[k % PAGE], 1, False, s.page_no, s.page_event)  # one durable click
+        s.store.flip(
+            s.annotator, s.class_label, s.page_clips[k % PAGE], 1, False, s.page_no, s.page_event
+        )  # one durable click
         flips.append(time.perf_counter() - t)
     for _ in range(50):
         t = time.perf_counter()
-        s.store.submit(s.annotator, s.class_label, s.page_no, s.page_event, s.page_clips, s.labels, [False] * PAGE, 60.0)  # one durable page
+        s.store.submit(
+            s.annotator, s.class_label, s.page_no, s.page_event, s.page_clips, s.labels, [False] * PAGE, 60.0
+        )  # one durable page
         pages.append(time.perf_counter() - t)
-    mode = store.db.con.execute("PRAGMA journal_mode").fetchone()[0], store.db.con.execute("PRAGMA synchronous").fetchone()[0]
+    mode = (
+        store.db.con.execute("PRAGMA journal_mode").fetchone()[0],
+        store.db.con.execute("PRAGMA synchronous").fetchone()[0],
+    )
     store.close()
-    return dict(flip_median_ms=pct(flips, 50), flip_p95_ms=pct(flips, 95), page_median_ms=pct(pages, 50), page_p95_ms=pct(pages, 95), mode=mode)
+    return dict(
+        flip_median_ms=pct(flips, 50),
+        flip_p95_ms=pct(flips, 95),
+        page_median_ms=pct(pages, 50),
+        page_p95_ms=pct(pages, 95),
+        mode=mode,
+    )
 
 
 def main():
@@ -93,13 +124,19 @@ def main():
     clips = make_clips(root / "clips", 24)
     r = bench_render(root, clips)
     w = bench_writes(root, clips)
-    print(f"clips: 2 s, 15 fps, 160x120 H.264, {r['page_kb']:.0f} KB of data URLs per page of {PAGE}; store: journal_mode={w['mode'][0]}, synchronous={w['mode'][1]} (2 = FULL)")
+    print(
+        f"clips: 2 s, 15 fps, 160x120 H.264, {r['page_kb']:.0f} KB of data URLs per page of {PAGE}; store: journal_mode={w['mode'][0]}, synchronous={w['mode'][1]} (2 = FULL)"
+    )
     print(f"{'measure':<44}{'median':>10}{'p95':>10}{'goal':>10}")
     print(f"(the store already holds {r['existing']:,} labels of other classes and annotators)")
     print(f"{'render a page of 12 clips (next_page)':<44}{r['median_ms']:>8.1f}ms{r['p95_ms']:>8.1f}ms{'<= 300ms':>10}")
     print(f"{'  build grid + login + first page':<44}{r['build_ms']:>8.1f}ms{'':>10}{'':>10}")
-    print(f"{'durable write: one click (flip event)':<44}{w['flip_median_ms']:>8.2f}ms{w['flip_p95_ms']:>8.2f}ms{'<= 10ms':>10}")
-    print(f"{'durable write: one page (12 submit rows)':<44}{w['page_median_ms']:>8.2f}ms{w['page_p95_ms']:>8.2f}ms{'':>10}")
+    print(
+        f"{'durable write: one click (flip event)':<44}{w['flip_median_ms']:>8.2f}ms{w['flip_p95_ms']:>8.2f}ms{'<= 10ms':>10}"
+    )
+    print(
+        f"{'durable write: one page (12 submit rows)':<44}{w['page_median_ms']:>8.2f}ms{w['page_p95_ms']:>8.2f}ms{'':>10}"
+    )
     ok = r["median_ms"] <= 300 and w["flip_median_ms"] <= 10
     print("goals met" if ok else "GOAL MISSED")
 

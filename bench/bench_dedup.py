@@ -7,6 +7,7 @@
 
 Run: make bench   (or: .venv/bin/python bench/bench_dedup.py)
 """
+
 from __future__ import annotations
 
 import sys
@@ -49,13 +50,17 @@ def bench_decode(n_videos: int = 6, repeats: int = 3) -> dict:
             idx = sample_indices(n, fps, 2.0, 6)
             preprocess_for_features(p, idx, 480, 360, 256, 224)
         best_feat = min(best_feat, time.perf_counter() - t)
-    return dict(frames=n_frames, raw_fps=n_frames / best_raw, feature_fps=n_frames / best_feat, ratio=best_raw / best_feat)
+    return dict(
+        frames=n_frames, raw_fps=n_frames / best_raw, feature_fps=n_frames / best_feat, ratio=best_raw / best_feat
+    )
 
 
 def bench_similarity(n: int = 6000, d: int = 2048, gamma: float = 0.935, loop_subset: int = 300) -> dict:
     rng = np.random.default_rng(0)
     base = rng.normal(size=(n // 3, d)).astype(np.float32)
-    X = np.concatenate([base, base + 0.1 * rng.normal(size=base.shape), rng.normal(size=(n - 2 * len(base), d))]).astype(np.float32)
+    X = np.concatenate(
+        [base, base + 0.1 * rng.normal(size=base.shape), rng.normal(size=(n - 2 * len(base), d))]
+    ).astype(np.float32)
     A = D.normalize_rows(X)
     t = time.perf_counter()
     i, j, _ = D.cosine_edges(A, None, gamma, 2048)
@@ -67,14 +72,26 @@ def bench_similarity(n: int = 6000, d: int = 2048, gamma: float = 0.935, loop_su
         for b in range(a + 1, m):
             float(np.dot(A[a], A[b])) > gamma
     t_loop = (time.perf_counter() - t) * (n * (n - 1) / 2) / (m * (m - 1) / 2)
-    return dict(videos=n, dim=d, edges=int(len(i)), components=int(lab.max() + 1), blockwise_s=t_block, python_loop_s_extrapolated=t_loop, speedup=t_loop / t_block)
+    return dict(
+        videos=n,
+        dim=d,
+        edges=int(len(i)),
+        components=int(lab.max() + 1),
+        blockwise_s=t_block,
+        python_loop_s_extrapolated=t_loop,
+        speedup=t_loop / t_block,
+    )
 
 
 if __name__ == "__main__":
     dec = bench_decode()
-    print(f"[decode] {dec['frames']} frames: raw decord {dec['raw_fps']:.0f} fps, feature decode+resize+crop {dec['feature_fps']:.0f} fps "
-          f"-> ratio {dec['ratio']:.2f}x (goal >= 0.8x)")
+    print(
+        f"[decode] {dec['frames']} frames: raw decord {dec['raw_fps']:.0f} fps, feature decode+resize+crop {dec['feature_fps']:.0f} fps "
+        f"-> ratio {dec['ratio']:.2f}x (goal >= 0.8x)"
+    )
     sim = bench_similarity()
-    print(f"[similarity] {sim['videos']} x {sim['dim']}: blockwise + components {sim['blockwise_s']:.2f} s "
-          f"({sim['edges']} edges, {sim['components']} components); Python pair loop ~{sim['python_loop_s_extrapolated']:.0f} s "
-          f"(extrapolated) -> {sim['speedup']:.0f}x faster")
+    print(
+        f"[similarity] {sim['videos']} x {sim['dim']}: blockwise + components {sim['blockwise_s']:.2f} s "
+        f"({sim['edges']} edges, {sim['components']} components); Python pair loop ~{sim['python_loop_s_extrapolated']:.0f} s "
+        f"(extrapolated) -> {sim['speedup']:.0f}x faster"
+    )

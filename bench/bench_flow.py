@@ -12,6 +12,7 @@ synthetic 160 x 120 clips of a moving texture into a temporary folder.  OpenCV u
 
     python bench/bench_flow.py [--limit 40] [--threads N] [--clips DIR] [--params winsize=9 levels=2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,7 +46,12 @@ def synthetic_clips(folder: Path, n: int = 20, frames: int = 30, seed: int = 0) 
         tex = ((tex - tex.min()) / (np.ptp(tex) + 1e-9) * 255).astype(np.uint8)
         dx, dy = rng.uniform(-3, 3, size=2)
         y0, x0 = 140, 160
-        clip = np.stack([tex[int(y0 + dy * t) : int(y0 + dy * t) + 120, int(x0 + dx * t) : int(x0 + dx * t) + 160] for t in range(frames)])
+        clip = np.stack(
+            [
+                tex[int(y0 + dy * t) : int(y0 + dy * t) + 120, int(x0 + dx * t) : int(x0 + dx * t) + 160]
+                for t in range(frames)
+            ]
+        )
         paths.append(write_h264(folder / f"synthetic_{i:03d}.mp4", clip, 15.0))
     return paths
 
@@ -72,7 +78,13 @@ def bench(paths: list[Path], hw: tuple[int, int], params: dict) -> dict:
         n_frames += len(frames)
         t_rgb += t1 - t0
         t_flow += t2 - t1
-    return dict(clips=len(paths), frames=n_frames, rgb_fps=n_frames / t_rgb, flow_fps=n_frames / t_flow, flow_over_rgb_time=t_flow / t_rgb)
+    return dict(
+        clips=len(paths),
+        frames=n_frames,
+        rgb_fps=n_frames / t_rgb,
+        flow_fps=n_frames / t_flow,
+        flow_over_rgb_time=t_flow / t_rgb,
+    )
 
 
 def main():
@@ -102,8 +114,10 @@ def main():
     print(f"source: {source}; OpenCV threads: {cv2.getNumThreads()}; Farneback: {dict(FARNEBACK_DEFAULTS, **params)}")
     print(df.to_markdown(index=False, floatfmt=".1f"))
     for r in rows:
-        print(f"{r['resolution']}: Farneback {r['flow_fps']:.0f} frames/s vs decode+crop {r['rgb_fps']:.0f} frames/s "
-              f"-> flow takes {r['flow_over_rgb_time']:.1f}x the time of decoding the same frames")
+        print(
+            f"{r['resolution']}: Farneback {r['flow_fps']:.0f} frames/s vs decode+crop {r['rgb_fps']:.0f} frames/s "
+            f"-> flow takes {r['flow_over_rgb_time']:.1f}x the time of decoding the same frames"
+        )
 
 
 if __name__ == "__main__":

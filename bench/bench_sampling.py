@@ -3,6 +3,7 @@
 Generates the inputs chunk by chunk (whole videos per chunk, so memory stays bounded) and times only
 compute_R + sampling; prints frames per second and the total, beside a per-video Python loop on a subset.
 """
+
 from __future__ import annotations
 
 import sys
@@ -52,8 +53,10 @@ def main(total_videos=520_000, videos_per_chunk=20_000):
         t_compute += time.perf_counter() - t
         frames += len(codes)
         clips += int((kind != "").sum())
-    print(f"[R(x)] {frames:,} frames of {total_videos:,} videos (K+1 = 201, f dim 256): {t_compute:.1f} s compute "
-          f"({frames / t_compute:,.0f} frames/s), {clips:,} clips sampled")
+    print(
+        f"[R(x)] {frames:,} frames of {total_videos:,} videos (K+1 = 201, f dim 256): {t_compute:.1f} s compute "
+        f"({frames / t_compute:,.0f} frames/s), {clips:,} clips sampled"
+    )
     PY, PG, F, c, codes = chunk(rng, 2000)
     t = time.perf_counter()
     loop_R(PY, PG, F, c, codes)
@@ -61,7 +64,9 @@ def main(total_videos=520_000, videos_per_chunk=20_000):
     t = time.perf_counter()
     S.compute_R(PY, PG, F, c, codes)
     t_vec = (time.perf_counter() - t) / len(codes)
-    print(f"[R(x)] per-video Python loop: {1 / t_loop:,.0f} frames/s -> vectorised is {t_loop / t_vec:.0f}x faster (same {len(codes)} frames)")
+    print(
+        f"[R(x)] per-video Python loop: {1 / t_loop:,.0f} frames/s -> vectorised is {t_loop / t_vec:.0f}x faster (same {len(codes)} frames)"
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ and AdaptiveDetector, on the same demo-world videos, side by side in one run.
 Prints boundary precision/recall/F1 (±2 frames; dissolves anywhere inside the transition ±2) and
 throughput. Needs the demo world (make repro) and scenedetect (make bench installs it).
 """
+
 from __future__ import annotations
 
 import sys
@@ -29,7 +30,9 @@ def ours(path, cfg):
     n, fps = len(vr), vr.get_avg_fps()
     h, w = vr[0].shape[:2]
     H = S.video_histograms(path, n, w, h, cfg.decode_width, cfg.bins, cfg.chunk_frames)
-    return S.detect_boundaries(H, fps, cfg.score_threshold, cfg.gradient_threshold, cfg.gradual_lag, cfg.gradual_threshold, cfg.min_shot_s), n
+    return S.detect_boundaries(
+        H, fps, cfg.score_threshold, cfg.gradient_threshold, cfg.gradual_lag, cfg.gradual_threshold, cfg.min_shot_s
+    ), n
 
 
 def pyscenedetect(path, detector):
@@ -65,12 +68,23 @@ def main(limit: int = 60):
             shots += S.shots_from_boundaries(r.video_id, b, n, 15.0)
         dt = time.perf_counter() - t0
         e = S.evaluate_shots(pd.DataFrame(shots), truth["shots"]).set_index("boundaries")
-        rows.append(dict(method=name, precision=e.loc["all", "precision"], recall=e.loc["all", "recall"], f1=e.loc["all", "f1"],
-                         cut_recall=e.loc["cut", "recall"], dissolve_recall=e.loc["dissolve", "recall"], frames_per_s=frames / dt))
+        rows.append(
+            dict(
+                method=name,
+                precision=e.loc["all", "precision"],
+                recall=e.loc["all", "recall"],
+                f1=e.loc["all", "f1"],
+                cut_recall=e.loc["cut", "recall"],
+                dissolve_recall=e.loc["dissolve", "recall"],
+                frames_per_s=frames / dt,
+            )
+        )
     df = pd.DataFrame(rows)
     base = df.frames_per_s.iloc[0]
     df["speed_vs_ours"] = df.frames_per_s / base
-    print(f"{len(vids)} demo videos, {int(truth['shots'][truth['shots'].video_id.isin(vids.video_id)].shot_id.gt(0).sum())} true boundaries")
+    print(
+        f"{len(vids)} demo videos, {int(truth['shots'][truth['shots'].video_id.isin(vids.video_id)].shot_id.gt(0).sum())} true boundaries"
+    )
     print(df.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 
 

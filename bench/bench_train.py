@@ -18,6 +18,7 @@ Reads the demo's clips (data/interim/clips from `make repro`); without them it w
 
     python bench/bench_train.py [--steps 5] [--batch 8] [--workers 2] [--limit 48]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -118,8 +119,15 @@ def main():
     paper_T = 32 if cuda else 16
     configs = [
         ("demo: Res3D-18 w16, 8x56x72", Res3D(6, depth=18, width=16), (3, 8, 56, 72), 8, (56, 72), 64, a.batch),
-        (f"paper: Res3D-34 w64, {paper_T}x112x112", Res3D(201, depth=34, width=64), (3, paper_T, 112, 112), paper_T, (112, 112), 128,
-         (32 if cuda else 2)),
+        (
+            f"paper: Res3D-34 w64, {paper_T}x112x112",
+            Res3D(201, depth=34, width=64),
+            (3, paper_T, 112, 112),
+            paper_T,
+            (112, 112),
+            128,
+            (32 if cuda else 2),
+        ),
     ]
     rows = []
     for name, model, shape, T, crop, short, batch in configs:
@@ -137,7 +145,9 @@ def main():
     print(df.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     if cuda:
         got = df.iloc[1]["train clips/s"]
-        print(f"\nRes3D-34 32x112x112 bf16 on {torch.cuda.get_device_name()}: {got:.0f} clips/s (goal >= 600: {'met' if got >= 600 else 'NOT met'})")
+        print(
+            f"\nRes3D-34 32x112x112 bf16 on {torch.cuda.get_device_name()}: {got:.0f} clips/s (goal >= 600: {'met' if got >= 600 else 'NOT met'})"
+        )
 
 
 if __name__ == "__main__":

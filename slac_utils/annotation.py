@@ -57,6 +57,7 @@ QC tables (``tables_dir``): ``qc_annotators.md`` (golden-set accuracy with the f
 demo world ``qc_truth.md`` (label accuracy against the truth) and ``qc_truth_kinds.md`` (share of each truth
 kind — action / no_action / no_context / no_person — among positives and negatives).
 """
+
 from __future__ import annotations
 
 import json
@@ -66,7 +67,6 @@ import sqlite3
 import tempfile
 import threading
 import time
-import zlib
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -76,14 +76,24 @@ from tqdm.auto import tqdm
 
 from .config import annotation_mode
 from .guideline import add_examples, load_definitions, load_guideline  # noqa: F401  (load_definitions: re-exported for the grid)
+from .seeding import seed_of
 
 GOLD_ANNOTATOR = "golden_set"
 TRUTH_KINDS = ("action", "no_action", "no_context", "no_person")
 TRUTH_COLUMNS = ["clip_id", "truth_kind", "truth_label"]
 SIM_START = 1514764800.0  # 2018-01-01T00:00:00Z: the simulated clock's first tick (deterministic timestamps)
 # Paper Table 3 (section 3.7), as printed, and the scale behind it.
-PAPER = dict(videos=520_000, clips=1_750_000, per_clip_s=8.8, per_video_sparse_s=30.6, per_video_full_min=11.3, dataset_full_hr=113_200, dataset_sparse_hr=4_390,
-             annotators=70, mean_gold_accuracy=0.94)
+PAPER = dict(
+    videos=520_000,
+    clips=1_750_000,
+    per_clip_s=8.8,
+    per_video_sparse_s=30.6,
+    per_video_full_min=11.3,
+    dataset_full_hr=113_200,
+    dataset_sparse_hr=4_390,
+    annotators=70,
+    mean_gold_accuracy=0.94,
+)
 
 
 class AssignmentError(RuntimeError):
@@ -92,11 +102,6 @@ class AssignmentError(RuntimeError):
 
 class StoreError(RuntimeError):
     """The label store is missing, unreadable or not a SLAC label store."""
-
-
-def _seed_of(*parts) -> list[int]:
-    """A numpy seed sequence from ints and strings (stable across runs and machines)."""
-    return [p if isinstance(p, int) else zlib.crc32(str(p).encode()) for p in parts]
 
 
 # ----------------------------------------------------------------------------- store backends
@@ -171,14 +176,17 @@ class _SQLAlchemy:
         try:
             import sqlalchemy as sa
         except ImportError:
-            raise StoreError(f"annotation.db_url={url!r} needs SQLAlchemy (and the database's driver), which is not installed; "
-                             "pip install sqlalchemy, or unset db_url to use the SQLite file at annotation.store") from None
+            raise StoreError(
+                f"annotation.db_url={url!r} needs SQLAlchemy (and the database's driver), which is not installed; "
+                "pip install sqlalchemy, or unset db_url to use the SQLite file at annotation.store"
+            ) from None
         self.sa = sa
         self.engine = sa.create_engine(url)
         self.dialect = self.engine.dialect.name
         if self.dialect not in _DDL:
             raise StoreError(f"annotation.db_url: dialect {self.dialect!r} is not supported (use sqlite or postgresql)")
         if self.dialect == "sqlite":  # SQLAlchemy's recipe: let the "begin" event issue BEGIN (IMMEDIATE, like _SQLite)
+
             @sa.event.listens_for(self.engine, "connect")
             def _pragmas(con, _):
                 con.isolation_level = None
@@ -192,6 +200,7 @@ class _SQLAlchemy:
 
     def write(self, fn):
         with self.engine.begin() as conn:
+
             def ex(sql, params=None):
                 r = conn.execute(self.sa.text(sql), params or {})
                 return [tuple(x) for x in r.fetchall()] if r.returns_rows else []
@@ -210,11 +219,39 @@ class _SQLAlchemy:
 
 
 # ----------------------------------------------------------------------------- the store
-_EVENT_COLS = ("action", "annotator", "class_label", "clip_id", "label", "is_gold", "page", "page_event", "undoes",
-               "seconds", "seconds_on_page", "ts_client", "ts_server", "source", "session", "detail")
+_EVENT_COLS = (
+    "action",
+    "annotator",
+    "class_label",
+    "clip_id",
+    "label",
+    "is_gold",
+    "page",
+    "page_event",
+    "undoes",
+    "seconds",
+    "seconds_on_page",
+    "ts_client",
+    "ts_server",
+    "source",
+    "session",
+    "detail",
+)
 _INSERT = f"INSERT INTO events ({', '.join(_EVENT_COLS)}) VALUES ({', '.join(':' + c for c in _EVENT_COLS)}) RETURNING event_id"
 _LIVE_SUBMITS = "SELECT * FROM events e WHERE e.action = 'submit' AND NOT EXISTS (SELECT 1 FROM events u WHERE u.action = 'undo' AND u.undoes = e.event_id)"
-LABEL_COLUMNS = ["clip_id", "class_label", "annotator", "label", "is_gold", "page", "page_event", "seconds", "seconds_on_page", "ts_server", "event_id"]
+LABEL_COLUMNS = [
+    "clip_id",
+    "class_label",
+    "annotator",
+    "label",
+    "is_gold",
+    "page",
+    "page_event",
+    "seconds",
+    "seconds_on_page",
+    "ts_server",
+    "event_id",
+]
 
 
 class LabelStore:
@@ -224,14 +261,23 @@ class LabelStore:
     ``clock`` stamps ``ts_server`` (a simulated clock in simulate mode, so rows are deterministic).
     """
 
-    def __init__(self, path: str | Path | None = None, url: str | None = None, clock: Callable[[], float] = time.time, create: bool = True):
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        url: str | None = None,
+        clock: Callable[[], float] = time.time,
+        create: bool = True,
+    ):
         if (path is None) == (url is None):
             raise ValueError("LabelStore needs exactly one of path (SQLite file) or url (SQLAlchemy URL)")
         self.where = url or str(path)
         if url is None and not create and not Path(path).exists():
-            raise StoreError(f"no label store at {path}: label clips with the grid in notebooks/05_annotate.ipynb first (annotation.mode: human)")
+            raise StoreError(
+                f"no label store at {path}: label clips with the grid in notebooks/05_annotate.ipynb first (annotation.mode: human)"
+            )
         self.db = _SQLAlchemy(url) if url else _SQLite(Path(path))
         self.clock = clock
+
         def init(ex):
             for stmt in _schema(self.db.dialect):
                 ex(stmt)
@@ -254,32 +300,100 @@ class LabelStore:
         """Append event rows in ONE transaction; returns their event ids."""
         return self.db.write(lambda ex: [ex(_INSERT, r)[0][0] for r in rows])
 
-    def assign(self, annotator: str, class_label: str, ts_client: float | None = None, session: str | None = None) -> None:
+    def assign(
+        self, annotator: str, class_label: str, ts_client: float | None = None, session: str | None = None
+    ) -> None:
         """Give class_label to annotator, or raise AssignmentError when another annotator owns it (atomic)."""
         annotator = check_name(annotator)
 
         def tx(ex):
-            ex("INSERT INTO assignments (class_label, annotator, ts_server) VALUES (:c, :a, :t) ON CONFLICT DO NOTHING",
-               dict(c=class_label, a=annotator, t=float(self.clock())))
+            ex(
+                "INSERT INTO assignments (class_label, annotator, ts_server) VALUES (:c, :a, :t) ON CONFLICT DO NOTHING",
+                dict(c=class_label, a=annotator, t=float(self.clock())),
+            )
             owner = ex("SELECT annotator FROM assignments WHERE class_label = :c", dict(c=class_label))[0][0]
             if owner == annotator:
-                ex(_INSERT, self._row(action="assign", annotator=annotator, class_label=class_label, ts_client=ts_client, source="api", session=session))
+                ex(
+                    _INSERT,
+                    self._row(
+                        action="assign",
+                        annotator=annotator,
+                        class_label=class_label,
+                        ts_client=ts_client,
+                        source="api",
+                        session=session,
+                    ),
+                )
             return owner
 
         owner = self.db.write(tx)
         if owner != annotator:
-            raise AssignmentError(f"class '{class_label}' is assigned to annotator '{owner}' (all clips of a class go to one annotator); "
-                                  f"'{annotator}' must pick another class")
+            raise AssignmentError(
+                f"class '{class_label}' is assigned to annotator '{owner}' (all clips of a class go to one annotator); "
+                f"'{annotator}' must pick another class"
+            )
 
     def page_view(self, annotator, class_label, page, clip_ids, ts_client=None, source="api", session=None) -> int:
-        return self._append([self._row(action="page_view", annotator=annotator, class_label=class_label, page=page, ts_client=ts_client,
-                                       source=source, session=session, detail=json.dumps(list(clip_ids)))])[0]
+        return self._append(
+            [
+                self._row(
+                    action="page_view",
+                    annotator=annotator,
+                    class_label=class_label,
+                    page=page,
+                    ts_client=ts_client,
+                    source=source,
+                    session=session,
+                    detail=json.dumps(list(clip_ids)),
+                )
+            ]
+        )[0]
 
-    def flip(self, annotator, class_label, clip_id, new_label, is_gold, page, page_event, ts_client=None, source="click", session=None) -> int:
-        return self._append([self._row(action="flip", annotator=annotator, class_label=class_label, clip_id=clip_id, label=int(new_label), is_gold=is_gold,
-                                       page=page, page_event=page_event, ts_client=ts_client, source=source, session=session)])[0]
+    def flip(
+        self,
+        annotator,
+        class_label,
+        clip_id,
+        new_label,
+        is_gold,
+        page,
+        page_event,
+        ts_client=None,
+        source="click",
+        session=None,
+    ) -> int:
+        return self._append(
+            [
+                self._row(
+                    action="flip",
+                    annotator=annotator,
+                    class_label=class_label,
+                    clip_id=clip_id,
+                    label=int(new_label),
+                    is_gold=is_gold,
+                    page=page,
+                    page_event=page_event,
+                    ts_client=ts_client,
+                    source=source,
+                    session=session,
+                )
+            ]
+        )[0]
 
-    def submit(self, annotator, class_label, page, page_event, clip_ids, labels, is_gold, seconds_on_page, ts_client=None, source="button", session=None) -> list[int]:
+    def submit(
+        self,
+        annotator,
+        class_label,
+        page,
+        page_event,
+        clip_ids,
+        labels,
+        is_gold,
+        seconds_on_page,
+        ts_client=None,
+        source="button",
+        session=None,
+    ) -> list[int]:
         """One page: a submit row per clip, all in one transaction (a page is saved whole or not at all)."""
         n = len(clip_ids)
         if n == 0:
@@ -288,15 +402,54 @@ class LabelStore:
         if bad:
             raise ValueError(f"labels must be +1 or -1, got {bad}")
         per = float(seconds_on_page) / n
-        rows = [self._row(action="submit", annotator=annotator, class_label=class_label, clip_id=c, label=int(l), is_gold=g, page=page, page_event=page_event,
-                          seconds=per, seconds_on_page=float(seconds_on_page), ts_client=ts_client, source=source, session=session)
-                for c, l, g in zip(clip_ids, labels, is_gold)]
+        rows = [
+            self._row(
+                action="submit",
+                annotator=annotator,
+                class_label=class_label,
+                clip_id=c,
+                label=int(l),
+                is_gold=g,
+                page=page,
+                page_event=page_event,
+                seconds=per,
+                seconds_on_page=float(seconds_on_page),
+                ts_client=ts_client,
+                source=source,
+                session=session,
+            )
+            for c, l, g in zip(clip_ids, labels, is_gold)
+        ]
         return self._append(rows)
 
-    def undo(self, annotator, class_label, targets: list[tuple[int, str | None, int | None]], page=None, page_event=None, ts_client=None, source="button", session=None) -> list[int]:
+    def undo(
+        self,
+        annotator,
+        class_label,
+        targets: list[tuple[int, str | None, int | None]],
+        page=None,
+        page_event=None,
+        ts_client=None,
+        source="button",
+        session=None,
+    ) -> list[int]:
         """Retract events: targets are (event_id, clip_id, restored label); one transaction."""
-        rows = [self._row(action="undo", annotator=annotator, class_label=class_label, clip_id=c, label=l, undoes=int(e), page=page,
-                          page_event=page_event, ts_client=ts_client, source=source, session=session) for e, c, l in targets]
+        rows = [
+            self._row(
+                action="undo",
+                annotator=annotator,
+                class_label=class_label,
+                clip_id=c,
+                label=l,
+                undoes=int(e),
+                page=page,
+                page_event=page_event,
+                ts_client=ts_client,
+                source=source,
+                session=session,
+            )
+            for e, c, l in targets
+        ]
         return self._append(rows)
 
     def add_gold(self, gold: pd.DataFrame, source: str = "golden_set") -> int:
@@ -304,11 +457,22 @@ class LabelStore:
         need = {"clip_id", "class_label", "label", "role"}
         if not need <= set(gold.columns):
             raise ValueError(f"golden set needs columns {sorted(need)}, got {sorted(gold.columns)}")
-        rows = [dict(c=str(r.clip_id), k=str(r.class_label), l=int(r.label), r=str(r.role), s=source) for r in gold.itertuples()]
+        rows = [
+            dict(c=str(r.clip_id), k=str(r.class_label), l=int(r.label), r=str(r.role), s=source)
+            for r in gold.itertuples()
+        ]
         bad = [r["c"] for r in rows if r["l"] not in (1, -1) or r["r"] not in ("check", "example")]
         if bad:
             raise ValueError(f"golden set rows need label +1/-1 and role check/example: {bad[:5]}")
-        self.db.write(lambda ex: [ex("INSERT INTO gold (clip_id, class_label, label, role, source) VALUES (:c, :k, :l, :r, :s) ON CONFLICT DO NOTHING", r) for r in rows])
+        self.db.write(
+            lambda ex: [
+                ex(
+                    "INSERT INTO gold (clip_id, class_label, label, role, source) VALUES (:c, :k, :l, :r, :s) ON CONFLICT DO NOTHING",
+                    r,
+                )
+                for r in rows
+            ]
+        )
         return len(rows)
 
     # -- reading
@@ -323,16 +487,20 @@ class LabelStore:
     def current_labels(self, class_label: str | None = None) -> pd.DataFrame:
         """The current label of every labeled clip: its latest submit row that no undo retracts (LABEL_COLUMNS)."""
         where = "WHERE class_label = :c" if class_label is not None else ""
-        sql = (f"WITH live AS ({_LIVE_SUBMITS}), ranked AS (SELECT live.*, ROW_NUMBER() OVER (PARTITION BY clip_id ORDER BY event_id DESC) AS rn FROM live {where}) "
-               f"SELECT {', '.join(LABEL_COLUMNS)} FROM ranked WHERE rn = 1 ORDER BY clip_id")
+        sql = (
+            f"WITH live AS ({_LIVE_SUBMITS}), ranked AS (SELECT live.*, ROW_NUMBER() OVER (PARTITION BY clip_id ORDER BY event_id DESC) AS rn FROM live {where}) "
+            f"SELECT {', '.join(LABEL_COLUMNS)} FROM ranked WHERE rn = 1 ORDER BY clip_id"
+        )
         df = self._frame(sql, LABEL_COLUMNS, dict(c=class_label))
         return df.astype(dict(label="int8", is_gold=bool, page="int64", page_event="int64", event_id="int64"))
 
     def last_submitted_page(self, annotator: str, class_label: str) -> pd.DataFrame:
         """The live submit rows of the annotator's latest submitted page in this class (empty when none)."""
         cols = ["event_id", "clip_id", "label", "page", "page_event"]
-        sql = (f"WITH live AS ({_LIVE_SUBMITS}) SELECT {', '.join(cols)} FROM live WHERE annotator = :a AND class_label = :c "
-               "AND page_event = (SELECT MAX(page_event) FROM live WHERE annotator = :a AND class_label = :c) ORDER BY event_id")
+        sql = (
+            f"WITH live AS ({_LIVE_SUBMITS}) SELECT {', '.join(cols)} FROM live WHERE annotator = :a AND class_label = :c "
+            "AND page_event = (SELECT MAX(page_event) FROM live WHERE annotator = :a AND class_label = :c) ORDER BY event_id"
+        )
         return self._frame(sql, cols, dict(a=annotator, c=class_label))
 
     def submitted_pages(self, annotator: str, class_label: str) -> int:
@@ -340,7 +508,10 @@ class LabelStore:
         return int(self.db.read(sql, dict(a=annotator, c=class_label))[0][0])
 
     def assignments(self) -> pd.DataFrame:
-        return self._frame("SELECT class_label, annotator, ts_server FROM assignments ORDER BY class_label", ["class_label", "annotator", "ts_server"])
+        return self._frame(
+            "SELECT class_label, annotator, ts_server FROM assignments ORDER BY class_label",
+            ["class_label", "annotator", "ts_server"],
+        )
 
     def owner(self, class_label: str) -> str | None:
         r = self.db.read("SELECT annotator FROM assignments WHERE class_label = :c", dict(c=class_label))
@@ -349,16 +520,22 @@ class LabelStore:
     def gold(self, class_label: str | None = None) -> pd.DataFrame:
         where = "WHERE class_label = :c" if class_label is not None else ""
         cols = ["clip_id", "class_label", "label", "role", "source"]
-        return self._frame(f"SELECT {', '.join(cols)} FROM gold {where} ORDER BY clip_id", cols, dict(c=class_label)).astype(dict(label="int8"))
+        return self._frame(
+            f"SELECT {', '.join(cols)} FROM gold {where} ORDER BY clip_id", cols, dict(c=class_label)
+        ).astype(dict(label="int8"))
 
     def gold_accuracy(self, annotator: str | None = None) -> pd.DataFrame:
         """Golden-set accuracy per annotator over the current labels of golden check clips: annotator, gold_n, gold_correct, gold_accuracy."""
         who = "AND r.annotator = :a" if annotator is not None else ""
-        sql = (f"WITH live AS ({_LIVE_SUBMITS} AND e.clip_id IN (SELECT clip_id FROM gold WHERE role = 'check')), "
-               "ranked AS (SELECT live.*, ROW_NUMBER() OVER (PARTITION BY clip_id ORDER BY event_id DESC) AS rn FROM live) "
-               "SELECT r.annotator, COUNT(*), SUM(CASE WHEN r.label = g.label THEN 1 ELSE 0 END) FROM ranked r JOIN gold g ON g.clip_id = r.clip_id "
-               f"WHERE r.rn = 1 {who} GROUP BY r.annotator ORDER BY r.annotator")
-        out = self._frame(sql, ["annotator", "gold_n", "gold_correct"], dict(a=annotator)).astype(dict(gold_n="int64", gold_correct="int64"))
+        sql = (
+            f"WITH live AS ({_LIVE_SUBMITS} AND e.clip_id IN (SELECT clip_id FROM gold WHERE role = 'check')), "
+            "ranked AS (SELECT live.*, ROW_NUMBER() OVER (PARTITION BY clip_id ORDER BY event_id DESC) AS rn FROM live) "
+            "SELECT r.annotator, COUNT(*), SUM(CASE WHEN r.label = g.label THEN 1 ELSE 0 END) FROM ranked r JOIN gold g ON g.clip_id = r.clip_id "
+            f"WHERE r.rn = 1 {who} GROUP BY r.annotator ORDER BY r.annotator"
+        )
+        out = self._frame(sql, ["annotator", "gold_n", "gold_correct"], dict(a=annotator)).astype(
+            dict(gold_n="int64", gold_correct="int64")
+        )
         out["gold_accuracy"] = out.gold_correct / out.gold_n
         return out
 
@@ -395,8 +572,12 @@ def gold_accuracy_table(rows: pd.DataFrame, annotator: str | None = None) -> pd.
     """rows: annotator, label, gold_label (golden check clips labeled by annotators) -> per-annotator accuracy."""
     if annotator is not None:
         rows = rows[rows.annotator == annotator]
-    out = (rows.assign(correct=(rows.label == rows.gold_label).astype(int)).groupby("annotator")
-           .agg(gold_n=("correct", "size"), gold_correct=("correct", "sum")).reset_index())
+    out = (
+        rows.assign(correct=(rows.label == rows.gold_label).astype(int))
+        .groupby("annotator")
+        .agg(gold_n=("correct", "size"), gold_correct=("correct", "sum"))
+        .reset_index()
+    )
     out["gold_accuracy"] = out.gold_correct / out.gold_n
     return out.astype(dict(gold_n="int64", gold_correct="int64", gold_accuracy="float64"))
 
@@ -410,11 +591,14 @@ def select_gold(clips: pd.DataFrame, truth: pd.DataFrame, gold_rate: float, exam
     known = clips[["clip_id", "class_label"]].merge(truth[["clip_id", "truth_label"]], on="clip_id")
     out = []
     for cls, g in known.sort_values("clip_id").groupby("class_label", sort=True):
-        rng = np.random.default_rng(_seed_of(seed, "gold", cls))
+        rng = np.random.default_rng(seed_of(seed, "gold", cls))
         g = g.iloc[rng.permutation(len(g))]
         ex = pd.concat([g[g.truth_label == lab].head(examples) for lab in (1, -1)])
         rest = g[~g.clip_id.isin(set(ex.clip_id))]
-        n_check = min(len(rest), max(1 if gold_rate > 0 else 0, int(round(gold_rate * (len(clips[clips.class_label == cls]) - len(ex))))))
+        n_check = min(
+            len(rest),
+            max(1 if gold_rate > 0 else 0, int(round(gold_rate * (len(clips[clips.class_label == cls]) - len(ex))))),
+        )
         out += [ex.assign(role="example"), rest.head(n_check).assign(role="check")]
     cols = ["clip_id", "class_label", "label", "role"]
     if not out:
@@ -422,7 +606,9 @@ def select_gold(clips: pd.DataFrame, truth: pd.DataFrame, gold_rate: float, exam
     return pd.concat(out).rename(columns=dict(truth_label="label"))[cols].sort_values("clip_id").reset_index(drop=True)
 
 
-def ensure_gold(store: LabelStore, clips: pd.DataFrame, truth: pd.DataFrame, gold_rate: float, examples: int, seed: int) -> int:
+def ensure_gold(
+    store: LabelStore, clips: pd.DataFrame, truth: pd.DataFrame, gold_rate: float, examples: int, seed: int
+) -> int:
     """Seed the store's golden set from known answers (demo world) for classes that have none yet; returns rows added.
     With your own data, add your golden set with ``store.add_gold(table)`` (clip_id, class_label, label, role)."""
     if truth.empty:
@@ -435,7 +621,7 @@ def ensure_gold(store: LabelStore, clips: pd.DataFrame, truth: pd.DataFrame, gol
 def page_queue(clip_ids: Iterable[str], class_label: str, seed: int) -> list[str]:
     """The fixed order in which a class's clips are shown: a seeded permutation (golden clips land anywhere)."""
     ids = sorted(clip_ids)
-    rng = np.random.default_rng(_seed_of(seed, "queue", class_label))
+    rng = np.random.default_rng(seed_of(seed, "queue", class_label))
     return [ids[i] for i in rng.permutation(len(ids))]
 
 
@@ -448,8 +634,19 @@ class AnnotationSession:
     Resuming (a new session for the same annotator and class) shows the first clips not labeled yet.
     """
 
-    def __init__(self, store: LabelStore, clips: pd.DataFrame, class_label: str, annotator: str, page_size: int = 12, default_label: int = -1,
-                 seed: int = 0, clock: Callable[[], float] = time.time, source: str = "api", session: str | None = None):
+    def __init__(
+        self,
+        store: LabelStore,
+        clips: pd.DataFrame,
+        class_label: str,
+        annotator: str,
+        page_size: int = 12,
+        default_label: int = -1,
+        seed: int = 0,
+        clock: Callable[[], float] = time.time,
+        source: str = "api",
+        session: str | None = None,
+    ):
         if default_label not in (1, -1):
             raise ValueError(f"default_label must be +1 or -1, got {default_label}")
         self.store, self.class_label, self.annotator = store, class_label, check_name(annotator)
@@ -484,7 +681,13 @@ class AnnotationSession:
         self.page_clips, self.labels, self._flips = list(clip_ids), list(labels), []
         self.page_no = self.store.submitted_pages(self.annotator, self.class_label)
         self.page_t0 = self.clock()
-        self.page_event = self.store.page_view(self.annotator, self.class_label, self.page_no, self.page_clips, self.page_t0, self.source, self.session) if clip_ids else None
+        self.page_event = (
+            self.store.page_view(
+                self.annotator, self.class_label, self.page_no, self.page_clips, self.page_t0, self.source, self.session
+            )
+            if clip_ids
+            else None
+        )
 
     def next_page(self):
         """Open the next page: the first page_size clips of the queue without a current label."""
@@ -500,7 +703,18 @@ class AnnotationSession:
         prev = self.labels[i]
         self.labels[i] = -prev
         c = self.page_clips[i]
-        eid = self.store.flip(self.annotator, self.class_label, c, self.labels[i], c in self.gold_check, self.page_no, self.page_event, self.clock(), source, self.session)
+        eid = self.store.flip(
+            self.annotator,
+            self.class_label,
+            c,
+            self.labels[i],
+            c in self.gold_check,
+            self.page_no,
+            self.page_event,
+            self.clock(),
+            source,
+            self.session,
+        )
         self._flips.append((eid, i, prev))
         return self.labels[i]
 
@@ -509,8 +723,19 @@ class AnnotationSession:
         if self.finished:
             return 0
         now = self.clock()
-        self.store.submit(self.annotator, self.class_label, self.page_no, self.page_event, self.page_clips, self.labels,
-                          [c in self.gold_check for c in self.page_clips], max(0.0, now - self.page_t0), now, source, self.session)
+        self.store.submit(
+            self.annotator,
+            self.class_label,
+            self.page_no,
+            self.page_event,
+            self.page_clips,
+            self.labels,
+            [c in self.gold_check for c in self.page_clips],
+            max(0.0, now - self.page_t0),
+            now,
+            source,
+            self.session,
+        )
         n = len(self.page_clips)
         self.next_page()
         return n
@@ -521,12 +746,30 @@ class AnnotationSession:
         if self._flips:
             eid, i, prev = self._flips.pop()
             self.labels[i] = prev
-            self.store.undo(self.annotator, self.class_label, [(eid, self.page_clips[i], prev)], self.page_no, self.page_event, self.clock(), source, self.session)
+            self.store.undo(
+                self.annotator,
+                self.class_label,
+                [(eid, self.page_clips[i], prev)],
+                self.page_no,
+                self.page_event,
+                self.clock(),
+                source,
+                self.session,
+            )
             return "flip"
         last = self.store.last_submitted_page(self.annotator, self.class_label)
         if last.empty:
             return None
-        self.store.undo(self.annotator, self.class_label, [(int(e), c, None) for e, c in zip(last.event_id, last.clip_id)], self.page_no, self.page_event, self.clock(), source, self.session)
+        self.store.undo(
+            self.annotator,
+            self.class_label,
+            [(int(e), c, None) for e, c in zip(last.event_id, last.clip_id)],
+            self.page_no,
+            self.page_event,
+            self.clock(),
+            source,
+            self.session,
+        )
         self._open(list(last.clip_id), [int(v) for v in last.label])
         return "page"
 
@@ -560,7 +803,9 @@ class SimClock:
         return self.t
 
 
-def simulate(store: LabelStore, clips: pd.DataFrame, truth: pd.DataFrame, cfg, seed: int, progress: bool = True) -> pd.DataFrame:
+def simulate(
+    store: LabelStore, clips: pd.DataFrame, truth: pd.DataFrame, cfg, seed: int, progress: bool = True
+) -> pd.DataFrame:
     """Label every clip through AnnotationSession, as ``cfg.sim_annotators`` simulated annotators would.
 
     Class k (sorted) goes to annotator ``sim-NN`` = k mod n_annotators. The answer to a clip is its truth_label,
@@ -573,18 +818,31 @@ def simulate(store: LabelStore, clips: pd.DataFrame, truth: pd.DataFrame, cfg, s
     classes = sorted(clips.class_label.unique())
     missing = sorted(set(clips.clip_id) - set(answer))
     if missing:
-        raise ValueError(f"annotation.mode=simulate needs a truth label for every clip; {len(missing)} clips have none "
-                         f"(e.g. {missing[:3]}); use annotation.mode: human for data without truth")
+        raise ValueError(
+            f"annotation.mode=simulate needs a truth label for every clip; {len(missing)} clips have none "
+            f"(e.g. {missing[:3]}); use annotation.mode: human for data without truth"
+        )
     n_ann = max(1, min(cfg.sim_annotators, len(classes)))
     clocks = {f"sim-{a + 1:02d}": SimClock() for a in range(n_ann)}
-    shape = 1.0 / cfg.sim_seconds_cv ** 2 if cfg.sim_seconds_cv > 0 else None
+    shape = 1.0 / cfg.sim_seconds_cv**2 if cfg.sim_seconds_cv > 0 else None
     plan = []
     for k, cls in enumerate(tqdm(classes, desc="simulated annotation", disable=not progress)):
         who = f"sim-{k % n_ann + 1:02d}"
         clk = clocks[who]
         store.clock = clk
-        rng = np.random.default_rng(_seed_of(seed, "sim", cls))
-        s = AnnotationSession(store, clips, cls, who, cfg.page_size, cfg.default_label, seed, clock=clk, source="sim", session=f"sim:{who}")
+        rng = np.random.default_rng(seed_of(seed, "sim", cls))
+        s = AnnotationSession(
+            store,
+            clips,
+            cls,
+            who,
+            cfg.page_size,
+            cfg.default_label,
+            seed,
+            clock=clk,
+            source="sim",
+            session=f"sim:{who}",
+        )
         while not s.finished:
             for i, c in enumerate(s.page_clips):
                 clk.advance(rng.gamma(shape, cfg.sim_seconds_per_clip / shape) if shape else cfg.sim_seconds_per_clip)
@@ -603,16 +861,44 @@ def export_labels(store: LabelStore, clips: pd.DataFrame) -> tuple[pd.DataFrame,
     cur = store.current_labels()
     gold = store.gold()
     orphans = int((~cur.clip_id.isin(set(clips.clip_id))).sum())
-    lab = cur[["clip_id", "annotator", "label", "seconds", "page", "ts_server"]].rename(columns=dict(label="annotator_label"))
+    lab = cur[["clip_id", "annotator", "label", "seconds", "page", "ts_server"]].rename(
+        columns=dict(label="annotator_label")
+    )
     ex = gold[(gold.role == "example") & ~gold.clip_id.isin(set(lab.clip_id))]
-    lab = pd.concat([lab, pd.DataFrame(dict(clip_id=ex.clip_id, annotator=GOLD_ANNOTATOR, annotator_label=0, seconds=np.nan, page=-1, ts_server=np.nan))], ignore_index=True)
-    out = clips.merge(lab, on="clip_id", how="inner").merge(gold[["clip_id", "label"]].rename(columns=dict(label="gold_label")), on="clip_id", how="left")
+    lab = pd.concat(
+        [
+            lab,
+            pd.DataFrame(
+                dict(
+                    clip_id=ex.clip_id,
+                    annotator=GOLD_ANNOTATOR,
+                    annotator_label=0,
+                    seconds=np.nan,
+                    page=-1,
+                    ts_server=np.nan,
+                )
+            ),
+        ],
+        ignore_index=True,
+    )
+    out = clips.merge(lab, on="clip_id", how="inner").merge(
+        gold[["clip_id", "label"]].rename(columns=dict(label="gold_label")), on="clip_id", how="left"
+    )
     out["is_gold"] = out.gold_label.notna()
     out["gold_label"] = out.gold_label.fillna(0).astype("int8")
     out["annotator_label"] = out.annotator_label.astype("int8")
     out["label"] = np.where(out.is_gold, out.gold_label, out.annotator_label).astype("int8")
     out = out.astype(dict(seconds="float64", ts_server="float64", page="int64", annotator=str))
-    front = list(clips.columns) + ["label", "annotator_label", "annotator", "is_gold", "gold_label", "seconds", "page", "ts_server"]
+    front = list(clips.columns) + [
+        "label",
+        "annotator_label",
+        "annotator",
+        "is_gold",
+        "gold_label",
+        "seconds",
+        "page",
+        "ts_server",
+    ]
     return out[front].sort_values(["class_label", "clip_id"], kind="mergesort").reset_index(drop=True), orphans
 
 
@@ -621,36 +907,72 @@ def check_min_labeled(labeled: pd.DataFrame, classes: Iterable[str], minimum: in
     n = labeled.groupby("class_label").size()
     short = {c: int(n.get(c, 0)) for c in sorted(set(classes)) if n.get(c, 0) < minimum}
     if short:
-        raise ValueError("annotation: too few labeled clips for later stages (annotation.min_labeled_per_class="
-                         f"{minimum}): " + ", ".join(f"{c} has {k}" for c, k in short.items())
-                         + ". Label them with the grid in notebooks/05_annotate.ipynb, then re-run.")
+        raise ValueError(
+            "annotation: too few labeled clips for later stages (annotation.min_labeled_per_class="
+            f"{minimum}): "
+            + ", ".join(f"{c} has {k}" for c, k in short.items())
+            + ". Label them with the grid in notebooks/05_annotate.ipynb, then re-run."
+        )
 
 
 # ----------------------------------------------------------------------------- QC (pure functions over labeled_clips)
 def qc_annotators(labeled: pd.DataFrame, min_accuracy: float) -> pd.DataFrame:
     """Per annotator: classes, clips, pages, golden-set accuracy (+ flag), time per clip."""
     a = labeled[labeled.annotator != GOLD_ANNOTATOR]
-    cols = ["annotator", "classes", "clips", "pages", "gold_n", "gold_correct", "gold_accuracy", "flag", "seconds_per_clip", "median_seconds_per_clip", "hours"]
+    cols = [
+        "annotator",
+        "classes",
+        "clips",
+        "pages",
+        "gold_n",
+        "gold_correct",
+        "gold_accuracy",
+        "flag",
+        "seconds_per_clip",
+        "median_seconds_per_clip",
+        "hours",
+    ]
     if a.empty:
         return pd.DataFrame(columns=cols)
-    base = a.groupby("annotator").agg(classes=("class_label", lambda s: ", ".join(sorted(set(s)))), clips=("clip_id", "size"),
-                                      seconds_per_clip=("seconds", "mean"), median_seconds_per_clip=("seconds", "median"),
-                                      hours=("seconds", lambda s: s.sum() / 3600)).reset_index()
+    base = (
+        a.groupby("annotator")
+        .agg(
+            classes=("class_label", lambda s: ", ".join(sorted(set(s)))),
+            clips=("clip_id", "size"),
+            seconds_per_clip=("seconds", "mean"),
+            median_seconds_per_clip=("seconds", "median"),
+            hours=("seconds", lambda s: s.sum() / 3600),
+        )
+        .reset_index()
+    )
     pages = a.drop_duplicates(["annotator", "class_label", "page"]).groupby("annotator").size().rename("pages")
     base = base.merge(pages, left_on="annotator", right_index=True)
     g = a[a.is_gold]
-    acc = gold_accuracy_table(pd.DataFrame(dict(annotator=g.annotator, label=g.annotator_label, gold_label=g.gold_label)))
+    acc = gold_accuracy_table(
+        pd.DataFrame(dict(annotator=g.annotator, label=g.annotator_label, gold_label=g.gold_label))
+    )
     out = base.merge(acc, on="annotator", how="left").fillna(dict(gold_n=0, gold_correct=0))
-    out["flag"] = np.where(out.gold_accuracy.isna(), "no golden clips", np.where(out.gold_accuracy < min_accuracy, f"BELOW {min_accuracy:.0%}", "ok"))
+    out["flag"] = np.where(
+        out.gold_accuracy.isna(),
+        "no golden clips",
+        np.where(out.gold_accuracy < min_accuracy, f"BELOW {min_accuracy:.0%}", "ok"),
+    )
     return out.astype(dict(gold_n="int64", gold_correct="int64"))[cols].sort_values("annotator").reset_index(drop=True)
 
 
 def qc_classes(labeled: pd.DataFrame) -> pd.DataFrame:
     """Per class: annotator, clips, positives, negatives, share positive, golden clips, time per clip."""
     g = labeled.groupby("class_label")
-    out = pd.DataFrame(dict(annotator=g.annotator.agg(lambda s: ", ".join(sorted(set(s) - {GOLD_ANNOTATOR})) or GOLD_ANNOTATOR),
-                            clips=g.size(), positives=g.label.agg(lambda s: int((s == 1).sum())), negatives=g.label.agg(lambda s: int((s == -1).sum())),
-                            gold_clips=g.is_gold.sum().astype(int), seconds_per_clip=g.seconds.mean())).reset_index()
+    out = pd.DataFrame(
+        dict(
+            annotator=g.annotator.agg(lambda s: ", ".join(sorted(set(s) - {GOLD_ANNOTATOR})) or GOLD_ANNOTATOR),
+            clips=g.size(),
+            positives=g.label.agg(lambda s: int((s == 1).sum())),
+            negatives=g.label.agg(lambda s: int((s == -1).sum())),
+            gold_clips=g.is_gold.sum().astype(int),
+            seconds_per_clip=g.seconds.mean(),
+        )
+    ).reset_index()
     out = out.astype(dict(clips="int64", positives="int64", negatives="int64", gold_clips="int64"))
     out.insert(5, "share_positive", out.positives / out.clips)
     return out
@@ -663,15 +985,30 @@ def qc_truth(labeled: pd.DataFrame, truth: pd.DataFrame) -> tuple[pd.DataFrame, 
     rows = []
     for cls, g in [*d.groupby("class_label"), ("all", d)]:
         a = by_ann[by_ann.class_label == cls] if cls != "all" else by_ann
-        rows.append(dict(class_label=cls, clips=len(g), label_accuracy=float((g.label == g.truth_label).mean()) if len(g) else np.nan,
-                         annotator_accuracy=float((a.annotator_label == a.truth_label).mean()) if len(a) else np.nan,
-                         true_positives_found=float(((g.label == 1) & (g.truth_label == 1)).sum() / max(1, (g.truth_label == 1).sum()))))
+        rows.append(
+            dict(
+                class_label=cls,
+                clips=len(g),
+                label_accuracy=float((g.label == g.truth_label).mean()) if len(g) else np.nan,
+                annotator_accuracy=float((a.annotator_label == a.truth_label).mean()) if len(a) else np.nan,
+                true_positives_found=float(
+                    ((g.label == 1) & (g.truth_label == 1)).sum() / max(1, (g.truth_label == 1).sum())
+                ),
+            )
+        )
     acc = pd.DataFrame(rows)
     kinds = []
     for cls, g in [*d.groupby("class_label"), ("all", d)]:
         for lab, name in ((1, "positive"), (-1, "negative")):
             s = g[g.label == lab]
-            kinds.append(dict(class_label=cls, label=name, clips=len(s), **{k: float((s.truth_kind == k).mean()) if len(s) else np.nan for k in TRUTH_KINDS}))
+            kinds.append(
+                dict(
+                    class_label=cls,
+                    label=name,
+                    clips=len(s),
+                    **{k: float((s.truth_kind == k).mean()) if len(s) else np.nan for k in TRUTH_KINDS},
+                )
+            )
     return acc, pd.DataFrame(kinds)
 
 
@@ -687,22 +1024,61 @@ def cost_table(labeled: pd.DataFrame, clips: pd.DataFrame, cfg, simulated: bool)
     hr = lambda x: f"{x / 1000:,.1f}K hr" if x >= 10_000 else f"{x:,.1f} hr"  # noqa: E731
     rows = [
         ("Per clip", "N/A", f"{PAPER['per_clip_s']} sec", "N/A", f"{per_clip:.1f} sec"),
-        ("Per video", f"{PAPER['per_video_full_min']} min", f"{PAPER['per_video_sparse_s']} sec", f"{full_min} min", f"{per_video:.1f} sec"),
-        (f"Dataset est. ({PAPER['videos'] // 1000}K videos)", f"{PAPER['dataset_full_hr'] / 1000:.1f}K hr", f"{PAPER['dataset_sparse_hr']:,} hr",
-         hr(full_min * 60 * PAPER["videos"] / 3600), hr(per_video * PAPER["videos"] / 3600)),
-        (f"This dataset ({n_videos} videos, {len(clips)} clips)", "—", "—", hr(full_min * 60 * n_videos / 3600), hr(per_video * n_videos / 3600)),
-        ("Saving vs full", "—", f"{1 - PAPER['dataset_sparse_hr'] / PAPER['dataset_full_hr']:.1%}", "—", f"{1 - per_video / (full_min * 60):.1%}"),
+        (
+            "Per video",
+            f"{PAPER['per_video_full_min']} min",
+            f"{PAPER['per_video_sparse_s']} sec",
+            f"{full_min} min",
+            f"{per_video:.1f} sec",
+        ),
+        (
+            f"Dataset est. ({PAPER['videos'] // 1000}K videos)",
+            f"{PAPER['dataset_full_hr'] / 1000:.1f}K hr",
+            f"{PAPER['dataset_sparse_hr']:,} hr",
+            hr(full_min * 60 * PAPER["videos"] / 3600),
+            hr(per_video * PAPER["videos"] / 3600),
+        ),
+        (
+            f"This dataset ({n_videos} videos, {len(clips)} clips)",
+            "—",
+            "—",
+            hr(full_min * 60 * n_videos / 3600),
+            hr(per_video * n_videos / 3600),
+        ),
+        (
+            "Saving vs full",
+            "—",
+            f"{1 - PAPER['dataset_sparse_hr'] / PAPER['dataset_full_hr']:.1%}",
+            "—",
+            f"{1 - per_video / (full_min * 60):.1%}",
+        ),
     ]
-    df = pd.DataFrame(rows, columns=["", "Full annotation (paper)", "Sparse annotation (paper)", "Full annotation (ours: param)", f"Sparse annotation (ours: {ours})"])
-    nums = dict(seconds_per_clip=per_clip, seconds_per_video=per_video, clips_per_video=float(len(a) / videos) if videos else float("nan"),
-                dataset_hours_paper_scale=per_video * PAPER["videos"] / 3600, dataset_hours=per_video * n_videos / 3600, saving_vs_full=1 - per_video / (full_min * 60))
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "",
+            "Full annotation (paper)",
+            "Sparse annotation (paper)",
+            "Full annotation (ours: param)",
+            f"Sparse annotation (ours: {ours})",
+        ],
+    )
+    nums = dict(
+        seconds_per_clip=per_clip,
+        seconds_per_video=per_video,
+        clips_per_video=float(len(a) / videos) if videos else float("nan"),
+        dataset_hours_paper_scale=per_video * PAPER["videos"] / 3600,
+        dataset_hours=per_video * n_videos / 3600,
+        saving_vs_full=1 - per_video / (full_min * 60),
+    )
     return df, nums
 
 
 # ----------------------------------------------------------------------------- figures
 def plot_time_per_clip(labeled: pd.DataFrame, ours: str):
-    from . import plots  # noqa: F401  (house style, Agg backend)
     import matplotlib.pyplot as plt
+
+    from . import plots  # noqa: F401  (house style, Agg backend)
 
     a = labeled[labeled.annotator != GOLD_ANNOTATOR]
     fig, ax = plt.subplots(figsize=(6, 3))
@@ -718,8 +1094,9 @@ def plot_time_per_clip(labeled: pd.DataFrame, ours: str):
 
 
 def plot_labels(per_class: pd.DataFrame, per_annotator: pd.DataFrame, min_accuracy: float):
-    from . import plots  # noqa: F401
     import matplotlib.pyplot as plt
+
+    from . import plots  # noqa: F401
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 0.4 * max(len(per_class), len(per_annotator)) + 1.5))
     y = np.arange(len(per_class))
@@ -774,12 +1151,24 @@ def labels_missing(params, clips_path) -> str | None:
     if not short:
         return None
     listed = ", ".join(f"{c} {k}" for c, k in list(short.items())[:6]) + (", ..." if len(short) > 6 else "")
-    return (f"stage 05 (annotation.mode: human): {len(short)} of {clips.class_label.nunique()} classes have fewer than "
-            f"annotation.min_labeled_per_class = {cfg.min_labeled_per_class} labeled clips ({listed}); label {len(clips)} clips in the grid "
-            f"(`make lab`, notebooks/05_annotate.ipynb, section 1; labels go to {where}), then run `dvc repro` again.")
+    return (
+        f"stage 05 (annotation.mode: human): {len(short)} of {clips.class_label.nunique()} classes have fewer than "
+        f"annotation.min_labeled_per_class = {cfg.min_labeled_per_class} labeled clips ({listed}); label {len(clips)} clips in the grid "
+        f"(`make lab`, notebooks/05_annotate.ipynb, section 1; labels go to {where}), then run `dvc repro` again."
+    )
 
 
-def run(params, clips_path, clips_truth_path, guideline_path, labeled_path, tables_dir, figures_dir, metrics_path, progress: bool = True) -> dict:
+def run(
+    params,
+    clips_path,
+    clips_truth_path,
+    guideline_path,
+    labeled_path,
+    tables_dir,
+    figures_dir,
+    metrics_path,
+    progress: bool = True,
+) -> dict:
     """Stage 05: simulate the annotators (simulate mode) or export the human label store (human mode), then QC.
     guideline_path: the researcher's guideline (annotation.guideline); its listed example clips join the golden set."""
     from .io import read_table, save_figure, write_json, write_markdown_table, write_table
@@ -795,7 +1184,9 @@ def run(params, clips_path, clips_truth_path, guideline_path, labeled_path, tabl
     simulated = mode == "simulate"
     if simulated:
         if truth.empty:
-            raise ValueError(f"annotation.mode=simulate needs the clips' truth ({clips_truth_path} is missing or empty); set annotation.mode: human (or auto)")
+            raise ValueError(
+                f"annotation.mode=simulate needs the clips' truth ({clips_truth_path} is missing or empty); set annotation.mode: human (or auto)"
+            )
         # a throw-away store: the human store (annotation.store) stays a pure input of the pipeline
         with tempfile.TemporaryDirectory(prefix="slac-sim-") as tmp:
             clock = SimClock()
@@ -817,43 +1208,95 @@ def run(params, clips_path, clips_truth_path, guideline_path, labeled_path, tabl
 
     tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
     ours = "simulated" if simulated else "measured"
-    prov = [f"mode: {mode}" + (" (annotation.mode: auto)" if cfg.mode == "auto" else "") + f"; labels from {where}; page size {cfg.page_size}, default label {cfg.default_label:+d} "
-            f"({'negative, red' if cfg.default_label < 0 else 'positive, green'}) until clicked",
-            f"golden set: {int(labeled.is_gold.sum())} clips: per class {cfg.guideline_examples} positive and {cfg.guideline_examples} negative guideline example(s), "
-            f"the rest mixed into the pages (annotation.gold_rate = {cfg.gold_rate})"]
+    prov = [
+        f"mode: {mode}"
+        + (" (annotation.mode: auto)" if cfg.mode == "auto" else "")
+        + f"; labels from {where}; page size {cfg.page_size}, default label {cfg.default_label:+d} "
+        f"({'negative, red' if cfg.default_label < 0 else 'positive, green'}) until clicked",
+        f"golden set: {int(labeled.is_gold.sum())} clips: per class {cfg.guideline_examples} positive and {cfg.guideline_examples} negative guideline example(s), "
+        f"the rest mixed into the pages (annotation.gold_rate = {cfg.gold_rate})",
+    ]
     if simulated:
-        prov.append(f"simulated annotator: accuracy {cfg.sim_accuracy}, gamma time per clip mean {cfg.sim_seconds_per_clip} s (cv {cfg.sim_seconds_cv}), simulated clock, seed {params.seed}")
+        prov.append(
+            f"simulated annotator: accuracy {cfg.sim_accuracy}, gamma time per clip mean {cfg.sim_seconds_per_clip} s (cv {cfg.sim_seconds_cv}), simulated clock, seed {params.seed}"
+        )
     per_ann = qc_annotators(labeled, cfg.gold_min_accuracy)
-    write_markdown_table(per_ann, tables_dir / "qc_annotators.md", "Stage 05 — annotators: golden-set accuracy and time per clip",
-                         prov + [f"flag: golden-set accuracy below annotation.gold_min_accuracy = {cfg.gold_min_accuracy} (paper: all annotators > 90%, mean 94%)"])
+    write_markdown_table(
+        per_ann,
+        tables_dir / "qc_annotators.md",
+        "Stage 05 — annotators: golden-set accuracy and time per clip",
+        prov
+        + [
+            f"flag: golden-set accuracy below annotation.gold_min_accuracy = {cfg.gold_min_accuracy} (paper: all annotators > 90%, mean 94%)"
+        ],
+    )
     per_class = qc_classes(labeled)
-    write_markdown_table(per_class, tables_dir / "qc_classes.md", "Stage 05 — labels per class", prov + ["label: the golden answer for golden clips, the annotator's otherwise"])
+    write_markdown_table(
+        per_class,
+        tables_dir / "qc_classes.md",
+        "Stage 05 — labels per class",
+        prov + ["label: the golden answer for golden clips, the annotator's otherwise"],
+    )
     t3, cost = cost_table(labeled, clips, cfg, simulated)
-    write_markdown_table(t3, tables_dir / "table3_cost.md", "Table 3 — cost of full versus sparse annotation",
-                         [f"paper columns: Table 3 as printed (70 annotators; {PAPER['clips']:,} clips of {PAPER['videos']:,} videos)",
-                          f"ours, sparse: the {ours} seconds per clip of this run (page time / clips on the page); per video = annotation time / videos with clips",
-                          f"ours, full: annotation.full_annotation_minutes_per_video = {cfg.full_annotation_minutes_per_video} min (the paper's measurement; nothing here trims videos by hand)",
-                          "the paper's 113.2K hr for full annotation implies ~601K videos at 11.3 min; at 520K videos it would be ~97.9K hr"])
+    write_markdown_table(
+        t3,
+        tables_dir / "table3_cost.md",
+        "Table 3 — cost of full versus sparse annotation",
+        [
+            f"paper columns: Table 3 as printed (70 annotators; {PAPER['clips']:,} clips of {PAPER['videos']:,} videos)",
+            f"ours, sparse: the {ours} seconds per clip of this run (page time / clips on the page); per video = annotation time / videos with clips",
+            f"ours, full: annotation.full_annotation_minutes_per_video = {cfg.full_annotation_minutes_per_video} min (the paper's measurement; nothing here trims videos by hand)",
+            "the paper's 113.2K hr for full annotation implies ~601K videos at 11.3 min; at 520K videos it would be ~97.9K hr",
+        ],
+    )
     save_figure(plot_time_per_clip(labeled, ours), figures_dir / "time_per_clip.png")
     save_figure(plot_labels(per_class, per_ann, cfg.gold_min_accuracy), figures_dir / "labels.png")
 
     ann = labeled[labeled.annotator != GOLD_ANNOTATOR]
-    metrics = dict(mode=mode, clips=int(len(clips)), labeled=int(len(labeled)), unlabeled=int(len(clips) - len(labeled)), orphan_labels=orphans,
-                   positives=int((labeled.label == 1).sum()), negatives=int((labeled.label == -1).sum()),
-                   share_positive=round(float((labeled.label == 1).mean()), 6) if len(labeled) else None,
-                   annotators=int(ann.annotator.nunique()), gold_clips=int(labeled.is_gold.sum()),
-                   gold_accuracy_mean=round(float(per_ann.gold_accuracy.mean()), 6) if per_ann.gold_accuracy.notna().any() else None,
-                   annotators_flagged=sorted(per_ann.annotator[per_ann.flag.str.startswith("BELOW")].tolist()),
-                   annotation_hours=round(float(ann.seconds.sum() / 3600), 6), **{k: round(v, 6) for k, v in cost.items()})
+    metrics = dict(
+        mode=mode,
+        clips=int(len(clips)),
+        labeled=int(len(labeled)),
+        unlabeled=int(len(clips) - len(labeled)),
+        orphan_labels=orphans,
+        positives=int((labeled.label == 1).sum()),
+        negatives=int((labeled.label == -1).sum()),
+        share_positive=round(float((labeled.label == 1).mean()), 6) if len(labeled) else None,
+        annotators=int(ann.annotator.nunique()),
+        gold_clips=int(labeled.is_gold.sum()),
+        gold_accuracy_mean=round(float(per_ann.gold_accuracy.mean()), 6)
+        if per_ann.gold_accuracy.notna().any()
+        else None,
+        annotators_flagged=sorted(per_ann.annotator[per_ann.flag.str.startswith("BELOW")].tolist()),
+        annotation_hours=round(float(ann.seconds.sum() / 3600), 6),
+        **{k: round(v, 6) for k, v in cost.items()},
+    )
     out = dict(labeled=labeled, qc_annotators=per_ann, qc_classes=per_class, table3=t3)
     if not truth.empty:
         acc, kinds = qc_truth(labeled, truth)
-        write_markdown_table(acc, tables_dir / "qc_truth.md", "Stage 05 — labels against the demo world's truth",
-                             prov + ["label_accuracy: final labels; annotator_accuracy: the annotators' own labels; true_positives_found: share of truly positive clips labeled positive"])
-        write_markdown_table(kinds, tables_dir / "qc_truth_kinds.md", "Stage 05 — what positives and negatives really show",
-                             prov + ["share of each truth kind (paper 3.3) among the clips labeled positive / negative; positives should be 'action'"])
+        write_markdown_table(
+            acc,
+            tables_dir / "qc_truth.md",
+            "Stage 05 — labels against the demo world's truth",
+            prov
+            + [
+                "label_accuracy: final labels; annotator_accuracy: the annotators' own labels; true_positives_found: share of truly positive clips labeled positive"
+            ],
+        )
+        write_markdown_table(
+            kinds,
+            tables_dir / "qc_truth_kinds.md",
+            "Stage 05 — what positives and negatives really show",
+            prov
+            + [
+                "share of each truth kind (paper 3.3) among the clips labeled positive / negative; positives should be 'action'"
+            ],
+        )
         allrow = acc[acc.class_label == "all"].iloc[0]
-        metrics.update(label_accuracy=round(float(allrow.label_accuracy), 6), annotator_accuracy=round(float(allrow.annotator_accuracy), 6))
+        metrics.update(
+            label_accuracy=round(float(allrow.label_accuracy), 6),
+            annotator_accuracy=round(float(allrow.annotator_accuracy), 6),
+        )
         out.update(qc_truth=acc, qc_truth_kinds=kinds)
     write_json(metrics, metrics_path)
     out["metrics"] = metrics

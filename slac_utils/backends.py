@@ -4,6 +4,7 @@ Stages resolve their own backend when they build it (``features.resolve_embedder
 ``proposals.resolve_backbone``, ``shots.resolve_shot_detector``, after ``config.resolve_auto_backends`` for the demo
 source); the report's key parameters call :func:`resolved_backends` so that ``auto`` is shown with what it ran as.
 """
+
 from __future__ import annotations
 
 from .config import annotation_mode, resolve_auto_backends

@@ -74,11 +74,11 @@ Training, inference, refinement
   :func:`refine` (paper section 5 boundary refinement, alpha = 25%, beta = 2.0), :func:`temporal_nms`,
   :func:`localize_videos`, :func:`tune_beta`.
 """
+
 from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -89,6 +89,7 @@ import torch.nn.functional as F
 from . import sampling_clips as sc
 from .clipdata import MEAN, STD, ClipDataset
 from .res3d import Res3D
+from .video import center_crop
 
 #: the paper's counts (section 5)
 PAPER_TRUNK_PARAMETERS = 63.4e6
@@ -135,12 +136,16 @@ class ConvDeconv(nn.Module):
     `temporal_kernel`, centred, zero padded).  Parameters: up x C_out x C_in x k_t x k_h x k_w (+ BN 2 C_out).
     """
 
-    def __init__(self, cin: int, cout: int, kernel_hw: tuple[int, int], temporal_kernel: int = 1, up: int = 2, bn: bool = True):
+    def __init__(
+        self, cin: int, cout: int, kernel_hw: tuple[int, int], temporal_kernel: int = 1, up: int = 2, bn: bool = True
+    ):
         super().__init__()
         if temporal_kernel % 2 != 1:
             raise ValueError(f"temporal_kernel must be odd (centred), got {temporal_kernel}")
         self.cout, self.up = cout, up
-        self.conv = nn.Conv3d(cin, cout * up, (temporal_kernel, *kernel_hw), padding=(temporal_kernel // 2, 0, 0), bias=not bn)
+        self.conv = nn.Conv3d(
+            cin, cout * up, (temporal_kernel, *kernel_hw), padding=(temporal_kernel // 2, 0, 0), bias=not bn
+        )
         self.bn = nn.BatchNorm3d(cout) if bn else nn.Identity()
         self.relu = nn.ReLU(inplace=True)
 
@@ -160,7 +165,16 @@ class CDC(nn.Module):
     :func:`slac_utils.res3d.load_trunk` on ``trunk_model`` before building (or train from scratch).
     """
 
-    def __init__(self, trunk_model: Res3D, num_classes: int, frames: int, crop, channels: int = 0, temporal_kernel: int = 1, dropout: float = 0.0):
+    def __init__(
+        self,
+        trunk_model: Res3D,
+        num_classes: int,
+        frames: int,
+        crop,
+        channels: int = 0,
+        temporal_kernel: int = 1,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         ch, cw = (crop, crop) if np.isscalar(crop) else tuple(crop)
         self.trunk = trunk_model.trunk
@@ -169,7 +183,9 @@ class CDC(nn.Module):
         self.trunk_shape = (c, t, h, w)
         n_ops = 3
         if t * 2**n_ops != frames:
-            raise ValueError(f"the trunk maps {frames} frames to {t} steps; {n_ops} x2 de-convolutions give {t * 2**n_ops} != {frames} (frames must be a multiple of 8)")
+            raise ValueError(
+                f"the trunk maps {frames} frames to {t} steps; {n_ops} x2 de-convolutions give {t * 2**n_ops} != {frames} (frames must be a multiple of 8)"
+            )
         width = channels or c
         kh, kw = cdc_kernel_sizes(h), cdc_kernel_sizes(w)
         self.kernels = list(zip(kh, kw))
@@ -211,7 +227,16 @@ def parameter_counts(model: CDC) -> dict[str, int]:
     return out
 
 
-def build_cdc(num_classes: int, depth: int, width: int, frames: int, crop, channels: int = 0, trunk_state: dict | None = None, device=None) -> CDC:
+def build_cdc(
+    num_classes: int,
+    depth: int,
+    width: int,
+    frames: int,
+    crop,
+    channels: int = 0,
+    trunk_state: dict | None = None,
+    device=None,
+) -> CDC:
     """A CDC model with a fresh Res3D trunk, optionally initialised from a Res3D checkpoint's state dict."""
     if device is not None:
         with torch.device(device):
@@ -254,11 +279,6 @@ def decode_video(path, resize_short: int) -> tuple[np.ndarray, float]:
     return vr.get_batch(list(range(len(vr)))).asnumpy(), fps
 
 
-def center_crop_frames(frames: np.ndarray, crop: int) -> np.ndarray:
-    y0, x0, y1, x1 = sc.multi_crop_boxes(frames.shape[1], frames.shape[2], crop)[4]
-    return frames[:, y0:y1, x0:x1]
-
-
 class SlacFrameDataset:
     """CDC pre-training views of SLAC clips: (3 x L x crop x crop tensor, (L,) frame labels = the clip's label_index).
 
@@ -267,8 +287,19 @@ class SlacFrameDataset:
     :class:`slac_utils.clipdata.ClipDataset`'s.
     """
 
-    def __init__(self, table: pd.DataFrame, frames: int, crop: int, background: int, resize_short: int | None = None, seed: int = 0, cache: bool = True):
-        self.clips = ClipDataset(table, frames, (crop, crop), resize_short or default_resize_short(crop), "rgb", seed, cache=cache)
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        frames: int,
+        crop: int,
+        background: int,
+        resize_short: int | None = None,
+        seed: int = 0,
+        cache: bool = True,
+    ):
+        self.clips = ClipDataset(
+            table, frames, (crop, crop), resize_short or default_resize_short(crop), "rgb", seed, cache=cache
+        )
         self.labels = self.clips.labels
         self.background, self.frames = int(background), int(frames)
 
@@ -318,8 +349,19 @@ class UntrimmedWindowDataset:
     already decoded frames (dict video_id -> (N, H, W, 3) uint8 at the resized size).
     """
 
-    def __init__(self, videos: pd.DataFrame, segments: pd.DataFrame, frames: int, crop: int, background: int, resize_short: int | None = None,
-                 expand_seconds: float = 2.0, seed: int = 0, cache: bool = True, frames_by_video: dict | None = None):
+    def __init__(
+        self,
+        videos: pd.DataFrame,
+        segments: pd.DataFrame,
+        frames: int,
+        crop: int,
+        background: int,
+        resize_short: int | None = None,
+        expand_seconds: float = 2.0,
+        seed: int = 0,
+        cache: bool = True,
+        frames_by_video: dict | None = None,
+    ):
         self.videos = videos.set_index("video_id", drop=False)
         self.segments = segments.reset_index(drop=True)
         missing = set(self.segments.video_id) - set(self.videos.index)
@@ -388,7 +430,7 @@ class UntrimmedWindowDataset:
         if epoch is None:
             start = (lo + hi) // 2
             idx = sc.clip_indices(start, self.L, n)
-            clip = center_crop_frames(self._read(r.video_id, fr, idx), self.crop)
+            clip = center_crop(self._read(r.video_id, fr, idx), self.crop)
         else:
             rng = np.random.default_rng([self.seed, epoch, draw if draw is not None else 0, i])
             start = int(rng.integers(lo, hi + 1))
@@ -398,9 +440,22 @@ class UntrimmedWindowDataset:
 
 
 # ============================================================================ training
-def train_cdc(model: nn.Module, dataset, cfg, out_dir, seed: int = 0, resume: bool = True, progress: bool = True, epochs: int | None = None,
-              device: str | None = None, stop_after: int | None = None, momentum: float = 0.9, weight_decay: float = 1e-4, workers: int = 0,
-              desc: str = "cdc") -> pd.DataFrame:
+def train_cdc(
+    model: nn.Module,
+    dataset,
+    cfg,
+    out_dir,
+    seed: int = 0,
+    resume: bool = True,
+    progress: bool = True,
+    epochs: int | None = None,
+    device: str | None = None,
+    stop_after: int | None = None,
+    momentum: float = 0.9,
+    weight_decay: float = 1e-4,
+    workers: int = 0,
+    desc: str = "cdc",
+) -> pd.DataFrame:
     """Train a CDC model with per-frame cross-entropy; returns the per-epoch log (epoch, lr, loss, frame_accuracy, windows, seconds).
 
     The Res3D training loop (:func:`slac_utils.train.train`) with per-frame labels: ``dataset.get(i, epoch=,
@@ -417,13 +472,39 @@ def train_cdc(model: nn.Module, dataset, cfg, out_dir, seed: int = 0, resume: bo
 
     from .train import train
 
-    run_cfg = SimpleNamespace(base_lr=cfg.base_lr, momentum=momentum, weight_decay=weight_decay, workers=workers, batch_size=cfg.batch_size,
-                              pos_weight=cfg.pos_weight, neg_weight=cfg.neg_weight, warmup_epochs=cfg.warmup_epochs, step_epochs=cfg.step_epochs,
-                              epochs=cfg.epochs, clips_per_epoch=None)
+    run_cfg = SimpleNamespace(
+        base_lr=cfg.base_lr,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        workers=workers,
+        batch_size=cfg.batch_size,
+        pos_weight=cfg.pos_weight,
+        neg_weight=cfg.neg_weight,
+        warmup_epochs=cfg.warmup_epochs,
+        step_epochs=cfg.step_epochs,
+        epochs=cfg.epochs,
+        clips_per_epoch=None,
+    )
     meta = dict(seed=seed, background=int(dataset.background), frames=getattr(model, "frames", None))
-    return train(model, dataset, dataset.labels, dataset.background, run_cfg, out_dir, seed=seed, resume=resume, device=device, progress=progress,
-                 stop_after=stop_after, epochs=epochs, per_epoch=cfg.windows_per_epoch or len(dataset), desc=desc,
-                 accuracy_key="frame_accuracy", count_key="windows", meta=meta)
+    return train(
+        model,
+        dataset,
+        dataset.labels,
+        dataset.background,
+        run_cfg,
+        out_dir,
+        seed=seed,
+        resume=resume,
+        device=device,
+        progress=progress,
+        stop_after=stop_after,
+        epochs=epochs,
+        per_epoch=cfg.windows_per_epoch or len(dataset),
+        desc=desc,
+        accuracy_key="frame_accuracy",
+        count_key="windows",
+        meta=meta,
+    )
 
 
 # ============================================================================ inference
@@ -438,7 +519,15 @@ def window_starts(n_frames: int, L: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def frame_scores(model: nn.Module, video, frames: int, crop: int, resize_short: int | None = None, batch_size: int = 16, device: str | None = None) -> np.ndarray:
+def frame_scores(
+    model: nn.Module,
+    video,
+    frames: int,
+    crop: int,
+    resize_short: int | None = None,
+    batch_size: int = 16,
+    device: str | None = None,
+) -> np.ndarray:
     """(n_frames, num_classes) per-frame softmax of a whole untrimmed video.
 
     ``video``: a file path (decoded with the short side resized to ``resize_short``, default crop x 8/7) or
@@ -452,7 +541,7 @@ def frame_scores(model: nn.Module, video, frames: int, crop: int, resize_short: 
         video, _ = decode_video(video, resize_short or default_resize_short(crop))
     video = np.asarray(video)
     if video.shape[1] != crop or video.shape[2] != crop:
-        video = center_crop_frames(video, crop)
+        video = center_crop(video, crop)
     n, L = len(video), int(frames)
     starts = window_starts(n, L)
     model = model.to(device).eval()
@@ -479,7 +568,9 @@ def _as_proposals(proposals) -> pd.DataFrame:
     if isinstance(proposals, pd.DataFrame):
         p = proposals.copy()
     else:
-        a = np.asarray(proposals, dtype=float).reshape(-1, np.shape(proposals)[-1] if len(np.shape(proposals)) > 1 else 2)
+        a = np.asarray(proposals, dtype=float).reshape(
+            -1, np.shape(proposals)[-1] if len(np.shape(proposals)) > 1 else 2
+        )
         p = pd.DataFrame(a[:, :2], columns=["start", "end"])
         if a.shape[1] > 2:
             p["score"] = a[:, 2]
@@ -548,11 +639,13 @@ def segment_score(scores: np.ndarray, label: int, i: int, j: int, alpha: float) 
     n = len(scores)
     f = max(1, int(round(alpha * (j - i))))
     inside = float(scores[i:j, label].mean())
-    flank = np.concatenate([scores[max(0, i - f):i, label], scores[j:min(n, j + f), label]])
+    flank = np.concatenate([scores[max(0, i - f) : i, label], scores[j : min(n, j + f), label]])
     return inside - (float(flank.mean()) if len(flank) else 0.0)
 
 
-def classify_only(scores: np.ndarray, fps: float, proposals, alpha: float = 0.25, background: int | None = None) -> pd.DataFrame:
+def classify_only(
+    scores: np.ndarray, fps: float, proposals, alpha: float = 0.25, background: int | None = None
+) -> pd.DataFrame:
     """Paper Table 9 'before refinement': each proposal with the label of refine(), boundaries unchanged.
 
     The label is the argmax (background included) of the mean per-frame score over the proposal extended
@@ -560,12 +653,16 @@ def classify_only(scores: np.ndarray, fps: float, proposals, alpha: float = 0.25
     proposal's own), label (class index), score = :func:`segment_score` of the proposal x the proposal's score.
     """
     scores = np.asarray(scores)
-    rows = [(a / fps, b / fps, lab, segment_score(scores, lab, a, b, alpha) * ps)
-            for a, b, ea, eb, lab, ps in _labelled(scores, fps, proposals, alpha, background)]
+    rows = [
+        (a / fps, b / fps, lab, segment_score(scores, lab, a, b, alpha) * ps)
+        for a, b, ea, eb, lab, ps in _labelled(scores, fps, proposals, alpha, background)
+    ]
     return pd.DataFrame(rows, columns=["start", "end", "label", "score"]).astype({"label": int})
 
 
-def refine(scores: np.ndarray, fps: float, proposals, alpha: float = 0.25, beta: float = 2.0, background: int | None = None) -> pd.DataFrame:
+def refine(
+    scores: np.ndarray, fps: float, proposals, alpha: float = 0.25, beta: float = 2.0, background: int | None = None
+) -> pd.DataFrame:
     """The paper's boundary refinement (section 5, after Shou et al.'s CDC) of each proposal on per-frame scores.
 
     ``scores``: (n_frames, K+1) per-frame softmax; ``proposals``: start, end in seconds (and optionally a
@@ -620,8 +717,16 @@ def temporal_nms(dets: pd.DataFrame, tiou: float | None, by: str = "label") -> p
     return dets.loc[sorted(keep)].reset_index(drop=True)
 
 
-def localize_videos(scores_by_video: dict, fps_by_video: dict, proposals_by_video: dict, classes: list[str], refined: bool = True,
-                    alpha: float = 0.25, beta: float = 2.0, nms_tiou: float | None = None) -> pd.DataFrame:
+def localize_videos(
+    scores_by_video: dict,
+    fps_by_video: dict,
+    proposals_by_video: dict,
+    classes: list[str],
+    refined: bool = True,
+    alpha: float = 0.25,
+    beta: float = 2.0,
+    nms_tiou: float | None = None,
+) -> pd.DataFrame:
     """Detections (video_id, label name, score, start, end) of every video: refine() or classify_only(), then optional NMS."""
     K = len(classes)
     out = []
@@ -630,20 +735,41 @@ def localize_videos(scores_by_video: dict, fps_by_video: dict, proposals_by_vide
         props = proposals_by_video.get(vid)
         if props is None or len(props) == 0:
             continue
-        d = refine(sc_, fps_by_video[vid], props, alpha, beta, K) if refined else classify_only(sc_, fps_by_video[vid], props, alpha, K)
+        d = (
+            refine(sc_, fps_by_video[vid], props, alpha, beta, K)
+            if refined
+            else classify_only(sc_, fps_by_video[vid], props, alpha, K)
+        )
         d = temporal_nms(d, nms_tiou)
         d.insert(0, "video_id", vid)
         out.append(d)
     if not out:
-        return pd.DataFrame({"video_id": pd.Series(dtype=str), "label": pd.Series(dtype=str), "score": pd.Series(dtype=float),
-                             "start": pd.Series(dtype=float), "end": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                "video_id": pd.Series(dtype=str),
+                "label": pd.Series(dtype=str),
+                "score": pd.Series(dtype=float),
+                "start": pd.Series(dtype=float),
+                "end": pd.Series(dtype=float),
+            }
+        )
     d = pd.concat(out, ignore_index=True)
     d["label"] = [classes[i] for i in d.label]
     return d[["video_id", "label", "score", "start", "end"]]
 
 
-def tune_beta(scores_by_video: dict, fps_by_video: dict, proposals_by_video: dict, gt: pd.DataFrame, classes: list[str], grid,
-              tiou_thresholds, alpha: float = 0.25, protocol: str = "activitynet", nms_tiou: float | None = None) -> tuple[float, pd.DataFrame]:
+def tune_beta(
+    scores_by_video: dict,
+    fps_by_video: dict,
+    proposals_by_video: dict,
+    gt: pd.DataFrame,
+    classes: list[str],
+    grid,
+    tiou_thresholds,
+    alpha: float = 0.25,
+    protocol: str = "activitynet",
+    nms_tiou: float | None = None,
+) -> tuple[float, pd.DataFrame]:
     """Choose beta from ``grid`` by average mAP (slac_utils.detection_eval) on held-out videos; returns (beta, table beta/average_mAP).
 
     Ties go to the first grid value.  ``gt``: video_id, label, start, end of the held-out videos.
@@ -652,7 +778,9 @@ def tune_beta(scores_by_video: dict, fps_by_video: dict, proposals_by_video: dic
 
     rows = []
     for b in grid:
-        det = localize_videos(scores_by_video, fps_by_video, proposals_by_video, classes, True, alpha, float(b), nms_tiou)
+        det = localize_videos(
+            scores_by_video, fps_by_video, proposals_by_video, classes, True, alpha, float(b), nms_tiou
+        )
         det = det[det.label.isin(set(gt.label))]  # a class without ground truth here cannot change any AP
         r = evaluate(gt, det, list(tiou_thresholds), protocol=protocol)
         rows.append(dict(beta=float(b), average_mAP=float(r["average_mAP"])))

@@ -15,6 +15,7 @@ RGB input is scaled to [0, 1] and normalised with the ImageNet mean/std (0.485, 
 (0.229, 0.224, 0.225); flow input is Farneback flow computed on the same frames at the same resolution,
 clipped to +-20 px and scaled to [-1, 1] (:mod:`slac_utils.flow`).  Tensors are (C, T, H, W).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,10 +24,9 @@ import torch
 
 from . import sampling_clips as sc
 from .flow import farneback_clip, flow_tensor
+from .video import IMAGENET_MEAN as MEAN
+from .video import IMAGENET_STD as STD
 from .video import open_reader, resized_size
-
-MEAN = np.array([0.485, 0.456, 0.406], np.float32)
-STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 
 class _Cached:
@@ -51,7 +51,16 @@ class _Arr:
 
 
 class ClipDataset:
-    def __init__(self, table: pd.DataFrame, T: int, crop: tuple[int, int], resize_short: int, modality: str = "rgb", seed: int = 0, cache: bool = False):
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        T: int,
+        crop: tuple[int, int],
+        resize_short: int,
+        modality: str = "rgb",
+        seed: int = 0,
+        cache: bool = False,
+    ):
         """cache=True decodes every clip once (and computes its flow once) and keeps it in memory: for small
         datasets such as the demo's, where decoding and Farneback would otherwise dominate each epoch."""
         if modality not in ("rgb", "flow"):
@@ -126,7 +135,9 @@ class ClipDataset:
                 out += [self._to_tensor(a, b) for a, b in zip(fr, fl)]
             else:
                 y0, x0, y1, x1 = sc.multi_crop_boxes(*frames.shape[1:3], self.crop)[4]
-                out.append(self._to_tensor(frames[:, y0:y1, x0:x1], flow[:, y0:y1, x0:x1] if flow is not None else None))
+                out.append(
+                    self._to_tensor(frames[:, y0:y1, x0:x1], flow[:, y0:y1, x0:x1] if flow is not None else None)
+                )
         return torch.stack(out)
 
     def n_frames(self, i: int) -> int:

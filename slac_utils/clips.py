@@ -5,6 +5,7 @@ subprocess per clip, single-threaded x264 with bit-exact flags: the bytes are th
 run (clip files are DVC outputs, so ``dvc.lock`` must be reproducible).  ``+faststart`` puts the
 index first so a browser starts playing before the file is fully loaded.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -30,9 +31,42 @@ def write_h264(path, frames: np.ndarray, fps: float, crf: int = 26) -> Path:
         frames = frames[:, : h - h % 2, : w - w % 2]
         h, w = frames.shape[1:3]
     cmd = [
-        ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{fps:.6g}", "-i", "-",
-        "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-threads", "1", "-pix_fmt", "yuv420p",
-        "-profile:v", "main", "-movflags", "+faststart", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1", str(path),
+        ffmpeg_exe(),
+        "-y",
+        "-loglevel",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        f"{w}x{h}",
+        "-r",
+        f"{fps:.6g}",
+        "-i",
+        "-",
+        "-an",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        str(crf),
+        "-threads",
+        "1",
+        "-pix_fmt",
+        "yuv420p",
+        "-profile:v",
+        "main",
+        "-movflags",
+        "+faststart",
+        "-fflags",
+        "+bitexact",
+        "-flags:v",
+        "+bitexact",
+        "-map_metadata",
+        "-1",
+        str(path),
     ]
     r = subprocess.run(cmd, input=np.ascontiguousarray(frames, dtype=np.uint8).tobytes(), capture_output=True)
     if r.returncode != 0:

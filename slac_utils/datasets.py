@@ -37,6 +37,7 @@ lines, and the class-name case mismatch of UCF-101 (``HandstandPushups`` in ``cl
 are matched case-insensitively.  A malformed line raises :class:`DatasetFormatError` naming the file and line;
 a class name not in the class list raises it naming the class.
 """
+
 from __future__ import annotations
 
 import csv
@@ -54,7 +55,16 @@ KINETICS_COLUMNS = [*COMMON_COLUMNS, "youtube_id", "time_start", "time_end"]
 SPLITS = ("train", "val", "test")
 
 # the split names met in Kinetics CSVs and download folders
-_KINETICS_SPLITS = {"train": "train", "training": "train", "val": "val", "valid": "val", "validate": "val", "validation": "val", "test": "test", "testing": "test"}
+_KINETICS_SPLITS = {
+    "train": "train",
+    "training": "train",
+    "val": "val",
+    "valid": "val",
+    "validate": "val",
+    "validation": "val",
+    "test": "test",
+    "testing": "test",
+}
 _HMDB_CODES = {"0": None, "1": "train", "2": "test"}  # 0 = not used in this split
 _UCF_GROUP_CLIP = re.compile(r"_g(\d+)_c(\d+)$")
 
@@ -144,7 +154,11 @@ def _finish(rows: list[dict], columns: list[str]) -> pd.DataFrame:
 
 def class_table(df: pd.DataFrame) -> pd.DataFrame:
     """(label_index, label) of a dataset table, one row per class in index order (unlabeled rows left out)."""
-    c = df.loc[df.label_index >= 0, ["label_index", "label"]].drop_duplicates().sort_values("label_index", kind="mergesort")
+    c = (
+        df.loc[df.label_index >= 0, ["label_index", "label"]]
+        .drop_duplicates()
+        .sort_values("label_index", kind="mergesort")
+    )
     if c.label_index.duplicated().any() or c.label.duplicated().any():
         raise ValueError("label and label_index are not one-to-one in this table")
     return c.reset_index(drop=True)
@@ -176,7 +190,11 @@ def read_ucf101_classes(class_ind) -> list[str]:
         if idx in by_index:
             raise _fail(class_ind, lineno, f"index {idx} given twice ({by_index[idx]!r} and {name!r})")
         if name.lower() in seen:
-            raise _fail(class_ind, lineno, f"class {name!r} given twice (also index {seen[name.lower()]}; names are compared ignoring case)")
+            raise _fail(
+                class_ind,
+                lineno,
+                f"class {name!r} given twice (also index {seen[name.lower()]}; names are compared ignoring case)",
+            )
         by_index[idx], seen[name.lower()] = name, idx
     if sorted(by_index) != list(range(1, len(by_index) + 1)):
         raise _fail(class_ind, None, f"class indices must be 1..{len(by_index)} without gaps, got {sorted(by_index)}")
@@ -239,7 +257,11 @@ def read_ucf101(root, split_id: int = 1, *, lists_dir=None, videos_dir=None) -> 
                     raise _fail(list_path, lineno, f"expected '<Class>/<file>' (no label in a test list), got {line!r}")
             row = _ucf_row(list_path, lineno, rel, classes, videos_dir, index)
             if label is not None and label - 1 != row["label_index"]:
-                raise _fail(list_path, lineno, f"label {label} ({classes[label - 1]}) disagrees with the folder of {rel!r} ({row['label']})")
+                raise _fail(
+                    list_path,
+                    lineno,
+                    f"label {label} ({classes[label - 1]}) disagrees with the folder of {rel!r} ({row['label']})",
+                )
             key = rel.lower()
             if key in seen:
                 raise _fail(list_path, lineno, f"{rel!r} listed twice (first in {seen[key]})")
@@ -259,7 +281,9 @@ def hmdb51_split_files(splits_dir, split_id: int = 1) -> dict[str, Path]:
     return dict(sorted(files.items()))
 
 
-def read_hmdb51(root, split_id: int = 1, *, splits_dir=None, videos_dir=None, classes: Sequence[str] | None = None) -> pd.DataFrame:
+def read_hmdb51(
+    root, split_id: int = 1, *, splits_dir=None, videos_dir=None, classes: Sequence[str] | None = None
+) -> pd.DataFrame:
     """HMDB-51 split ``split_id`` as a dataset table (columns: module docstring, ``HMDB51_COLUMNS``).
 
     Reads the per-class files ``<splits_dir>/<class>_test_split<k>.txt`` with lines "<video>.avi <0|1|2>"
@@ -280,7 +304,9 @@ def read_hmdb51(root, split_id: int = 1, *, splits_dir=None, videos_dir=None, cl
                 raise _fail(path, None, f"unknown class {cls!r} (not in the {len(names)} given classes)")
         absent = [c for c in names if c not in files]
         if absent:
-            raise FileNotFoundError(f"no split file '<class>_test_split{split_id}.txt' in {splits_dir} for classes {absent}")
+            raise FileNotFoundError(
+                f"no split file '<class>_test_split{split_id}.txt' in {splits_dir} for classes {absent}"
+            )
     index = DirIndex()
     rows: list[dict] = []
     seen: dict[str, str] = {}
@@ -297,8 +323,17 @@ def read_hmdb51(root, split_id: int = 1, *, splits_dir=None, videos_dir=None, cl
             if split is None:
                 continue
             found = index.resolve(videos_dir, f"{cls}/{fname}")
-            rows.append(dict(video_id=PurePosixPath(fname).stem, path=str(found if found is not None else videos_dir / cls / fname), label=cls,
-                             label_index=label_index, split=split, exists=found is not None, split_id=split_id))
+            rows.append(
+                dict(
+                    video_id=PurePosixPath(fname).stem,
+                    path=str(found if found is not None else videos_dir / cls / fname),
+                    label=cls,
+                    label_index=label_index,
+                    split=split,
+                    exists=found is not None,
+                    split_id=split_id,
+                )
+            )
     order = {"train": 0, "test": 1}
     rows.sort(key=lambda r: order[r["split"]])  # stable: class index, then line order within a split
     return _finish(rows, HMDB51_COLUMNS)
@@ -331,7 +366,11 @@ def _read_kinetics_csv(path) -> list[dict]:
         need = ["youtube_id", "time_start", "time_end", "split"]
         absent = [c for c in need if c not in header]
         if absent:
-            raise _fail(path, 1, f"missing columns {absent} (header: {header}; expected youtube_id,time_start,time_end,split[,label][,is_cc])")
+            raise _fail(
+                path,
+                1,
+                f"missing columns {absent} (header: {header}; expected youtube_id,time_start,time_end,split[,label][,is_cc])",
+            )
         reader.fieldnames = header
         out = []
         for rec in reader:
@@ -398,8 +437,19 @@ def read_kinetics(csv_paths, video_root, *, classes: Sequence[str] | None = None
             folders[key] = kinetics_folders(video_root, list(dict.fromkeys([split, split_raw])), label)
         found = next((d for d in folders[key] if fname in index.files(d)), None)
         video_path = os.path.join(found if found is not None else folders[key][0], fname)
-        rows.append(dict(video_id=fname[: -len(ext)] if ext else fname, path=video_path, label=label, label_index=index_of.get(label, -1),
-                         split=split, exists=found is not None, youtube_id=r["youtube_id"], time_start=t0, time_end=t1))
+        rows.append(
+            dict(
+                video_id=fname[: -len(ext)] if ext else fname,
+                path=video_path,
+                label=label,
+                label_index=index_of.get(label, -1),
+                split=split,
+                exists=found is not None,
+                youtube_id=r["youtube_id"],
+                time_start=t0,
+                time_end=t1,
+            )
+        )
     return _finish(rows, KINETICS_COLUMNS)
 
 

@@ -22,6 +22,7 @@ max_similarity   highest cosine to another video of its class (internal)
 keep_reason      why this video is the one kept (or why removed)
 ===============  =================================================================
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -89,14 +90,22 @@ def _keep_order(meta: pd.DataFrame, rule: str, rng: np.random.Generator) -> np.n
     """Rank of each row for keeping (lower is kept first)."""
     if rule == "random":
         return rng.permutation(len(meta))
-    key = pd.DataFrame({"px": -(meta.width.to_numpy() * meta.height.to_numpy()), "dur": -meta.duration_s.to_numpy(), "id": meta.video_id.to_numpy()})
+    key = pd.DataFrame(
+        {
+            "px": -(meta.width.to_numpy() * meta.height.to_numpy()),
+            "dur": -meta.duration_s.to_numpy(),
+            "id": meta.video_id.to_numpy(),
+        }
+    )
     order = key.sort_values(["px", "dur", "id"], kind="mergesort").index.to_numpy()
     rank = np.empty(len(meta), int)
     rank[order] = np.arange(len(meta))
     return rank
 
 
-def internal_dedup(meta: pd.DataFrame, X: np.ndarray, gamma: float, keep: str = "best_quality", seed: int = 0, block_size: int = 2048) -> pd.DataFrame:
+def internal_dedup(
+    meta: pd.DataFrame, X: np.ndarray, gamma: float, keep: str = "best_quality", seed: int = 0, block_size: int = 2048
+) -> pd.DataFrame:
     """Per-class duplicate components. meta: rows aligned with X (video_id, class_label, width, height, duration_s).
 
     The returned table is aligned with meta/X (row k describes meta row k), so it can be passed to external_dedup with X.
@@ -120,16 +129,36 @@ def internal_dedup(meta: pd.DataFrame, X: np.ndarray, gamma: float, keep: str = 
             k = kept_of[lab[r]]
             is_kept = k == r
             reason = (
-                "unique" if sizes[lab[r]] == 1 else
-                (f"kept: {'best quality' if keep == 'best_quality' else 'random pick'} of {sizes[lab[r]]} near-duplicates" if is_kept else f"near-duplicate of {m.video_id[k]}")
+                "unique"
+                if sizes[lab[r]] == 1
+                else (
+                    f"kept: {'best quality' if keep == 'best_quality' else 'random pick'} of {sizes[lab[r]]} near-duplicates"
+                    if is_kept
+                    else f"near-duplicate of {m.video_id[k]}"
+                )
             )
-            out[idx[r]] = (dict(video_id=m.video_id[r], class_label=cls, component_id=f"{cls}/{int(lab[r])}", kept=bool(is_kept),
-                            duplicate_of="" if is_kept else m.video_id[k], removed_by="" if is_kept else "internal",
-                            max_similarity=float(maxs[r]), keep_reason=reason))
+            out[idx[r]] = dict(
+                video_id=m.video_id[r],
+                class_label=cls,
+                component_id=f"{cls}/{int(lab[r])}",
+                kept=bool(is_kept),
+                duplicate_of="" if is_kept else m.video_id[k],
+                removed_by="" if is_kept else "internal",
+                max_similarity=float(maxs[r]),
+                keep_reason=reason,
+            )
     return pd.DataFrame(out)
 
 
-def external_dedup(table: pd.DataFrame, X: np.ndarray, ext_meta: pd.DataFrame, Xe: np.ndarray, targets, gamma: float, block_size: int = 2048) -> pd.DataFrame:
+def external_dedup(
+    table: pd.DataFrame,
+    X: np.ndarray,
+    ext_meta: pd.DataFrame,
+    Xe: np.ndarray,
+    targets,
+    gamma: float,
+    block_size: int = 2048,
+) -> pd.DataFrame:
     """Remove kept videos that match a target set's mapped classes, target by target (in order).
 
     table rows must be aligned with X (as internal_dedup returns them).
@@ -149,7 +178,12 @@ def external_dedup(table: pd.DataFrame, X: np.ndarray, ext_meta: pd.DataFrame, X
                     best[a] = (float(v), b)
             for a, (v, b) in best.items():
                 r = cand[a]
-                table.loc[r, ["kept", "removed_by", "duplicate_of", "keep_reason"]] = [False, t.name, f"{t.name}:{ext_meta.video_id.iloc[tgt[b]]}", f"matches {t.name} ({ext_meta.class_label.iloc[tgt[b]]}) at {v:.3f}"]
+                table.loc[r, ["kept", "removed_by", "duplicate_of", "keep_reason"]] = [
+                    False,
+                    t.name,
+                    f"{t.name}:{ext_meta.video_id.iloc[tgt[b]]}",
+                    f"matches {t.name} ({ext_meta.class_label.iloc[tgt[b]]}) at {v:.3f}",
+                ]
     return table
 
 
@@ -180,7 +214,14 @@ def evaluate_internal(dedup: pd.DataFrame, truth_videos: pd.DataFrame) -> dict:
     should = int((sizes - 1).clip(lower=0).sum())
     p = tp / len(removed) if len(removed) else 1.0
     r = tp / should if should else 1.0
-    return dict(removed=int(len(removed)), true_removed=tp, planted=should, precision=p, recall=r, f1=2 * p * r / (p + r) if p + r else 0.0)
+    return dict(
+        removed=int(len(removed)),
+        true_removed=tp,
+        planted=should,
+        precision=p,
+        recall=r,
+        f1=2 * p * r / (p + r) if p + r else 0.0,
+    )
 
 
 def evaluate_external(dedup: pd.DataFrame, truth_external: pd.DataFrame, targets) -> pd.DataFrame:
@@ -191,12 +232,23 @@ def evaluate_external(dedup: pd.DataFrame, truth_external: pd.DataFrame, targets
         planted = set(te.loc[te.mapped, "copy_of"])
         removed = set(dedup.loc[dedup.removed_by == t.name, "video_id"])
         tp = len(removed & planted)
-        rows.append(dict(target=t.name, removed=len(removed), true_removed=tp, planted_mapped=len(planted), planted_unmapped=int((~te.mapped).sum()),
-                         precision=tp / len(removed) if removed else 1.0, recall=tp / len(planted) if planted else 1.0))
+        rows.append(
+            dict(
+                target=t.name,
+                removed=len(removed),
+                true_removed=tp,
+                planted_mapped=len(planted),
+                planted_unmapped=int((~te.mapped).sum()),
+                precision=tp / len(removed) if removed else 1.0,
+                recall=tp / len(planted) if planted else 1.0,
+            )
+        )
     return pd.DataFrame(rows)
 
 
-def pr_vs_threshold(meta: pd.DataFrame, X: np.ndarray, truth_videos: pd.DataFrame, grid, keep: str, seed: int, block_size: int = 2048) -> pd.DataFrame:
+def pr_vs_threshold(
+    meta: pd.DataFrame, X: np.ndarray, truth_videos: pd.DataFrame, grid, keep: str, seed: int, block_size: int = 2048
+) -> pd.DataFrame:
     """Internal precision/recall for each threshold in grid (components recomputed per threshold)."""
     rows = []
     for g in grid:
@@ -219,21 +271,38 @@ def _truth_pairs(meta: pd.DataFrame, A: np.ndarray, truth_videos: pd.DataFrame |
             ids = meta.video_id.to_numpy()[idx]
             grp = t.loc[ids, "dup_group"].to_numpy()
             sib = t.loc[ids, "sibling_of"].to_numpy()
-            lab = np.where(grp[iu[0]] == grp[iu[1]], "planted duplicate", np.where((sib[iu[0]] == ids[iu[1]]) | (sib[iu[1]] == ids[iu[0]]), "sibling (same actor+scene)", "different videos"))
+            lab = np.where(
+                grp[iu[0]] == grp[iu[1]],
+                "planted duplicate",
+                np.where(
+                    (sib[iu[0]] == ids[iu[1]]) | (sib[iu[1]] == ids[iu[0]]),
+                    "sibling (same actor+scene)",
+                    "different videos",
+                ),
+            )
             df["pair"] = lab
         rows.append(df)
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["cosine"])
 
 
-def run(params, manifest_path, external_manifest_path, dedup_path, tables_dir, figures_dir, metrics_path, truth_dir=None, progress: bool = True) -> dict:
+def run(
+    params,
+    manifest_path,
+    external_manifest_path,
+    dedup_path,
+    tables_dir,
+    figures_dir,
+    metrics_path,
+    truth_dir=None,
+    progress: bool = True,
+) -> dict:
     """Stage 01: internal + external de-dup; Table 2; evaluation against planted truth when truth_dir has it."""
     from pathlib import Path
 
     from . import plots
+    from .config import resolve_auto_backends
     from .features import make_embedder, video_features
     from .io import read_table, save_figure, write_json, write_markdown_table, write_no_truth_table, write_table
-
-    from .config import resolve_auto_backends
 
     params = resolve_auto_backends(params)
     cfg = params.dedup
@@ -243,7 +312,11 @@ def run(params, manifest_path, external_manifest_path, dedup_path, tables_dir, f
     gamma = cfg.gamma[emb.name]
     X, ids, failed = video_features(manifest, emb, cfg, progress, "features (candidates)")
     ext_ok = ext[ext.status == "ok"].reset_index(drop=True) if len(ext) else ext
-    Xe, eids, efailed = video_features(ext_ok, emb, cfg, progress, "features (external)") if len(ext_ok) else (np.zeros((0, X.shape[1]), np.float32), [], {})
+    Xe, eids, efailed = (
+        video_features(ext_ok, emb, cfg, progress, "features (external)")
+        if len(ext_ok)
+        else (np.zeros((0, X.shape[1]), np.float32), [], {})
+    )
     center = np.concatenate([X, Xe]).mean(0) if len(X) + len(Xe) else None
     A = prepare_features(X, emb.name, center)
     B = prepare_features(Xe, emb.name, center) if len(Xe) else Xe
@@ -255,20 +328,50 @@ def run(params, manifest_path, external_manifest_path, dedup_path, tables_dir, f
     table = external_dedup(table, A, emeta, B, cfg.external_targets, gamma, cfg.block_size)
     if failed:
         fail = manifest.set_index("video_id").loc[list(failed)].reset_index()
-        table = pd.concat([table, pd.DataFrame(dict(video_id=fail.video_id, class_label=fail.class_label, component_id="", kept=False, duplicate_of="", removed_by="unreadable", max_similarity=np.nan, keep_reason=[failed[v] for v in fail.video_id]))], ignore_index=True)
+        table = pd.concat(
+            [
+                table,
+                pd.DataFrame(
+                    dict(
+                        video_id=fail.video_id,
+                        class_label=fail.class_label,
+                        component_id="",
+                        kept=False,
+                        duplicate_of="",
+                        removed_by="unreadable",
+                        max_similarity=np.nan,
+                        keep_reason=[failed[v] for v in fail.video_id],
+                    )
+                ),
+            ],
+            ignore_index=True,
+        )
     table["embedder"] = emb.name
     write_table(table, dedup_path, sort_by=["class_label", "video_id"])
 
     tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
     t2 = table2(table, cfg.external_targets)
-    prov = [f"embedder: {emb.name}" + (f" (weights: {cfg.resnet50_weights})" if emb.name == "resnet50" else " (no pretrained weights; features centred on the corpus mean)"),
-            f"threshold γ = {gamma} ({'paper value' if emb.name == 'resnet50' else 'calibrated for this embedder; the paper’s 0.935 is for ImageNet ResNet-50'})",
-            f"frames at {cfg.fps} fps (min {cfg.min_frames}), short edge {cfg.short_edge}, centre crop {cfg.crop}; keep rule: {cfg.keep}",
-            "paper (1.1M candidates): internal 171,378; Kinetics 4,029; ActivityNet 1,925; UCF-101 660; HMDB-51 11"]
+    prov = [
+        f"embedder: {emb.name}"
+        + (
+            f" (weights: {cfg.resnet50_weights})"
+            if emb.name == "resnet50"
+            else " (no pretrained weights; features centred on the corpus mean)"
+        ),
+        f"threshold γ = {gamma} ({'paper value' if emb.name == 'resnet50' else 'calibrated for this embedder; the paper’s 0.935 is for ImageNet ResNet-50'})",
+        f"frames at {cfg.fps} fps (min {cfg.min_frames}), short edge {cfg.short_edge}, centre crop {cfg.crop}; keep rule: {cfg.keep}",
+        "paper (1.1M candidates): internal 171,378; Kinetics 4,029; ActivityNet 1,925; UCF-101 660; HMDB-51 11",
+    ]
     write_markdown_table(t2, tables_dir / "table2_dedup.md", "Table 2 — videos removed by de-duplication", prov)
     out = dict(table=table, table2=t2, embedder=emb.name, gamma=gamma)
-    metrics = dict(embedder=emb.name, gamma=gamma, candidates=int(len(table)), kept=int(table.kept.sum()), removed_internal=int((table.removed_by == "internal").sum()),
-                   removed_external={t.name: int((table.removed_by == t.name).sum()) for t in cfg.external_targets})
+    metrics = dict(
+        embedder=emb.name,
+        gamma=gamma,
+        candidates=int(len(table)),
+        kept=int(table.kept.sum()),
+        removed_internal=int((table.removed_by == "internal").sum()),
+        removed_external={t.name: int((table.removed_by == t.name).sum()) for t in cfg.external_targets},
+    )
 
     truth = None
     if truth_dir is not None and (Path(truth_dir) / "truth" / "videos.parquet").exists():
@@ -277,18 +380,58 @@ def run(params, manifest_path, external_manifest_path, dedup_path, tables_dir, f
         truth = load_truth(truth_dir)
         ev = evaluate_internal(table, truth["videos"])
         evx = evaluate_external(table, truth["external"], cfg.external_targets)
-        pr = pr_vs_threshold(meta, A, truth["videos"], sorted(set(cfg.threshold_grid) | {gamma}), cfg.keep, params.seed, cfg.block_size)
-        q = pd.DataFrame([dict(check="internal", **{k: ev[k] for k in ("removed", "true_removed", "planted", "precision", "recall", "f1")})]
-                         + [dict(check=f"external: {r.target}", removed=r.removed, true_removed=r.true_removed, planted=r.planted_mapped, precision=r.precision, recall=r.recall, f1=np.nan) for r in evx.itertuples()])
-        write_markdown_table(q, tables_dir / "dedup_quality.md", "Stage 01 — de-dup quality against the demo world's planted truth",
-                             [f"embedder {emb.name}, γ = {gamma}", "internal: a removal is correct when its planted group keeps another member; planted = Σ(group size − 1)",
-                              "external: planted = copies in mapped classes; each target also holds one copy in an unmapped class, which must stay"])
-        write_markdown_table(pr, tables_dir / "dedup_pr_vs_threshold.md", "Stage 01 — internal de-dup precision/recall versus γ", [f"embedder {emb.name}; chosen γ = {gamma}"])
+        pr = pr_vs_threshold(
+            meta, A, truth["videos"], sorted(set(cfg.threshold_grid) | {gamma}), cfg.keep, params.seed, cfg.block_size
+        )
+        q = pd.DataFrame(
+            [
+                dict(
+                    check="internal",
+                    **{k: ev[k] for k in ("removed", "true_removed", "planted", "precision", "recall", "f1")},
+                )
+            ]
+            + [
+                dict(
+                    check=f"external: {r.target}",
+                    removed=r.removed,
+                    true_removed=r.true_removed,
+                    planted=r.planted_mapped,
+                    precision=r.precision,
+                    recall=r.recall,
+                    f1=np.nan,
+                )
+                for r in evx.itertuples()
+            ]
+        )
+        write_markdown_table(
+            q,
+            tables_dir / "dedup_quality.md",
+            "Stage 01 — de-dup quality against the demo world's planted truth",
+            [
+                f"embedder {emb.name}, γ = {gamma}",
+                "internal: a removal is correct when its planted group keeps another member; planted = Σ(group size − 1)",
+                "external: planted = copies in mapped classes; each target also holds one copy in an unmapped class, which must stay",
+            ],
+        )
+        write_markdown_table(
+            pr,
+            tables_dir / "dedup_pr_vs_threshold.md",
+            "Stage 01 — internal de-dup precision/recall versus γ",
+            [f"embedder {emb.name}; chosen γ = {gamma}"],
+        )
         save_figure(plots.pr_curve(pr, gamma), figures_dir / "pr_vs_threshold.png")
-        metrics.update(internal_precision=ev["precision"], internal_recall=ev["recall"], external_precision={r.target: r.precision for r in evx.itertuples()}, external_recall={r.target: r.recall for r in evx.itertuples()})
+        metrics.update(
+            internal_precision=ev["precision"],
+            internal_recall=ev["recall"],
+            external_precision={r.target: r.precision for r in evx.itertuples()},
+            external_recall={r.target: r.recall for r in evx.itertuples()},
+        )
         out.update(quality=q, pr=pr)
     else:
-        for name, title in (("dedup_quality.md", "Stage 01 — de-dup quality against planted truth"), ("dedup_pr_vs_threshold.md", "Stage 01 — internal de-dup precision/recall versus γ")):
+        for name, title in (
+            ("dedup_quality.md", "Stage 01 — de-dup quality against planted truth"),
+            ("dedup_pr_vs_threshold.md", "Stage 01 — internal de-dup precision/recall versus γ"),
+        ):
             write_no_truth_table(tables_dir / name, title, params.data.source)
     sims = _truth_pairs(meta, A, truth["videos"] if truth else None)
     save_figure(plots.similarity_hist(sims, gamma, emb.name), figures_dir / "similarity_hist.png")

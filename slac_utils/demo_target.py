@@ -26,10 +26,10 @@ clip, path (relative to out_root), fps, width, height, n_frames, n_shots, action
 extent).  The same seed gives the same bytes in every file; each class draws from its own seeded stream, so a
 class's clips do not change when other classes are added.
 """
+
 from __future__ import annotations
 
 import shutil
-import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,11 +41,29 @@ from .config import DemoConfig
 from .demo_world import EXTERNAL_TAXONOMY, VideoPlan, plan_video, render_video, write_video
 from .io import write_table
 from .motions import CLASSES
+from .seeding import seed_of
 
 # target class name -> demo action class (the demo world's UCF-like names)
-DEMO_UCF_CLASSES: dict[str, str] = {ucf: demo for demo, ucf in EXTERNAL_TAXONOMY["demo_ucf101_test"].items() if demo is not None}
+DEMO_UCF_CLASSES: dict[str, str] = {
+    ucf: demo for demo, ucf in EXTERNAL_TAXONOMY["demo_ucf101_test"].items() if demo is not None
+}
 ACTION_ONLY = {"action": 1.0, "no_action": 0.0, "no_context": 0.0, "no_person": 0.0}
-TRUTH_COLUMNS = ["video_id", "label", "label_index", "demo_class", "split", "group", "clip", "path", "fps", "width", "height", "n_frames", "n_shots", "action_frames"]
+TRUTH_COLUMNS = [
+    "video_id",
+    "label",
+    "label_index",
+    "demo_class",
+    "split",
+    "group",
+    "clip",
+    "path",
+    "fps",
+    "width",
+    "height",
+    "n_frames",
+    "n_shots",
+    "action_frames",
+]
 
 
 @dataclass
@@ -94,11 +112,24 @@ def group_sizes(rng: np.random.Generator, n: int, max_per_group: int) -> list[in
     return sizes
 
 
-def plan_class(label: str, label_index: int, demo_class: str, n_train: int, n_test: int, seed: int, cfg: DemoConfig, *,
-               seconds: tuple[float, float], sizes: tuple[tuple[int, int], ...], fps_choices: tuple[float, ...],
-               max_clips_per_group: int, two_shot_prob: float, ext: str) -> list[DemoClip]:
+def plan_class(
+    label: str,
+    label_index: int,
+    demo_class: str,
+    n_train: int,
+    n_test: int,
+    seed: int,
+    cfg: DemoConfig,
+    *,
+    seconds: tuple[float, float],
+    sizes: tuple[tuple[int, int], ...],
+    fps_choices: tuple[float, ...],
+    max_clips_per_group: int,
+    two_shot_prob: float,
+    ext: str,
+) -> list[DemoClip]:
     """The clips of one target class: test groups first (g01...), then train groups; a pure function of its inputs."""
-    rng = np.random.default_rng([seed, zlib.crc32(label.encode())])
+    rng = np.random.default_rng(seed_of(int(seed), label))
     clips: list[DemoClip] = []
     g = 0
     for split, n in (("test", n_test), ("train", n_train)):
@@ -110,12 +141,22 @@ def plan_class(label: str, label_index: int, demo_class: str, n_train: int, n_te
             fps = float(fps_choices[int(rng.integers(len(fps_choices)))])
             for c in range(1, size + 1):
                 k = 2 if rng.random() < two_shot_prob else 1
-                vcfg = cfg.model_copy(update=dict(width=w, height=h, fps=fps, kind_probs=ACTION_ONLY, shot_seconds=(seconds[0] / k, seconds[1] / k)))
+                vcfg = cfg.model_copy(
+                    update=dict(
+                        width=w,
+                        height=h,
+                        fps=fps,
+                        kind_probs=ACTION_ONLY,
+                        shot_seconds=(seconds[0] / k, seconds[1] / k),
+                    )
+                )
                 vid = f"v_{label}_g{g:02d}_c{c:02d}"
                 plan = plan_video(rng, vcfg, vid, demo_class, n_shots=(k, k))
                 plan.look_seed = look
                 plan.shots[0].scene_seed = scene + (c - 1) % 2
-                clips.append(DemoClip(vid, label, label_index, demo_class, split, g, c, f"UCF-101/{label}/{vid}{ext}", plan))
+                clips.append(
+                    DemoClip(vid, label, label_index, demo_class, split, g, c, f"UCF-101/{label}/{vid}{ext}", plan)
+                )
     return clips
 
 
@@ -131,10 +172,21 @@ def _write_crlf(path: Path, lines: list[str]) -> None:
     path.write_bytes("".join(f"{s}\r\n" for s in lines).encode("ascii"))
 
 
-def write_demo_ucf_layout(out_root, classes_map: dict[str, str] | None = None, videos_per_class_train: int = 6, videos_per_class_test: int = 3,
-                          seed: int = 0, *, cfg: DemoConfig | None = None, seconds: tuple[float, float] = (4.0, 8.0),
-                          sizes: tuple[tuple[int, int], ...] = ((320, 240), (256, 192)), fps_choices: tuple[float, ...] = (15.0, 25.0),
-                          max_clips_per_group: int = 4, two_shot_prob: float = 0.25, workers: int = 1) -> pd.DataFrame:
+def write_demo_ucf_layout(
+    out_root,
+    classes_map: dict[str, str] | None = None,
+    videos_per_class_train: int = 6,
+    videos_per_class_test: int = 3,
+    seed: int = 0,
+    *,
+    cfg: DemoConfig | None = None,
+    seconds: tuple[float, float] = (4.0, 8.0),
+    sizes: tuple[tuple[int, int], ...] = ((320, 240), (256, 192)),
+    fps_choices: tuple[float, ...] = (15.0, 25.0),
+    max_clips_per_group: int = 4,
+    two_shot_prob: float = 0.25,
+    workers: int = 1,
+) -> pd.DataFrame:
     """Render a demo target dataset in the UCF-101 layout under out_root (see the module docstring).
 
     ``cfg`` supplies the rest of the look (dissolves, quantiser, ...; default ``DemoConfig()``); ``seconds`` is the
@@ -145,7 +197,9 @@ def write_demo_ucf_layout(out_root, classes_map: dict[str, str] | None = None, v
     classes_map = dict(DEMO_UCF_CLASSES if classes_map is None else classes_map)
     check_classes_map(classes_map)
     if videos_per_class_train < 1 or videos_per_class_test < 1:
-        raise ValueError(f"need at least one train and one test video per class, got {videos_per_class_train} and {videos_per_class_test}")
+        raise ValueError(
+            f"need at least one train and one test video per class, got {videos_per_class_train} and {videos_per_class_test}"
+        )
     if not 0 < seconds[0] <= seconds[1]:
         raise ValueError(f"seconds must be a range 0 < lo <= hi, got {seconds}")
     for w, h in sizes:
@@ -160,10 +214,25 @@ def write_demo_ucf_layout(out_root, classes_map: dict[str, str] | None = None, v
             shutil.rmtree(out_root / sub)
 
     order = target_order(classes_map)
-    clips = [c for i, name in enumerate(order)
-             for c in plan_class(name, i, classes_map[name], videos_per_class_train, videos_per_class_test, seed, cfg, seconds=seconds,
-                                 sizes=tuple(sizes), fps_choices=tuple(fps_choices), max_clips_per_group=max_clips_per_group,
-                                 two_shot_prob=two_shot_prob, ext=".mp4")]
+    clips = [
+        c
+        for i, name in enumerate(order)
+        for c in plan_class(
+            name,
+            i,
+            classes_map[name],
+            videos_per_class_train,
+            videos_per_class_test,
+            seed,
+            cfg,
+            seconds=seconds,
+            sizes=tuple(sizes),
+            fps_choices=tuple(fps_choices),
+            max_clips_per_group=max_clips_per_group,
+            two_shot_prob=two_shot_prob,
+            ext=".mp4",
+        )
+    ]
     jobs = [(c.plan, str(out_root / c.rel_path), cfg.qscale) for c in clips]
     if workers > 1:
         with ProcessPoolExecutor(workers) as ex:
@@ -174,14 +243,31 @@ def write_demo_ucf_layout(out_root, classes_map: dict[str, str] | None = None, v
     lists = out_root / "ucfTrainTestlist"
     _write_crlf(lists / "classInd.txt", [f"{i + 1} {name}" for i, name in enumerate(order)])
     rel = {c.video_id: c.rel_path.split("/", 1)[1] for c in clips}
-    _write_crlf(lists / "trainlist01.txt", [f"{rel[c.video_id]} {c.label_index + 1}" for c in clips if c.split == "train"])
+    _write_crlf(
+        lists / "trainlist01.txt", [f"{rel[c.video_id]} {c.label_index + 1}" for c in clips if c.split == "train"]
+    )
     _write_crlf(lists / "testlist01.txt", [rel[c.video_id] for c in clips if c.split == "test"])
 
     truth = pd.DataFrame(
-        [dict(video_id=c.video_id, label=c.label, label_index=c.label_index, demo_class=c.demo_class, split=c.split, group=c.group, clip=c.clip,
-              path=c.rel_path, fps=c.plan.fps, width=c.plan.width, height=c.plan.height, n_frames=n, n_shots=len(c.plan.shots),
-              action_frames=sum(s.action_end - s.action_start for s in c.plan.shots if s.kind == "action"))
-         for c, n in zip(clips, n_frames)],
+        [
+            dict(
+                video_id=c.video_id,
+                label=c.label,
+                label_index=c.label_index,
+                demo_class=c.demo_class,
+                split=c.split,
+                group=c.group,
+                clip=c.clip,
+                path=c.rel_path,
+                fps=c.plan.fps,
+                width=c.plan.width,
+                height=c.plan.height,
+                n_frames=n,
+                n_shots=len(c.plan.shots),
+                action_frames=sum(s.action_end - s.action_start for s in c.plan.shots if s.kind == "action"),
+            )
+            for c, n in zip(clips, n_frames)
+        ],
         columns=TRUTH_COLUMNS,
     )
     write_table(truth, out_root / "demo_truth.csv")
@@ -206,13 +292,30 @@ def _main():  # pragma: no cover - exercised by the demo_target DVC stage
         if out.exists():
             shutil.rmtree(out)
         out.mkdir(parents=True)
-        (out / PLACEHOLDER).write_text(f"# Not generated\n\ndata.source is `{p.data.source}`: the demo transfer target is generated only for "
-                                       "data.source: demo. Point transfer.targets at UCF-101 / HMDB-51 / Kinetics on disk.\n")
+        (out / PLACEHOLDER).write_text(
+            f"# Not generated\n\ndata.source is `{p.data.source}`: the demo transfer target is generated only for "
+            "data.source: demo. Point transfer.targets at UCF-101 / HMDB-51 / Kinetics on disk.\n"
+        )
         print(json.dumps({"generated": False, "data.source": p.data.source}))
         return
-    truth = write_demo_ucf_layout(a.out, None, p.transfer.demo_train_per_class, p.transfer.demo_test_per_class, seed=p.demo.seed,
-                                  cfg=p.demo, workers=p.demo.workers)
-    print(json.dumps({"videos": len(truth), "classes": int(truth.label.nunique()), **truth.split.value_counts().sort_index().to_dict()}))
+    truth = write_demo_ucf_layout(
+        a.out,
+        None,
+        p.transfer.demo_train_per_class,
+        p.transfer.demo_test_per_class,
+        seed=p.demo.seed,
+        cfg=p.demo,
+        workers=p.demo.workers,
+    )
+    print(
+        json.dumps(
+            {
+                "videos": len(truth),
+                "classes": int(truth.label.nunique()),
+                **truth.split.value_counts().sort_index().to_dict(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

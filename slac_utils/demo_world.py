@@ -23,6 +23,7 @@ copies (re-encoded, colour/contrast/saturation changed, trimmed, resized) and
 negatives that must *not* be removed.  A few broken files (truncated, zero-length,
 not a video, listed but missing) must be quarantined by ingest.
 """
+
 from __future__ import annotations
 
 import json
@@ -117,7 +118,15 @@ def _vid(rng: np.random.Generator) -> str:
 
 
 # ----------------------------------------------------------------------------- planning
-def plan_video(rng: np.random.Generator, cfg: DemoConfig, video_id: str, cls: str, *, no_person: bool = False, n_shots: tuple | None = None) -> VideoPlan:
+def plan_video(
+    rng: np.random.Generator,
+    cfg: DemoConfig,
+    video_id: str,
+    cls: str,
+    *,
+    no_person: bool = False,
+    n_shots: tuple | None = None,
+) -> VideoPlan:
     fps = cfg.fps
     lo, hi = n_shots or cfg.shots_per_video
     k = int(rng.integers(lo, hi + 1))
@@ -153,8 +162,20 @@ def plan_video(rng: np.random.Generator, cfg: DemoConfig, video_id: str, cls: st
         shots.append(sp)
         f += n
     words = cls.replace("_", " ")
-    title = str(rng.choice([f"{words} tutorial", f"best {words} ever", f"{words} practice session", f"my {words} video", f"{words} compilation"]))
-    return VideoPlan(video_id, cls, fps, cfg.width, cfg.height, f, int(rng.integers(2**31)), int(rng.integers(2**31)), shots, title)
+    title = str(
+        rng.choice(
+            [
+                f"{words} tutorial",
+                f"best {words} ever",
+                f"{words} practice session",
+                f"my {words} video",
+                f"{words} compilation",
+            ]
+        )
+    )
+    return VideoPlan(
+        video_id, cls, fps, cfg.width, cfg.height, f, int(rng.integers(2**31)), int(rng.integers(2**31)), shots, title
+    )
 
 
 def _random_transforms(rng: np.random.Generator, base_q: int) -> list[dict]:
@@ -166,7 +187,14 @@ def _random_transforms(rng: np.random.Generator, base_q: int) -> list[dict]:
         if t == "reencode":
             out.append({"op": "reencode", "qscale": int(min(31, base_q + rng.integers(3, 7)))})
         elif t == "color":
-            out.append({"op": "color", "saturation": float(rng.uniform(0.55, 1.6)), "contrast": float(rng.uniform(0.75, 1.3)), "brightness": float(rng.uniform(-25, 25))})
+            out.append(
+                {
+                    "op": "color",
+                    "saturation": float(rng.uniform(0.55, 1.6)),
+                    "contrast": float(rng.uniform(0.75, 1.3)),
+                    "brightness": float(rng.uniform(-25, 25)),
+                }
+            )
         elif t == "trim":
             out.append({"op": "trim", "head": float(rng.uniform(0.03, 0.15)), "tail": float(rng.uniform(0.03, 0.15))})
         else:
@@ -203,7 +231,10 @@ def plan_world(cfg: DemoConfig):
             if a.shots[0].framing == b.shots[0].framing:
                 b.shots[0].scene_seed = a.shots[0].scene_seed
             a.title = b.title = a.title + " (channel)"
-        sib_of = {originals[order[2 * p + 1]].video_id: originals[order[2 * p]].video_id for p in range(min(cfg.sibling_pairs_per_class, len(originals) // 2))}
+        sib_of = {
+            originals[order[2 * p + 1]].video_id: originals[order[2 * p]].video_id
+            for p in range(min(cfg.sibling_pairs_per_class, len(originals) // 2))
+        }
         for plan in originals:
             copies = []
             if rng.random() < cfg.duplicate_prob:
@@ -214,13 +245,41 @@ def plan_world(cfg: DemoConfig):
             name = plan.video_id
             jobs.append(Job(plan, f"videos/{cls}/{name}.mp4", copies, cfg.qscale))
             plans[plan.video_id] = plan
-            vrows.append(dict(video_id=plan.video_id, class_label=cls, path=f"{cls}/{name}.mp4", dup_group=plan.video_id, is_copy=False, copy_of="", transforms="", sibling_of=sib_of.get(plan.video_id, ""), broken="", title=plan.title))
+            vrows.append(
+                dict(
+                    video_id=plan.video_id,
+                    class_label=cls,
+                    path=f"{cls}/{name}.mp4",
+                    dup_group=plan.video_id,
+                    is_copy=False,
+                    copy_of="",
+                    transforms="",
+                    sibling_of=sib_of.get(plan.video_id, ""),
+                    broken="",
+                    title=plan.title,
+                )
+            )
             for c in copies:
-                vrows.append(dict(video_id=c.video_id, class_label=cls, path=c.dest.split("/", 1)[1], dup_group=plan.video_id, is_copy=True, copy_of=plan.video_id, transforms=json.dumps(c.transforms), sibling_of="", broken="", title=plan.title + " (reupload)"))
+                vrows.append(
+                    dict(
+                        video_id=c.video_id,
+                        class_label=cls,
+                        path=c.dest.split("/", 1)[1],
+                        dup_group=plan.video_id,
+                        is_copy=True,
+                        copy_of=plan.video_id,
+                        transforms=json.dumps(c.transforms),
+                        sibling_of="",
+                        broken="",
+                        title=plan.title + " (reupload)",
+                    )
+                )
 
     # one oddly named (but valid) upload: spaces, brackets and non-ASCII in the file name
     odd = jobs[1]
-    odd.dest = f"videos/{odd.plan.class_label}/{odd.plan.class_label.replace('_', ' ').title()} – tutorial (part 2) ñ.mp4"
+    odd.dest = (
+        f"videos/{odd.plan.class_label}/{odd.plan.class_label.replace('_', ' ').title()} – tutorial (part 2) ñ.mp4"
+    )
     for r in vrows:
         if r["video_id"] == odd.plan.video_id:
             r["path"] = odd.dest.split("/", 1)[1]
@@ -235,7 +294,17 @@ def plan_world(cfg: DemoConfig):
                 plan = plan_video(rng, cfg, vid, cls, n_shots=(1, 3))
                 dest = f"external/{target}/{tax[cls]}/{vid}.mp4"
                 jobs.append(Job(plan, dest, [], cfg.qscale))
-                erows.append(dict(target=target, target_class=tax[cls], video_id=vid, path=dest, copy_of="", copy_class="", mapped=True))
+                erows.append(
+                    dict(
+                        target=target,
+                        target_class=tax[cls],
+                        video_id=vid,
+                        path=dest,
+                        copy_of="",
+                        copy_class="",
+                        mapped=True,
+                    )
+                )
         for _ in range(2):  # unrelated class content
             vid = new_id()
             plan = plan_video(rng, cfg, vid, cfg.classes[0], n_shots=(1, 3))
@@ -243,7 +312,17 @@ def plan_world(cfg: DemoConfig):
                 s.kind, s.action_start, s.action_end = ("no_context" if s.kind != "no_person" else "no_person"), -1, -1
             dest = f"external/{target}/{tax[None]}/{vid}.mp4"
             jobs.append(Job(plan, dest, [], cfg.qscale))
-            erows.append(dict(target=target, target_class=tax[None], video_id=vid, path=dest, copy_of="", copy_class="", mapped=False))
+            erows.append(
+                dict(
+                    target=target,
+                    target_class=tax[None],
+                    video_id=vid,
+                    path=dest,
+                    copy_of="",
+                    copy_class="",
+                    mapped=False,
+                )
+            )
         picks = rng.choice(len(cand), size=min(cfg.external_overlaps, len(cand)), replace=False)
         for n, pi in enumerate(picks):
             src = cand[pi]
@@ -253,7 +332,17 @@ def plan_world(cfg: DemoConfig):
             vid = new_id()
             dest = f"external/{target}/{tclass}/{vid}.mp4"
             src.copies.append(CopySpec(vid, dest, _random_transforms(rng, cfg.qscale), "external_overlap"))
-            erows.append(dict(target=target, target_class=tclass, video_id=vid, path=dest, copy_of=src.plan.video_id, copy_class=cls, mapped=mapped))
+            erows.append(
+                dict(
+                    target=target,
+                    target_class=tclass,
+                    video_id=vid,
+                    path=dest,
+                    copy_of=src.plan.video_id,
+                    copy_class=cls,
+                    mapped=mapped,
+                )
+            )
 
     # broken files, listed in videos.csv like any other crawl result
     broken = []
@@ -262,7 +351,20 @@ def plan_world(cfg: DemoConfig):
         vid = new_id()
         src = jobs[int(rng.integers(len(cfg.classes) * cfg.videos_per_class))].dest
         broken.append(dict(video_id=vid, class_label=cls, path=f"{cls}/{vid}.mp4", reason=reason, source=src))
-        vrows.append(dict(video_id=vid, class_label=cls, path=f"{cls}/{vid}.mp4", dup_group=vid, is_copy=False, copy_of="", transforms="", sibling_of="", broken=reason, title=f"{cls.replace('_', ' ')} (broken upload)"))
+        vrows.append(
+            dict(
+                video_id=vid,
+                class_label=cls,
+                path=f"{cls}/{vid}.mp4",
+                dup_group=vid,
+                is_copy=False,
+                copy_of="",
+                transforms="",
+                sibling_of="",
+                broken=reason,
+                title=f"{cls.replace('_', ' ')} (broken upload)",
+            )
+        )
 
     # web images
     images = []
@@ -275,7 +377,16 @@ def plan_world(cfg: DemoConfig):
             else:
                 kind = "action" if rng.random() < 0.85 else "no_context"
                 src_cls = cls
-            images.append(dict(image_id=f"{cls}_{i:04d}", class_label=cls, source_class=src_cls, kind=kind, seed=int(rng.integers(2**31)), path=f"web_images/{cls}/{cls}_{i:04d}.jpg"))
+            images.append(
+                dict(
+                    image_id=f"{cls}_{i:04d}",
+                    class_label=cls,
+                    source_class=src_cls,
+                    kind=kind,
+                    seed=int(rng.integers(2**31)),
+                    path=f"web_images/{cls}/{cls}_{i:04d}.jpg",
+                )
+            )
     return jobs, vrows, erows, broken, images, plans
 
 
@@ -296,7 +407,11 @@ class _ShotRenderer:
         self.look = random_look(lrng)
         mrng = np.random.default_rng([plan.motion_seed, shot.shot_id])
         hgt = mrng.uniform(0.58, 0.8) * H
-        self.base = Pose(x=mrng.uniform(0.3, 0.7) * W + margin, y_feet=min(H - 4, hgt + mrng.uniform(8, 0.2 * H)) + margin, height=hgt)
+        self.base = Pose(
+            x=mrng.uniform(0.3, 0.7) * W + margin,
+            y_feet=min(H - 4, hgt + mrng.uniform(8, 0.2 * H)) + margin,
+            height=hgt,
+        )
         self.var = dict(
             idle_period=mrng.uniform(1.5, 3.0),
             generic_style=int(mrng.integers(3)),
@@ -304,9 +419,19 @@ class _ShotRenderer:
             phase=mrng.uniform(),
             obj_side=1 if mrng.random() < 0.5 else -1,
         )
-        self.face = (mrng.uniform(0.35, 0.65) * W + margin, mrng.uniform(0.33, 0.45) * H + margin, mrng.uniform(0.38, 0.55) * H)
+        self.face = (
+            mrng.uniform(0.35, 0.65) * W + margin,
+            mrng.uniform(0.33, 0.45) * H + margin,
+            mrng.uniform(0.38, 0.55) * H,
+        )
         self.shapes = [
-            (str(mrng.choice(["circle", "star", "square", "triangle"])), mrng.uniform(0, W, 2) + margin, mrng.uniform(-3, 3, 2), mrng.uniform(10, 35), tuple(int(v) for v in mrng.integers(0, 255, 3)))
+            (
+                str(mrng.choice(["circle", "star", "square", "triangle"])),
+                mrng.uniform(0, W, 2) + margin,
+                mrng.uniform(-3, 3, 2),
+                mrng.uniform(10, 35),
+                tuple(int(v) for v in mrng.integers(0, 255, 3)),
+            )
             for _ in range(int(mrng.integers(3, 7)))
         ]
         if shot.framing == "animation":
@@ -331,17 +456,42 @@ class _ShotRenderer:
         elif s.framing == "closeup":
             cx, cy, fh = self.face
             mouth = 0.5 + 0.5 * math.sin(2 * math.pi * t * 3.1)
-            draw_talking_head(canvas, cx + 3 * math.sin(t), cy + 2 * math.sin(1.3 * t), fh, self.look, mouth_open=mouth, tilt=0.05 * math.sin(t))
+            draw_talking_head(
+                canvas,
+                cx + 3 * math.sin(t),
+                cy + 2 * math.sin(1.3 * t),
+                fh,
+                self.look,
+                mouth_open=mouth,
+                tilt=0.05 * math.sin(t),
+            )
             if kind == "no_action":  # the context object next to the speaker
                 col = CLASSES[plan.class_label]["color"]
-                cv2.circle(canvas, (int(cx + fh * 0.9 * self.var["obj_side"]), int(cy + fh * 0.9)), int(fh * 0.22), col, -1, cv2.LINE_AA)
+                cv2.circle(
+                    canvas,
+                    (int(cx + fh * 0.9 * self.var["obj_side"]), int(cy + fh * 0.9)),
+                    int(fh * 0.22),
+                    col,
+                    -1,
+                    cv2.LINE_AA,
+                )
         else:
             for kind_s, p0, v, size, col in self.shapes:
                 p = p0 + v * t * plan.fps * (1.0 if s.framing == "animation" else 0.15)
                 W, H = plan.width + 2 * m, plan.height + 2 * m
                 p = np.abs((p + np.array([W, H])) % (2 * np.array([W, H])) - np.array([W, H]))  # bounce
                 if s.framing == "scenery":
-                    cv2.ellipse(canvas, (int(p[0]), int(p[1] * 0.3)), (int(size * 1.8), int(size * 0.6)), 0, 0, 360, (245, 245, 245), -1, cv2.LINE_AA)
+                    cv2.ellipse(
+                        canvas,
+                        (int(p[0]), int(p[1] * 0.3)),
+                        (int(size * 1.8), int(size * 0.6)),
+                        0,
+                        0,
+                        360,
+                        (245, 245, 245),
+                        -1,
+                        cv2.LINE_AA,
+                    )
                 else:
                     draw_shape(canvas, kind_s, p, size, col, angle=t)
         ox, oy = self.cam0 + self.drift * (f - s.start_frame)
@@ -413,7 +563,9 @@ def write_video(path: Path, frames: np.ndarray, fps: float, qscale: int = 4) -> 
         cc.gop_size = int(round(fps * 2))
         s.options = {"flags": "+bitexact"}
         for i, fr in enumerate(frames):
-            vf = av.VideoFrame.from_ndarray(cv2.cvtColor(np.ascontiguousarray(fr), cv2.COLOR_RGB2YUV_I420), format="yuv420p")
+            vf = av.VideoFrame.from_ndarray(
+                cv2.cvtColor(np.ascontiguousarray(fr), cv2.COLOR_RGB2YUV_I420), format="yuv420p"
+            )
             vf.pts = i
             for p in s.encode(vf):
                 c.mux(p)
@@ -431,7 +583,14 @@ def _run_job(args) -> list[dict]:
         fr, q = apply_transforms(frames, c.transforms, job.plan.fps)
         write_video(out_dir / c.dest, fr, job.plan.fps, q or job.qscale)
         trim = next((t for t in c.transforms if t["op"] == "trim"), None)
-        done.append(dict(video_id=c.video_id, dest=c.dest, n_frames=len(fr), trim_head=int(len(frames) * trim["head"]) if trim else 0))
+        done.append(
+            dict(
+                video_id=c.video_id,
+                dest=c.dest,
+                n_frames=len(fr),
+                trim_head=int(len(frames) * trim["head"]) if trim else 0,
+            )
+        )
     return done
 
 
@@ -468,16 +627,38 @@ def _shot_rows(plan: VideoPlan, offset: int = 0, n_frames: int | None = None) ->
         if b <= a:
             continue
         has_person = s.kind != "no_person"
-        shots.append(dict(video_id=plan.video_id, shot_id=sid, start_frame=a, end_frame=b, start_s=a / plan.fps, end_s=b / plan.fps,
-                          kind=s.kind, framing=s.framing, has_person=has_person,
-                          transition_in=s.transition_in if sid > 0 else "start", transition_frames=s.transition_frames if sid > 0 else 0))
+        shots.append(
+            dict(
+                video_id=plan.video_id,
+                shot_id=sid,
+                start_frame=a,
+                end_frame=b,
+                start_s=a / plan.fps,
+                end_s=b / plan.fps,
+                kind=s.kind,
+                framing=s.framing,
+                has_person=has_person,
+                transition_in=s.transition_in if sid > 0 else "start",
+                transition_frames=s.transition_frames if sid > 0 else 0,
+            )
+        )
         pieces = [(a, b, s.kind)]
         if s.kind == "action":
             aa, ab = s.action_start - offset, s.action_end - offset
             pieces = [(a, max(a, aa), "no_action"), (max(a, aa), min(b, ab), "action"), (min(b, ab), b, "no_action")]
         for x, y, k in pieces:
             if y > x:
-                segs.append(dict(video_id=plan.video_id, shot_id=sid, kind=k, start_frame=x, end_frame=y, start_s=x / plan.fps, end_s=y / plan.fps))
+                segs.append(
+                    dict(
+                        video_id=plan.video_id,
+                        shot_id=sid,
+                        kind=k,
+                        start_frame=x,
+                        end_frame=y,
+                        start_s=x / plan.fps,
+                        end_s=y / plan.fps,
+                    )
+                )
         sid += 1
     return shots, segs
 
@@ -493,11 +674,20 @@ def generate(cfg: DemoConfig, out_dir: str | Path, progress: bool = True) -> dic
     results: dict[str, dict] = {}
     args = [(j, str(out_dir)) for j in jobs]
     with ProcessPoolExecutor(cfg.workers) as ex:
-        for done in tqdm(ex.map(_run_job, args, chunksize=1), total=len(args), desc="render videos", disable=not progress):
+        for done in tqdm(
+            ex.map(_run_job, args, chunksize=1), total=len(args), desc="render videos", disable=not progress
+        ):
             for d in done:
                 results[d["video_id"]] = d
         chunks = [images[i :: cfg.workers * 4] for i in range(cfg.workers * 4)]
-        list(tqdm(ex.map(_write_images, [(c, cfg, str(out_dir)) for c in chunks]), total=len(chunks), desc="web images", disable=not progress))
+        list(
+            tqdm(
+                ex.map(_write_images, [(c, cfg, str(out_dir)) for c in chunks]),
+                total=len(chunks),
+                desc="web images",
+                disable=not progress,
+            )
+        )
 
     # broken files
     for b in broken:
@@ -519,7 +709,13 @@ def generate(cfg: DemoConfig, out_dir: str | Path, progress: bool = True) -> dic
             continue
         src = plans[r["copy_of"] or r["video_id"]]
         res = results[r["video_id"]]
-        plan = src if not r["is_copy"] else VideoPlan(r["video_id"], src.class_label, src.fps, src.width, src.height, src.n_frames, 0, 0, src.shots)
+        plan = (
+            src
+            if not r["is_copy"]
+            else VideoPlan(
+                r["video_id"], src.class_label, src.fps, src.width, src.height, src.n_frames, 0, 0, src.shots
+            )
+        )
         s, g = _shot_rows(plan, res.get("trim_head", 0), res["n_frames"])
         shot_rows += s
         seg_rows += g
@@ -528,12 +724,27 @@ def generate(cfg: DemoConfig, out_dir: str | Path, progress: bool = True) -> dic
 
     videos = pd.DataFrame(vrows)
     videos["n_frames"] = [results[v]["n_frames"] if v in results else 0 for v in videos.video_id]
-    videos["has_person"] = [any(s.kind != "no_person" for s in plans[(c or v)].shots) if not b else False for v, c, b in zip(videos.video_id, videos.copy_of, videos.broken)]
+    videos["has_person"] = [
+        any(s.kind != "no_person" for s in plans[(c or v)].shots) if not b else False
+        for v, c, b in zip(videos.video_id, videos.copy_of, videos.broken)
+    ]
     write_table(videos, out_dir / "truth/videos.parquet", sort_by=["class_label", "video_id"])
     write_table(pd.DataFrame(shot_rows), out_dir / "truth/shots.parquet", sort_by=["video_id", "shot_id"])
     write_table(pd.DataFrame(seg_rows), out_dir / "truth/segments.parquet", sort_by=["video_id", "start_frame"])
-    write_table(pd.DataFrame(erows, columns=["target", "target_class", "video_id", "path", "copy_of", "copy_class", "mapped", "n_frames"]), out_dir / "truth/external.parquet", sort_by=["target", "target_class", "video_id"])
-    write_table(pd.DataFrame(images, columns=["image_id", "class_label", "source_class", "kind", "seed", "path"]).drop(columns=["seed"]), out_dir / "truth/web_images.parquet", sort_by=["class_label", "image_id"])
+    write_table(
+        pd.DataFrame(
+            erows, columns=["target", "target_class", "video_id", "path", "copy_of", "copy_class", "mapped", "n_frames"]
+        ),
+        out_dir / "truth/external.parquet",
+        sort_by=["target", "target_class", "video_id"],
+    )
+    write_table(
+        pd.DataFrame(images, columns=["image_id", "class_label", "source_class", "kind", "seed", "path"]).drop(
+            columns=["seed"]
+        ),
+        out_dir / "truth/web_images.parquet",
+        sort_by=["class_label", "image_id"],
+    )
 
     listing = videos[["video_id", "class_label", "path", "title"]].copy()
     listing.insert(3, "url", "https://www.youtube.com/watch?v=" + listing.video_id)
@@ -541,9 +752,18 @@ def generate(cfg: DemoConfig, out_dir: str | Path, progress: bool = True) -> dic
 
     world = dict(
         classes={c: CLASSES[c]["definition"] for c in cfg.classes},
-        external_taxonomy={t: {(k or "__unmapped__"): v for k, v in tax.items() if k is None or k in cfg.classes} for t, tax in EXTERNAL_TAXONOMY.items()},
+        external_taxonomy={
+            t: {(k or "__unmapped__"): v for k, v in tax.items() if k is None or k in cfg.classes}
+            for t, tax in EXTERNAL_TAXONOMY.items()
+        },
         generator=cfg.model_dump(mode="json"),
-        counts=dict(candidates=int((~videos.is_copy).sum()), planted_copies=int(videos.is_copy.sum()), broken=len(broken), external=len(erows), web_images=len(images)),
+        counts=dict(
+            candidates=int((~videos.is_copy).sum()),
+            planted_copies=int(videos.is_copy.sum()),
+            broken=len(broken),
+            external=len(erows),
+            web_images=len(images),
+        ),
     )
     write_json(world, out_dir / "world.json")
     return world["counts"]
@@ -555,8 +775,10 @@ def write_placeholder(out_dir: str | Path, source: str) -> Path:
     out_dir = Path(out_dir)
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    note = (f"# Not generated\n\ndata.source is `{source}`: the embedded demo world is generated only for data.source: demo.\n"
-            "This folder holds notes, no videos and no truth; stages that measure against demo truth say so in their tables.\n")
+    note = (
+        f"# Not generated\n\ndata.source is `{source}`: the embedded demo world is generated only for data.source: demo.\n"
+        "This folder holds notes, no videos and no truth; stages that measure against demo truth say so in their tables.\n"
+    )
     for sub in ("", "truth", "external", "web_images", "videos"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
         (out_dir / sub / PLACEHOLDER).write_text(note)
@@ -598,7 +820,11 @@ def contact_sheet_tiles(demo_dir, classes, kinds=("action", "no_action", "no_con
 
     demo_dir = Path(demo_dir)
     t = load_truth(demo_dir)
-    seg = t["segments"].merge(t["videos"][["video_id", "class_label", "path", "is_copy"]], on="video_id").merge(t["shots"][["video_id", "shot_id", "framing"]], on=["video_id", "shot_id"])
+    seg = (
+        t["segments"]
+        .merge(t["videos"][["video_id", "class_label", "path", "is_copy"]], on="video_id")
+        .merge(t["shots"][["video_id", "shot_id", "framing"]], on=["video_id", "shot_id"])
+    )
     seg = seg[~seg.is_copy]
     tiles = []
     for cls in classes:

@@ -56,6 +56,7 @@ Where this differs from the official code
   the mAP can differ from MATLAB's ``mean`` in the last bit.
 * Malformed entries (see the readers) raise instead of being coerced.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,6 +84,7 @@ class DetectionFormatError(ValueError):
 
 
 # ----------------------------------------------------------------------------- overlaps
+
 
 def _as_segments(segments) -> np.ndarray:
     return np.asarray(segments, dtype=float).reshape(-1, 2)
@@ -123,6 +125,7 @@ def thumos14_overlap(segments_a, segments_b) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- average precision
+
 
 def interpolated_ap(precision, recall) -> float:
     """VOC-2011 interpolated AP, as ActivityNet's ``interpolated_prec_rec``.
@@ -172,7 +175,7 @@ def activitynet_ap(gt: pd.DataFrame, pred: pd.DataFrame, tiou_thresholds) -> np.
     videos = pred["video_id"].to_numpy()[order]
     segments = pred[["start", "end"]].to_numpy(dtype=float)[order]
     gt_segments = gt[["start", "end"]].to_numpy(dtype=float)
-    gt_of_video = gt.groupby("video_id", sort=False).indices   # positions, in table order
+    gt_of_video = gt.groupby("video_id", sort=False).indices  # positions, in table order
 
     locked = np.zeros((n_thr, len(gt)), dtype=bool)
     tp = np.zeros((n_thr, n_pred))
@@ -200,7 +203,9 @@ def activitynet_ap(gt: pd.DataFrame, pred: pd.DataFrame, tiou_thresholds) -> np.
     return np.array([interpolated_ap(precision[t], recall[t]) for t in range(n_thr)])
 
 
-def thumos14_ap(gt: pd.DataFrame, pred: pd.DataFrame, tiou_thresholds, ambiguous: pd.DataFrame | None = None) -> np.ndarray:
+def thumos14_ap(
+    gt: pd.DataFrame, pred: pd.DataFrame, tiou_thresholds, ambiguous: pd.DataFrame | None = None
+) -> np.ndarray:
     """AP of one class at each threshold, as the THUMOS14 kit's ``TH14eventdetpr`` + ``prap``.
 
     ``gt`` / ``pred``: that class's rows, in table order; ``ambiguous``: all "Ambiguous" segments.
@@ -221,10 +226,10 @@ def thumos14_ap(gt: pd.DataFrame, pred: pd.DataFrame, tiou_thresholds, ambiguous
         return ap
     video_names, video_codes = np.unique(pred["video_id"].to_numpy(), return_inverse=True)
     scores = pred["score"].to_numpy(dtype=float)
-    order = np.lexsort((-scores, video_codes))   # videos by name, then confidence descending, stable
+    order = np.lexsort((-scores, video_codes))  # videos by name, then confidence descending, stable
     scores = scores[order]
     segments = pred[["start", "end"]].to_numpy(dtype=float)[order]
-    bounds = np.searchsorted(video_codes[order], np.arange(len(video_names) + 1))   # each video's slice
+    bounds = np.searchsorted(video_codes[order], np.arange(len(video_names) + 1))  # each video's slice
     gt_segments = gt[["start", "end"]].to_numpy(dtype=float)
     gt_of_video = gt.groupby("video_id", sort=False).indices
     amb = ambiguous if ambiguous is not None else pd.DataFrame(columns=["video_id", "start", "end"])
@@ -236,7 +241,7 @@ def thumos14_ap(gt: pd.DataFrame, pred: pd.DataFrame, tiou_thresholds, ambiguous
     for video, begin, end in zip(video_names, bounds[:-1], bounds[1:]):
         dets = np.arange(begin, end)
         if video in gt_of_video:
-            overlap = thumos14_overlap(gt_segments[gt_of_video[video]], segments[dets])   # (gts, dets)
+            overlap = thumos14_overlap(gt_segments[gt_of_video[video]], segments[dets])  # (gts, dets)
             for t, threshold in enumerate(thresholds):
                 free = np.ones(len(dets), dtype=bool)
                 for gt_overlap in overlap:
@@ -262,14 +267,20 @@ def thumos14_ap(gt: pd.DataFrame, pred: pd.DataFrame, tiou_thresholds, ambiguous
 
 # ----------------------------------------------------------------------------- evaluation
 
+
 def _require_columns(table: pd.DataFrame, columns, name: str) -> None:
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise DetectionFormatError(f"the {name} table lacks the columns {missing}")
 
 
-def evaluate(gt: pd.DataFrame, pred: pd.DataFrame, tiou_thresholds=None, protocol: str = "activitynet",
-             ambiguous: pd.DataFrame | None = None) -> dict:
+def evaluate(
+    gt: pd.DataFrame,
+    pred: pd.DataFrame,
+    tiou_thresholds=None,
+    protocol: str = "activitynet",
+    ambiguous: pd.DataFrame | None = None,
+) -> dict:
     """mAP of ``pred`` against ``gt`` at each tIoU threshold (tables as in the module docstring).
 
     ``tiou_thresholds``: None for the protocol's default (:data:`DEFAULT_TIOU`).  ``ambiguous``:
@@ -290,12 +301,14 @@ def evaluate(gt: pd.DataFrame, pred: pd.DataFrame, tiou_thresholds=None, protoco
     if gt.empty:
         raise DetectionFormatError("the ground truth table is empty (wrong subset?)")
 
-    classes = list(pd.unique(gt["label"]))   # the official activity_index: order of first appearance
+    classes = list(pd.unique(gt["label"]))  # the official activity_index: order of first appearance
     unknown = ~pred["label"].isin(classes).to_numpy()
     if unknown.any():
         i = int(unknown.argmax())
-        raise DetectionFormatError(f"prediction row {pred.index[i]} (video {pred['video_id'].iloc[i]!r}): "
-                                   f"label {pred['label'].iloc[i]!r} is not a ground-truth class")
+        raise DetectionFormatError(
+            f"prediction row {pred.index[i]} (video {pred['video_id'].iloc[i]!r}): "
+            f"label {pred['label'].iloc[i]!r} is not a ground-truth class"
+        )
 
     gt_of_class = gt.groupby("label", sort=False).indices
     pred_of_class = pred.groupby("label", sort=False).indices
@@ -309,13 +322,22 @@ def evaluate(gt: pd.DataFrame, pred: pd.DataFrame, tiou_thresholds=None, protoco
             ap[:, c] = thumos14_ap(class_gt, class_pred, thresholds, ambiguous)
 
     reported = [round(float(t), 10) for t in thresholds]
-    per_class = pd.DataFrame({"label": classes,
-                              "n_gt": [len(gt_of_class[label]) for label in classes],
-                              "n_pred": [len(pred_of_class.get(label, none)) for label in classes]})
+    per_class = pd.DataFrame(
+        {
+            "label": classes,
+            "n_gt": [len(gt_of_class[label]) for label in classes],
+            "n_pred": [len(pred_of_class.get(label, none)) for label in classes],
+        }
+    )
     for t, row in zip(reported, ap):
         per_class[f"AP@{t:g}"] = row
     m_ap = ap.mean(axis=1)
-    return {"tiou_thresholds": reported, "mAP": m_ap.tolist(), "average_mAP": float(m_ap.mean()), "per_class": per_class}
+    return {
+        "tiou_thresholds": reported,
+        "mAP": m_ap.tolist(),
+        "average_mAP": float(m_ap.mean()),
+        "per_class": per_class,
+    }
 
 
 def parse_tiou(text: str) -> np.ndarray:
@@ -337,14 +359,17 @@ def parse_tiou(text: str) -> np.ndarray:
         else:
             thresholds = np.array([float(x) for x in text.split(",")])
     except ValueError:
-        raise ValueError(f"bad tIoU thresholds {text!r}: expected 'start:stop:step' reaching stop in whole steps, "
-                         "or a comma list like 0.3,0.4,0.5") from None
+        raise ValueError(
+            f"bad tIoU thresholds {text!r}: expected 'start:stop:step' reaching stop in whole steps, "
+            "or a comma list like 0.3,0.4,0.5"
+        ) from None
     if not np.all((thresholds >= 0) & (thresholds <= 1)):
         raise ValueError(f"bad tIoU thresholds {text!r}: every threshold must lie in [0, 1]")
     return thresholds
 
 
 # ----------------------------------------------------------------------------- readers
+
 
 def _load_json(path):
     try:
@@ -476,8 +501,10 @@ def read_proposals(path) -> pd.DataFrame:
         values = pd.to_numeric(table[column], errors="coerce")
         if values.isna().any():
             i = int(values.isna().to_numpy().argmax())
-            raise DetectionFormatError(f"{path}: line {i + 2} (video {table['video_id'].iloc[i]!r}): "
-                                       f"{column} {table[column].iloc[i]!r} is not a number")
+            raise DetectionFormatError(
+                f"{path}: line {i + 2} (video {table['video_id'].iloc[i]!r}): "
+                f"{column} {table[column].iloc[i]!r} is not a number"
+            )
         table[column] = values.astype(float)
     inverted = (table["start"] > table["end"]).to_numpy()
     if inverted.any():
@@ -497,7 +524,9 @@ def _thumos14_lines(path: Path, label: str, subset: str):
                 raise ValueError
             video_id, start, end = fields[0], float(fields[1]), float(fields[2])
         except ValueError:
-            raise DetectionFormatError(f"{path}: line {number}: expected 'video_name start end', got {line!r}") from None
+            raise DetectionFormatError(
+                f"{path}: line {number}: expected 'video_name start end', got {line!r}"
+            ) from None
         if not start <= end:
             raise DetectionFormatError(f"{path}: line {number} (video {video_id!r}): start {start} > end {end}")
         yield video_id, label, start, end, subset, math.nan
@@ -523,6 +552,7 @@ def read_thumos14(ann_dir, subset: str = "test") -> tuple[pd.DataFrame, pd.DataF
 
 # ----------------------------------------------------------------------------- writers
 
+
 def _write_json(obj, path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -541,8 +571,9 @@ def write_activitynet_gt(gt: pd.DataFrame, path, version: str = "VERSION 1.3", d
         video = database.setdefault(row.video_id, {"subset": row.subset, "annotations": []})
         if not pd.isna(row.duration):
             video["duration"] = round(float(row.duration), decimals)
-        video["annotations"].append({"label": row.label,
-                                     "segment": [round(float(row.start), decimals), round(float(row.end), decimals)]})
+        video["annotations"].append(
+            {"label": row.label, "segment": [round(float(row.start), decimals), round(float(row.end), decimals)]}
+        )
     return _write_json({"version": version, "taxonomy": [], "database": database}, path)
 
 
@@ -550,13 +581,18 @@ def write_results(pred: pd.DataFrame, path, version: str = "VERSION 1.3", decima
     """Write a prediction table as an ActivityNet results JSON (sorted keys, floats rounded)."""
     results = {}
     for row in pred.itertuples(index=False):
-        results.setdefault(row.video_id, []).append({
-            "label": row.label, "score": round(float(row.score), decimals),
-            "segment": [round(float(row.start), decimals), round(float(row.end), decimals)]})
+        results.setdefault(row.video_id, []).append(
+            {
+                "label": row.label,
+                "score": round(float(row.score), decimals),
+                "segment": [round(float(row.start), decimals), round(float(row.end), decimals)],
+            }
+        )
     return _write_json({"version": version, "external_data": {"used": False, "details": ""}, "results": results}, path)
 
 
 # ----------------------------------------------------------------------------- command line
+
 
 def _read_ground_truth(path, subset: str | None, protocol: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """A THUMOS14 annotation folder or an ActivityNet JSON; with thumos14, JSON rows labelled
@@ -566,8 +602,9 @@ def _read_ground_truth(path, subset: str | None, protocol: str) -> tuple[pd.Data
     else:
         gt = read_activitynet(path, subset)
         if gt["subset"].nunique() > 1:
-            raise DetectionFormatError(f"{path}: the ground truth mixes the subsets {sorted(gt['subset'].unique())}; "
-                                       "pick one with --subset")
+            raise DetectionFormatError(
+                f"{path}: the ground truth mixes the subsets {sorted(gt['subset'].unique())}; pick one with --subset"
+            )
         is_ambiguous = (gt["label"] == AMBIGUOUS).to_numpy()
         ambiguous = gt[is_ambiguous].reset_index(drop=True)
         if protocol == "thumos14":
@@ -579,16 +616,26 @@ def main(argv=None) -> int:
     """``slac-eval-detection GROUND_TRUTH PREDICTIONS [--protocol] [--tiou] [--subset]``: prints
     ``{"tiou_thresholds", "mAP", "average_mAP"}`` as JSON; on a bad input prints the error (naming
     the file and the entry) to stderr and returns 2."""
-    parser = argparse.ArgumentParser(prog="slac-eval-detection",
-                                     description="Temporal action detection mAP, as the official ActivityNet / THUMOS14 code.")
-    parser.add_argument("ground_truth", help="ActivityNet-style ground-truth JSON, or a THUMOS14 annotation "
-                                             "folder (<Class>_<subset>.txt + Ambiguous_<subset>.txt)")
+    parser = argparse.ArgumentParser(
+        prog="slac-eval-detection",
+        description="Temporal action detection mAP, as the official ActivityNet / THUMOS14 code.",
+    )
+    parser.add_argument(
+        "ground_truth",
+        help="ActivityNet-style ground-truth JSON, or a THUMOS14 annotation "
+        "folder (<Class>_<subset>.txt + Ambiguous_<subset>.txt)",
+    )
     parser.add_argument("predictions", help='results JSON {"results": {video: [{"label", "score", "segment"}]}}')
     parser.add_argument("--protocol", choices=PROTOCOLS, default="activitynet")
-    parser.add_argument("--tiou", help="'start:stop:step' or a comma list; default 0.5:0.95:0.05 (activitynet), "
-                                       "0.3,0.4,0.5,0.6,0.7 (thumos14)")
-    parser.add_argument("--subset", help="evaluate this ground-truth subset only (needed when the JSON mixes "
-                                         "several; a THUMOS14 folder defaults to 'test')")
+    parser.add_argument(
+        "--tiou",
+        help="'start:stop:step' or a comma list; default 0.5:0.95:0.05 (activitynet), 0.3,0.4,0.5,0.6,0.7 (thumos14)",
+    )
+    parser.add_argument(
+        "--subset",
+        help="evaluate this ground-truth subset only (needed when the JSON mixes "
+        "several; a THUMOS14 folder defaults to 'test')",
+    )
     args = parser.parse_args(argv)
     try:
         thresholds = None if args.tiou is None else parse_tiou(args.tiou)

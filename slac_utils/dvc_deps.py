@@ -7,6 +7,7 @@ in a module's source (top level or inside a function: both run), statically, wit
 ``python -m slac_utils.dvc_deps [--fix]`` (``--fix`` first rewrites the deps lists in place) prints, per stage, the modules missing from its deps and the listed ones it
 never imports; ``tests/test_dvc_deps.py`` fails on either.
 """
+
 from __future__ import annotations
 
 import ast
@@ -63,7 +64,9 @@ def closure(modules: set[str], root: Path = REPO) -> set[Path]:
     while todo:
         name = todo.pop()
         parts = name.split(".")
-        todo += [".".join(parts[:k]) for k in range(1, len(parts)) if _module_path(".".join(parts[:k]), root) not in seen]
+        todo += [
+            ".".join(parts[:k]) for k in range(1, len(parts)) if _module_path(".".join(parts[:k]), root) not in seen
+        ]
         p = _module_path(name, root)
         if p is None or p in seen:
             continue

@@ -60,6 +60,7 @@ one row per CSV row in the same order, keyed by (youtube_id, start, end, classna
 
 and ``README.md`` (the files, counts per subset and label, the profile). Same inputs give the same bytes.
 """
+
 from __future__ import annotations
 
 import csv
@@ -88,9 +89,29 @@ KEY = ["youtube_id", "start", "end", "classname"]
 CLIP_ORDER = ["classname", "youtube_id", "start", "end"]
 SEGMENT_COLUMNS = ["video_id", "label", "start", "end"]
 PROVENANCE_COLUMNS = [
-    *KEY, "subset", "label", "clip_id", "shot_id", "frame", "kind", "R", "consensus", "kl", "representativeness",
-    "annotator", "annotator_label", "is_gold", "gold_label", "annotator_gold_n", "annotator_gold_accuracy",
-    "source_path", "source_sha256", "source_fps", "source_n_frames", "source_duration_s", "clip_path",
+    *KEY,
+    "subset",
+    "label",
+    "clip_id",
+    "shot_id",
+    "frame",
+    "kind",
+    "R",
+    "consensus",
+    "kl",
+    "representativeness",
+    "annotator",
+    "annotator_label",
+    "is_gold",
+    "gold_label",
+    "annotator_gold_n",
+    "annotator_gold_accuracy",
+    "source_path",
+    "source_sha256",
+    "source_fps",
+    "source_n_frames",
+    "source_duration_s",
+    "clip_path",
 ]
 TIME_DECIMALS = 2
 DURATION_FORMAT = "{:.6f}"
@@ -146,11 +167,19 @@ def _keyed(labeled: pd.DataFrame, subsets: Mapping[str, str]) -> pd.DataFrame:
     missing = sorted(set(d.video_id) - set(subsets))
     if missing:
         raise ValueError(f"export: videos without a subset: {missing[:10]}{' ...' if len(missing) > 10 else ''}")
-    d = d.assign(classname=d.class_label.astype(str), youtube_id=d.video_id.astype(str), subset=d.video_id.map(subsets),
-                 start=round_time(d.start_s.astype(float)), end=round_time(d.end_s.astype(float)), label=d.label.astype("int64"))
+    d = d.assign(
+        classname=d.class_label.astype(str),
+        youtube_id=d.video_id.astype(str),
+        subset=d.video_id.map(subsets),
+        start=round_time(d.start_s.astype(float)),
+        end=round_time(d.end_s.astype(float)),
+        label=d.label.astype("int64"),
+    )
     dup = d[d.duplicated(KEY, keep=False)]
     if len(dup):
-        raise ValueError(f"export: clips share a key {KEY} after rounding to {TIME_DECIMALS} decimals: {sorted(dup.clip_id)[:10]}")
+        raise ValueError(
+            f"export: clips share a key {KEY} after rounding to {TIME_DECIMALS} decimals: {sorted(dup.clip_id)[:10]}"
+        )
     return d.sort_values(CLIP_ORDER, kind="mergesort").reset_index(drop=True)
 
 
@@ -217,7 +246,11 @@ def read_clips_csv(path) -> pd.DataFrame:
             seen[key] = lineno
             first = video_subset.setdefault(r["youtube_id"], (r["subset"], lineno))
             if first[0] != r["subset"]:
-                raise _fail(path, lineno, f"video {r['youtube_id']} is in {r['subset']} here and in {first[0]} on line {first[1]}")
+                raise _fail(
+                    path,
+                    lineno,
+                    f"video {r['youtube_id']} is in {r['subset']} here and in {first[0]} on line {first[1]}",
+                )
             rows.append(r)
     return pd.DataFrame(rows, columns=CLIP_COLUMNS).astype(dict(start="float64", end="float64", label="int64"))
 
@@ -238,22 +271,36 @@ def positive_segments(labeled: pd.DataFrame) -> pd.DataFrame:
     """Segments of a run without full annotation: the positive clips (label 1) merged per (video, class, shot)
     where they overlap or touch. Returns SEGMENT_COLUMNS (label = the class), sorted."""
     pos = labeled[labeled.label == 1].rename(columns=dict(start_s="start", end_s="end"))
-    parts = [merge_touching(g).assign(video_id=v, label=c) for (v, c, _), g in pos.groupby(["video_id", "class_label", "shot_id"], sort=True)]
+    parts = [
+        merge_touching(g).assign(video_id=v, label=c)
+        for (v, c, _), g in pos.groupby(["video_id", "class_label", "shot_id"], sort=True)
+    ]
     if not parts:
         return pd.DataFrame(columns=SEGMENT_COLUMNS).astype(dict(start="float64", end="float64"))
-    return pd.concat(parts, ignore_index=True)[SEGMENT_COLUMNS].sort_values(SEGMENT_COLUMNS, kind="mergesort").reset_index(drop=True)
+    return (
+        pd.concat(parts, ignore_index=True)[SEGMENT_COLUMNS]
+        .sort_values(SEGMENT_COLUMNS, kind="mergesort")
+        .reset_index(drop=True)
+    )
 
 
 def truth_action_segments(truth_segments: pd.DataFrame, manifest: pd.DataFrame) -> pd.DataFrame:
     """The demo world's planted segments (truth/segments.parquet) -> SEGMENT_COLUMNS: the ``action`` rows,
     labeled with their video's class from the manifest."""
-    act = truth_segments[truth_segments.kind == "action"].merge(manifest[["video_id", "class_label"]], on="video_id", how="inner")
+    act = truth_segments[truth_segments.kind == "action"].merge(
+        manifest[["video_id", "class_label"]], on="video_id", how="inner"
+    )
     out = act.rename(columns=dict(class_label="label", start_s="start", end_s="end"))[SEGMENT_COLUMNS]
     return out.sort_values(SEGMENT_COLUMNS, kind="mergesort").reset_index(drop=True)
 
 
-def segments_database(subsets: Mapping[str, str], durations: Mapping[str, float], segments: pd.DataFrame,
-                      url_template: str, version: str = SEGMENTS_VERSION) -> dict:
+def segments_database(
+    subsets: Mapping[str, str],
+    durations: Mapping[str, float],
+    segments: pd.DataFrame,
+    url_template: str,
+    version: str = SEGMENTS_VERSION,
+) -> dict:
     """The HACS/ActivityNet segments document for the videos of ``subsets`` (every one, with an empty
     ``annotations`` list when it has no segment). ``segments``: SEGMENT_COLUMNS of those videos only; each is
     clipped to [0, duration], rounded to TIME_DECIMALS and listed by (start, end, label)."""
@@ -269,10 +316,20 @@ def segments_database(subsets: Mapping[str, str], durations: Mapping[str, float]
         dur = float(durations[v])
         ann = []
         if v in by_video:
-            g = by_video[v].assign(start=lambda d: round_time(d.start.clip(0, dur)), end=lambda d: round_time(d.end.clip(0, dur)))
+            g = by_video[v].assign(
+                start=lambda d: round_time(d.start.clip(0, dur)), end=lambda d: round_time(d.end.clip(0, dur))
+            )
             g = g[g.start < g.end].sort_values(["start", "end", "label"], kind="mergesort")
-            ann = [dict(label=str(lab), segment=[float(s), float(e)]) for lab, s, e in g[["label", "start", "end"]].itertuples(index=False)]
-        database[v] = dict(annotations=ann, subset=subsets[v], duration=DURATION_FORMAT.format(dur), url=url_template.format(video_id=v))
+            ann = [
+                dict(label=str(lab), segment=[float(s), float(e)])
+                for lab, s, e in g[["label", "start", "end"]].itertuples(index=False)
+            ]
+        database[v] = dict(
+            annotations=ann,
+            subset=subsets[v],
+            duration=DURATION_FORMAT.format(dur),
+            url=url_template.format(video_id=v),
+        )
     return dict(database=database, version=version)
 
 
@@ -289,20 +346,34 @@ def annotator_gold_accuracy(labeled: pd.DataFrame) -> pd.DataFrame:
     """annotator, annotator_gold_n, annotator_gold_accuracy over the golden clips each annotator labeled
     (guideline examples, annotator_label 0, are nobody's answer and do not count)."""
     g = labeled[labeled.is_gold.astype(bool) & (labeled.annotator_label != 0)]
-    acc = gold_accuracy_table(pd.DataFrame(dict(annotator=g.annotator, label=g.annotator_label, gold_label=g.gold_label)))
+    acc = gold_accuracy_table(
+        pd.DataFrame(dict(annotator=g.annotator, label=g.annotator_label, gold_label=g.gold_label))
+    )
     return acc.rename(columns=dict(gold_n="annotator_gold_n", gold_accuracy="annotator_gold_accuracy"))[
-        ["annotator", "annotator_gold_n", "annotator_gold_accuracy"]]
+        ["annotator", "annotator_gold_n", "annotator_gold_accuracy"]
+    ]
 
 
 def provenance_table(labeled: pd.DataFrame, subsets: Mapping[str, str], manifest: pd.DataFrame) -> pd.DataFrame:
     """One row per clips-CSV row, in the same order: PROVENANCE_COLUMNS (see the module docstring)."""
     d = _keyed(labeled, subsets)
-    src = manifest[["video_id", "path", "sha256", "fps", "n_frames", "duration_s"]].rename(columns=dict(
-        path="source_path", sha256="source_sha256", fps="source_fps", n_frames="source_n_frames", duration_s="source_duration_s"))
+    src = manifest[["video_id", "path", "sha256", "fps", "n_frames", "duration_s"]].rename(
+        columns=dict(
+            path="source_path",
+            sha256="source_sha256",
+            fps="source_fps",
+            n_frames="source_n_frames",
+            duration_s="source_duration_s",
+        )
+    )
     missing = sorted(set(d.video_id) - set(src.video_id))
     if missing:
         raise ValueError(f"export: videos not in the manifest: {missing[:10]}")
-    d = d.rename(columns=dict(path="clip_path")).merge(src, on="video_id", how="left").merge(annotator_gold_accuracy(labeled), on="annotator", how="left")
+    d = (
+        d.rename(columns=dict(path="clip_path"))
+        .merge(src, on="video_id", how="left")
+        .merge(annotator_gold_accuracy(labeled), on="annotator", how="left")
+    )
     d["annotator_gold_n"] = d.annotator_gold_n.fillna(0).astype("int64")
     return d[PROVENANCE_COLUMNS].astype(dict(annotator_gold_accuracy="float64", is_gold=bool))
 
@@ -315,27 +386,48 @@ def subset_summary(clips: pd.DataFrame, db: dict) -> pd.DataFrame:
     for name in [*SUBSETS, "all"]:
         c = clips if name == "all" else clips[clips.subset == name]
         e = [x for x in entries if name in ("all", x["subset"])]
-        rows.append(dict(subset=name, videos=c.youtube_id.nunique(), clips=len(c), positive=int((c.label == 1).sum()),
-                         negative=int((c.label == -1).sum()), segment_videos=len(e), segments=sum(len(x["annotations"]) for x in e)))
+        rows.append(
+            dict(
+                subset=name,
+                videos=c.youtube_id.nunique(),
+                clips=len(c),
+                positive=int((c.label == 1).sum()),
+                negative=int((c.label == -1).sum()),
+                segment_videos=len(e),
+                segments=sum(len(x["annotations"]) for x in e),
+            )
+        )
     return pd.DataFrame(rows)
 
 
 def readme_text(summary: pd.DataFrame, profile: dict, segments_source: str) -> str:
     """README.md of the export folder: the files, counts per subset and label, the profile."""
     lines = [
-        "# SLAC labeled dataset in the HACS release formats", "",
+        "# SLAC labeled dataset in the HACS release formats",
+        "",
         "Written by `slac_utils.export.run` (stage 10); the layout follows the HACS release "
-        "(github.com/hangzhaomit/HACS-dataset, README 'Annotation File Format').", "",
-        "## Files", "",
+        "(github.com/hangzhaomit/HACS-dataset, README 'Annotation File Format').",
+        "",
+        "## Files",
+        "",
         f"- `{CLIPS_FILE}`: one row per labeled 2-second clip, header `{','.join(CLIP_COLUMNS)}`; label 1 positive, "
         f"-1 negative; start/end in seconds ({TIME_DECIMALS} decimals); rows by {', '.join(CLIP_ORDER)}.",
-        f"- `{SEGMENTS_FILE}`: ActivityNet layout `" + SEGMENTS_LAYOUT + "`; every video of the clips file, in the same "
+        f"- `{SEGMENTS_FILE}`: ActivityNet layout `"
+        + SEGMENTS_LAYOUT
+        + "`; every video of the clips file, in the same "
         f"subset; duration a string with 6 decimals, segments in seconds ({TIME_DECIMALS} decimals). Segments: {segments_source}.",
         f"- `{PROVENANCE_FILE}` (and `provenance.csv`): per clip, keyed by ({', '.join(KEY)}) in the order of the clips "
         "file: R(x) and its factors, shot, hard/easy, annotator and their golden-set accuracy, source video path and "
         "SHA-256, clip file.",
-        "", "## Counts", "", summary.to_markdown(index=False), "", "## Profile", "",
-        *[f"- {k}: `{v}`" for k, v in profile.items()], "",
+        "",
+        "## Counts",
+        "",
+        summary.to_markdown(index=False),
+        "",
+        "## Profile",
+        "",
+        *[f"- {k}: `{v}`" for k, v in profile.items()],
+        "",
     ]
     return "\n".join(lines)
 
@@ -367,7 +459,16 @@ def run(params, labeled_path, manifest_path, out_dir, segments_truth_path=None) 
     write_table(prov, out / PROVENANCE_FILE)
     write_table(prov, (out / PROVENANCE_FILE).with_suffix(".csv"))
     summary = subset_summary(clips, db)
-    profile = dict(data_source=params.data.source, seed=params.seed, split_fractions=tuple(cfg.split_fractions), url_template=cfg.url_template)
+    profile = dict(
+        data_source=params.data.source,
+        seed=params.seed,
+        split_fractions=tuple(cfg.split_fractions),
+        url_template=cfg.url_template,
+    )
     (out / README_FILE).write_bytes(readme_text(summary, profile, source).encode("utf-8"))
-    counts = {f"{r.subset}_{k}": int(getattr(r, k)) for r in summary.itertuples() for k in ("videos", "clips", "positive", "negative", "segments")}
+    counts = {
+        f"{r.subset}_{k}": int(getattr(r, k))
+        for r in summary.itertuples()
+        for k in ("videos", "clips", "positive", "negative", "segments")
+    }
     return dict(counts, unlabeled_skipped=int(len(labeled_all) - len(labeled)))

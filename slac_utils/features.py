@@ -19,6 +19,7 @@ Three embedders share one interface, ``embed(frames: uint8 (N, 224, 224, 3)) -> 
   coarse grid of local contrast, with the odd horizontal frequencies taken as magnitudes (a mirrored
   copy gets the same signature).  Its own cosine threshold is in ``dedup.gamma.signature``.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .video import preprocess_for_features, sample_indices
+from .video import IMAGENET_MEAN, IMAGENET_STD, preprocess_for_features, sample_indices
 
 
 class SignatureEmbedder:
@@ -79,27 +80,40 @@ class ResNet50Embedder:
         missing, unexpected = model.load_state_dict(state, strict=False)
         real_missing = [k for k in missing if not k.startswith("fc.")]
         if real_missing or unexpected:
-            raise ValueError(f"{weights_path}: not a torchvision ResNet-50 state_dict (missing {real_missing[:3]}, unexpected {list(unexpected)[:3]})")
+            raise ValueError(
+                f"{weights_path}: not a torchvision ResNet-50 state_dict (missing {real_missing[:3]}, unexpected {list(unexpected)[:3]})"
+            )
         model.fc = torch.nn.Identity()
         self.model = model.eval().to(self.device)
         self.weights_path = weights_path
         self.batch_size = batch_size
-        self.mean = torch.tensor([0.485, 0.456, 0.406], device=self.device).view(1, 3, 1, 1)
-        self.std = torch.tensor([0.229, 0.224, 0.225], device=self.device).view(1, 3, 1, 1)
+        self.mean = torch.from_numpy(IMAGENET_MEAN).to(self.device).view(1, 3, 1, 1)
+        self.std = torch.from_numpy(IMAGENET_STD).to(self.device).view(1, 3, 1, 1)
 
     def embed(self, frames: np.ndarray) -> np.ndarray:
         torch = self.torch
         outs = []
         with torch.inference_mode():
             for i in range(0, len(frames), self.batch_size):
-                x = torch.from_numpy(frames[i : i + self.batch_size]).to(self.device).permute(0, 3, 1, 2).float().div_(255)
+                x = (
+                    torch.from_numpy(frames[i : i + self.batch_size])
+                    .to(self.device)
+                    .permute(0, 3, 1, 2)
+                    .float()
+                    .div_(255)
+                )
                 outs.append(self.model((x - self.mean) / self.std).float().cpu().numpy())
         return np.concatenate(outs) if outs else np.zeros((0, self.dim), np.float32)
 
     def info(self) -> dict:
         from .models import provenance
 
-        return provenance("resnet50", "torchvision", self.weights_path, licence="BSD-3-Clause (torchvision); weights: see their source")
+        return provenance(
+            "resnet50",
+            "torchvision",
+            self.weights_path,
+            licence="BSD-3-Clause (torchvision); weights: see their source",
+        )
 
 
 def resolve_embedder(cfg) -> str:
@@ -129,14 +143,18 @@ def make_embedder(cfg):
     return SignatureEmbedder()
 
 
-def video_features(manifest: pd.DataFrame, embedder, cfg, progress: bool = True, desc: str = "features") -> tuple[np.ndarray, list[str], dict[str, str]]:
+def video_features(
+    manifest: pd.DataFrame, embedder, cfg, progress: bool = True, desc: str = "features"
+) -> tuple[np.ndarray, list[str], dict[str, str]]:
     """Mean per-frame feature of every ok video. Returns (X (n, D), video_ids, failures {video_id: reason})."""
     feats, ids, failed = [], [], {}
     rows = manifest[manifest.status == "ok"]
     for r in tqdm(rows.itertuples(index=False), total=len(rows), desc=desc, disable=not progress):
         try:
             idx = sample_indices(r.n_frames, r.fps, cfg.fps, cfg.min_frames, cfg.max_frames)
-            frames = preprocess_for_features(r.path, idx, r.width, r.height, cfg.short_edge, cfg.crop, getattr(cfg, "drop_borders", False))
+            frames = preprocess_for_features(
+                r.path, idx, r.width, r.height, cfg.short_edge, cfg.crop, getattr(cfg, "drop_borders", False)
+            )
             feats.append(embedder.embed(frames).mean(0))
             ids.append(r.video_id)
         except Exception as e:  # a file that probed fine but fails mid-stream

@@ -25,6 +25,7 @@ dx, dy; the C, T, H, W layout of 3-D convolutions) scaled by ``1 / bound`` into 
 
 Farneback is deterministic for a given OpenCV build and parameters (no randomness, per-pixel output).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,8 +56,18 @@ def to_gray(frames: np.ndarray) -> np.ndarray:
     return np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames])
 
 
-def farneback_pair(prev: np.ndarray, nxt: np.ndarray, *, pyr_scale: float = 0.5, levels: int = 3, winsize: int = 15,
-                   iterations: int = 3, poly_n: int = 5, poly_sigma: float = 1.2, flags: int = 0) -> np.ndarray:
+def farneback_pair(
+    prev: np.ndarray,
+    nxt: np.ndarray,
+    *,
+    pyr_scale: float = 0.5,
+    levels: int = 3,
+    winsize: int = 15,
+    iterations: int = 3,
+    poly_n: int = 5,
+    poly_sigma: float = 1.2,
+    flags: int = 0,
+) -> np.ndarray:
     """Flow (H, W, 2) float32 from grey uint8 image ``prev`` to ``nxt`` (parameters: FARNEBACK_DEFAULTS).
 
     Byte-identical images (a padded clip's repeated last frame, duplicated frames of a frame-rate
@@ -67,7 +78,9 @@ def farneback_pair(prev: np.ndarray, nxt: np.ndarray, *, pyr_scale: float = 0.5,
 
     if prev.shape == nxt.shape and np.array_equal(prev, nxt):
         return np.zeros((*prev.shape[:2], 2), np.float32)
-    return cv2.calcOpticalFlowFarneback(prev, nxt, None, pyr_scale, levels, winsize, iterations, poly_n, poly_sigma, flags)
+    return cv2.calcOpticalFlowFarneback(
+        prev, nxt, None, pyr_scale, levels, winsize, iterations, poly_n, poly_sigma, flags
+    )
 
 
 def pairwise_flow(frames: np.ndarray, **params) -> np.ndarray:
@@ -76,7 +89,9 @@ def pairwise_flow(frames: np.ndarray, **params) -> np.ndarray:
     h, w = g.shape[1:3]
     if len(g) < 2:
         return np.zeros((0, h, w, 2), np.float32)
-    return np.stack([farneback_pair(g[t], g[t + 1], **params) for t in range(len(g) - 1)]).astype(np.float32, copy=False)
+    return np.stack([farneback_pair(g[t], g[t + 1], **params) for t in range(len(g) - 1)]).astype(
+        np.float32, copy=False
+    )
 
 
 def farneback_clip(frames: np.ndarray, **params) -> np.ndarray:

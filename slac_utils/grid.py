@@ -17,6 +17,7 @@ Usage (notebooks/05_annotate.ipynb)::
     grid = AnnotationGrid.from_params(P, clips_path, clips_truth_path, guideline_path)
     display(grid.widget)
 """
+
 from __future__ import annotations
 
 import base64
@@ -44,38 +45,66 @@ _ONCLICK = "this.closest('.slac-tile').querySelector('button.slac-flip').click()
 def video_html(path: Path, width: int, onclick: bool = True, attrs: str = "") -> str:
     """An autoplaying, looping, muted <video> with the clip inlined as a data URL (or a placeholder when missing)."""
     if not path.exists():
-        return (f'<div style="width:{width}px;height:{int(width * 0.75)}px;background:#333;color:#eee;font-size:11px;'
-                f'display:flex;align-items:center;justify-content:center;text-align:center">clip file missing:<br>{html.escape(str(path))}</div>')
+        return (
+            f'<div style="width:{width}px;height:{int(width * 0.75)}px;background:#333;color:#eee;font-size:11px;'
+            f'display:flex;align-items:center;justify-content:center;text-align:center">clip file missing:<br>{html.escape(str(path))}</div>'
+        )
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     click = f' onclick="{_ONCLICK}"' if onclick else ""
-    return (f'<video src="data:video/mp4;base64,{data}" autoplay loop muted playsinline preload="auto" width="{width}" '
-            f'style="display:block;cursor:pointer"{click} {attrs}></video>')
+    return (
+        f'<video src="data:video/mp4;base64,{data}" autoplay loop muted playsinline preload="auto" width="{width}" '
+        f'style="display:block;cursor:pointer"{click} {attrs}></video>'
+    )
 
 
 def guideline_html(class_label: str, definition: str, examples: list[tuple[Path, int]], width: int = 150) -> str:
     """The guideline of paper Fig. 3: action, definition, positive and negative example clips."""
+
     def tiles(lab):
-        vids = [f'<div style="border:4px solid {GREEN if lab > 0 else RED};display:inline-block;margin:2px">{video_html(p, width, onclick=False)}</div>'
-                for p, l in examples if l == lab]
+        vids = [
+            f'<div style="border:4px solid {GREEN if lab > 0 else RED};display:inline-block;margin:2px">{video_html(p, width, onclick=False)}</div>'
+            for p, l in examples
+            if l == lab
+        ]
         return "".join(vids) or '<i style="color:#888">(no golden example yet)</i>'
 
-    return (f'<div class="slac-guideline" style="border:1px solid #ccc;padding:6px 10px;margin-bottom:6px">'
-            f'<div style="font-size:1.3em"><b>Action:</b> {html.escape(class_label.replace("_", " ").capitalize())}</div>'
-            f'<div><b>Definition:</b> {html.escape(definition)}</div>'
-            f'<table style="margin-top:4px"><tr><td style="color:{GREEN};font-weight:bold;padding-right:6px">Positive</td><td>{tiles(1)}</td>'
-            f'<td style="color:{RED};font-weight:bold;padding:0 6px 0 16px">Negative</td><td>{tiles(-1)}</td></tr></table></div>')
+    return (
+        f'<div class="slac-guideline" style="border:1px solid #ccc;padding:6px 10px;margin-bottom:6px">'
+        f'<div style="font-size:1.3em"><b>Action:</b> {html.escape(class_label.replace("_", " ").capitalize())}</div>'
+        f"<div><b>Definition:</b> {html.escape(definition)}</div>"
+        f'<table style="margin-top:4px"><tr><td style="color:{GREEN};font-weight:bold;padding-right:6px">Positive</td><td>{tiles(1)}</td>'
+        f'<td style="color:{RED};font-weight:bold;padding:0 6px 0 16px">Negative</td><td>{tiles(-1)}</td></tr></table></div>'
+    )
 
 
 class AnnotationGrid:
     """The labeling grid for one annotator and one class at a time (see the module docstring)."""
 
-    def __init__(self, store: LabelStore, clips: pd.DataFrame, definitions: dict[str, str] | None = None, annotator: str | None = None,
-                 class_label: str | None = None, page_size: int = 12, default_label: int = -1, gold_min_accuracy: float = 0.9, seed: int = 0,
-                 clock: Callable[[], float] = time.time, root: str | Path = ".", columns: int = 4, clip_width: int = 200):
+    def __init__(
+        self,
+        store: LabelStore,
+        clips: pd.DataFrame,
+        definitions: dict[str, str] | None = None,
+        annotator: str | None = None,
+        class_label: str | None = None,
+        page_size: int = 12,
+        default_label: int = -1,
+        gold_min_accuracy: float = 0.9,
+        seed: int = 0,
+        clock: Callable[[], float] = time.time,
+        root: str | Path = ".",
+        columns: int = 4,
+        clip_width: int = 200,
+    ):
         self.store, self.clips = store, clips
         self.classes = sorted(clips.class_label.unique())
         self.definitions = {c: (definitions or {}).get(c, c.replace("_", " ")) for c in self.classes}
-        self.page_size, self.default_label, self.gold_min_accuracy, self.seed = page_size, default_label, gold_min_accuracy, seed
+        self.page_size, self.default_label, self.gold_min_accuracy, self.seed = (
+            page_size,
+            default_label,
+            gold_min_accuracy,
+            seed,
+        )
         self.clock, self.root, self.clip_width = clock, Path(root), clip_width
         self._paths = dict(zip(clips.clip_id, clips.path))
         self.session: AnnotationSession | None = None
@@ -101,7 +130,15 @@ class AnnotationGrid:
         guideline = load_guideline(guideline_path, clips.class_label.unique())
         add_examples(store, guideline, clips)
         ensure_gold(store, clips, read_truth(clips_truth_path), cfg.gold_rate, cfg.guideline_examples, params.seed)
-        kw = {**dict(page_size=cfg.page_size, default_label=cfg.default_label, gold_min_accuracy=cfg.gold_min_accuracy, seed=params.seed), **kw}
+        kw = {
+            **dict(
+                page_size=cfg.page_size,
+                default_label=cfg.default_label,
+                gold_min_accuracy=cfg.gold_min_accuracy,
+                seed=params.seed,
+            ),
+            **kw,
+        }
         grid = cls(store, clips, guideline.definitions, **kw)
         grid.scratch = scratch  # kept alive with the grid; None in human mode
         return grid
@@ -119,23 +156,35 @@ class AnnotationGrid:
         self.progress_text = W.HTML()
         self.progress_bar = W.IntProgress(min=0, max=1, value=0, layout=W.Layout(width="240px"))
         self.gold_text = W.HTML()
-        self.status = W.HBox([self.progress_text, self.progress_bar, self.gold_text], layout=W.Layout(align_items="center", gap="12px"))
+        self.status = W.HBox(
+            [self.progress_text, self.progress_bar, self.gold_text], layout=W.Layout(align_items="center", gap="12px")
+        )
         self.tiles, self.videos, self.buttons = [], [], []
         for i in range(self.page_size):
             v = W.HTML()
             b = W.Button(layout=W.Layout(width=f"{w}px"))
             b.add_class("slac-flip")
             b.on_click(lambda _, i=i: self.flip(i, source="click"))
-            t = W.VBox([v, b], layout=W.Layout(border=f"5px solid {RED}", padding="2px", margin="3px", width=f"{w + 24}px", align_items="center"))
+            t = W.VBox(
+                [v, b],
+                layout=W.Layout(
+                    border=f"5px solid {RED}", padding="2px", margin="3px", width=f"{w + 24}px", align_items="center"
+                ),
+            )
             t.add_class("slac-tile")
             self.tiles.append(t), self.videos.append(v), self.buttons.append(b)
         self.grid = W.GridBox(self.tiles, layout=W.Layout(grid_template_columns=f"repeat({columns}, {w + 30}px)"))
-        self.submit_button = W.Button(description="Submit page (Enter)", button_style="success", icon="check", layout=W.Layout(width="auto"))
+        self.submit_button = W.Button(
+            description="Submit page (Enter)", button_style="success", icon="check", layout=W.Layout(width="auto")
+        )
         self.submit_button.on_click(lambda _: self.submit(source="button"))
         self.undo_button = W.Button(description="Undo (u)", icon="undo", layout=W.Layout(width="auto"))
         self.undo_button.on_click(lambda _: self.undo(source="button"))
-        self.key_box = W.Text(placeholder="click here, then: 1-9 0 - = flip a clip · Enter submit · u undo", continuous_update=True,
-                              layout=W.Layout(width="420px"))
+        self.key_box = W.Text(
+            placeholder="click here, then: 1-9 0 - = flip a clip · Enter submit · u undo",
+            continuous_update=True,
+            layout=W.Layout(width="420px"),
+        )
         self.key_box.add_class("slac-keys")
         self.key_box.observe(self._on_keys, "value")
         self.key_box.on_msg(self._on_key_msg)
@@ -174,8 +223,17 @@ class AnnotationGrid:
                 self._say(f"Every class is assigned to another annotator; nothing left for {html.escape(name)}.", RED)
                 return False
         try:
-            self.session = AnnotationSession(self.store, self.clips, class_label, name, self.page_size, self.default_label, self.seed,
-                                             clock=self.clock, source="grid")
+            self.session = AnnotationSession(
+                self.store,
+                self.clips,
+                class_label,
+                name,
+                self.page_size,
+                self.default_label,
+                self.seed,
+                clock=self.clock,
+                source="grid",
+            )
         except (AssignmentError, ValueError) as e:
             self.class_box.options = self._class_options(name)
             self._say(html.escape(str(e)), RED)
@@ -186,9 +244,11 @@ class AnnotationGrid:
         examples = [(self._path(r.clip_id), int(r.label)) for r in s.examples.itertuples()]
         self.guideline.value = guideline_html(class_label, self.definitions.get(class_label, class_label), examples)
         self.work.layout.display = "flex"
-        self._say(f"Labeling <b>{html.escape(class_label)}</b> as <b>{html.escape(name)}</b>. Every clip starts "
-                  f"{'negative (red)' if self.default_label < 0 else 'positive (green)'}; click the clips that "
-                  f"{'show' if self.default_label < 0 else 'do not show'} the action, then submit.")
+        self._say(
+            f"Labeling <b>{html.escape(class_label)}</b> as <b>{html.escape(name)}</b>. Every clip starts "
+            f"{'negative (red)' if self.default_label < 0 else 'positive (green)'}; click the clips that "
+            f"{'show' if self.default_label < 0 else 'do not show'} the action, then submit."
+        )
         self.render_page()
         return True
 
@@ -220,8 +280,13 @@ class AnnotationGrid:
         """Revert the last flip; with none on this page, retract the last submitted page and show it again."""
         s = self._need_session()
         what = s.undo(source)
-        self._say({"flip": "Undid the last click.", "page": f"Undid the submission of page {s.page_no + 1}; it is shown again.",
-                   None: "Nothing to undo."}[what])
+        self._say(
+            {
+                "flip": "Undid the last click.",
+                "page": f"Undid the submission of page {s.page_no + 1}; it is shown again.",
+                None: "Nothing to undo.",
+            }[what]
+        )
         self.render_page()
         return what
 
@@ -276,7 +341,9 @@ class AnnotationGrid:
         for i, t in enumerate(self.tiles):
             if i < len(s.page_clips):
                 c = s.page_clips[i]
-                self.videos[i].value = video_html(self._path(c), self.clip_width, attrs=f'data-clip="{html.escape(c)}" data-index="{i}"')
+                self.videos[i].value = video_html(
+                    self._path(c), self.clip_width, attrs=f'data-clip="{html.escape(c)}" data-index="{i}"'
+                )
                 t.layout.display = "flex"
                 self._paint(i, status=False)
             else:
@@ -284,27 +351,38 @@ class AnnotationGrid:
                 t.layout.display = "none"
         self.submit_button.disabled = s.finished
         if s.finished:
-            self._say(f"All clips of <b>{html.escape(s.class_label)}</b> are labeled — thank you. Undo reopens the last page.", GREEN)
+            self._say(
+                f"All clips of <b>{html.escape(s.class_label)}</b> are labeled — thank you. Undo reopens the last page.",
+                GREEN,
+            )
         self._status()
 
     def _status(self):
         s = self.session
         p = s.progress()
-        self.progress_text.value = (f'<b>{html.escape(s.class_label)}</b> · {html.escape(s.annotator)} · page {p["page"] + 1} · '
-                                    f'done <b class="slac-done">{p["done"]}</b> / {p["total"]} · remaining <b class="slac-remaining">{p["remaining"]}</b>')
+        self.progress_text.value = (
+            f"<b>{html.escape(s.class_label)}</b> · {html.escape(s.annotator)} · page {p['page'] + 1} · "
+            f'done <b class="slac-done">{p["done"]}</b> / {p["total"]} · remaining <b class="slac-remaining">{p["remaining"]}</b>'
+        )
         self.progress_bar.max, self.progress_bar.value = max(1, p["total"]), p["done"]
         g = s.gold_accuracy()
         if g["gold_accuracy"] is None:
             self.gold_text.value = '<span style="color:#888">golden-set accuracy: — (no golden clip labeled yet)</span>'
         else:
             low = g["gold_accuracy"] < self.gold_min_accuracy
-            flag = f' <b class="slac-flag">⚠ below {self.gold_min_accuracy:.0%}: re-read the guideline</b>' if low else ""
-            self.gold_text.value = (f'<span style="color:{RED if low else GREEN}">golden-set accuracy: <b class="slac-gold">{g["gold_accuracy"]:.0%}</b> '
-                                    f'({g["gold_correct"]}/{g["gold_n"]}){flag}</span>')
+            flag = (
+                f' <b class="slac-flag">⚠ below {self.gold_min_accuracy:.0%}: re-read the guideline</b>' if low else ""
+            )
+            self.gold_text.value = (
+                f'<span style="color:{RED if low else GREEN}">golden-set accuracy: <b class="slac-gold">{g["gold_accuracy"]:.0%}</b> '
+                f"({g['gold_correct']}/{g['gold_n']}){flag}</span>"
+            )
 
     def page_html(self) -> str:
         """The current page as one standalone HTML document (guideline + bordered, autoplaying clips)."""
         s = self._need_session()
-        tiles = "".join(f'<div style="display:inline-block;margin:3px;border:5px solid {GREEN if lab > 0 else RED}">{v.value}</div>'
-                        for v, lab in zip(self.videos, s.labels))
+        tiles = "".join(
+            f'<div style="display:inline-block;margin:3px;border:5px solid {GREEN if lab > 0 else RED}">{v.value}</div>'
+            for v, lab in zip(self.videos, s.labels)
+        )
         return f"<!doctype html><html><head><meta charset='utf-8'></head><body>{self.guideline.value}{self.progress_text.value}<div>{tiles}</div></body></html>"

@@ -14,6 +14,7 @@ its name. The legacy ``world.json`` of the demo world (``{"classes": {label: def
 
 :class:`Guideline` — ``definitions`` {class: text} and ``examples`` (clip_id, class_label, label, role).
 """
+
 from __future__ import annotations
 
 import json
@@ -54,7 +55,9 @@ def _entry(path: Path, cls: str, entry) -> tuple[str, list[dict]]:
         raise GuidelineError(f"{path}: class {cls!r} needs a non-empty 'definition'")
     unknown = set(entry) - {"definition", "positive_examples", "negative_examples"}
     if unknown:
-        raise GuidelineError(f"{path}: class {cls!r} has unknown keys {sorted(unknown)} (definition, positive_examples, negative_examples)")
+        raise GuidelineError(
+            f"{path}: class {cls!r} has unknown keys {sorted(unknown)} (definition, positive_examples, negative_examples)"
+        )
     rows = []
     for key, label in (("positive_examples", 1), ("negative_examples", -1)):
         ids = entry.get(key) or []

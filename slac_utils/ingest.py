@@ -17,6 +17,7 @@ One bad file never stops the stage: every failure becomes a quarantined row with
 its reason.  ``external_manifest.parquet`` has the same columns plus ``target``
 for the external evaluation sets used by de-dup.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,7 +33,21 @@ from tqdm.auto import tqdm
 from .config import DataConfig, IngestConfig
 from .io import sha256_file
 
-MANIFEST_COLUMNS = ["video_id", "class_label", "path", "url", "title", "n_frames", "fps", "duration_s", "width", "height", "sha256", "status", "error"]
+MANIFEST_COLUMNS = [
+    "video_id",
+    "class_label",
+    "path",
+    "url",
+    "title",
+    "n_frames",
+    "fps",
+    "duration_s",
+    "width",
+    "height",
+    "sha256",
+    "status",
+    "error",
+]
 _ID_OK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -61,9 +76,27 @@ def list_folder(videos_dir, extensions: list[str]) -> pd.DataFrame:
     for cdir in sorted(p for p in root.iterdir() if p.is_dir()):
         for f in sorted(p for p in cdir.rglob("*") if p.is_file()):
             note = "" if f.suffix.lower() in extensions else f"unsupported file ending '{f.suffix}'"
-            rows.append(dict(video_id=make_video_id(f.stem), class_label=cdir.name, path=_display_path(f), url="", title="", listing_error=note))
+            rows.append(
+                dict(
+                    video_id=make_video_id(f.stem),
+                    class_label=cdir.name,
+                    path=_display_path(f),
+                    url="",
+                    title="",
+                    listing_error=note,
+                )
+            )
     for f in sorted(p for p in root.iterdir() if p.is_file()):
-        rows.append(dict(video_id=make_video_id(f.stem), class_label="", path=_display_path(f), url="", title="", listing_error="file outside a class folder"))
+        rows.append(
+            dict(
+                video_id=make_video_id(f.stem),
+                class_label="",
+                path=_display_path(f),
+                url="",
+                title="",
+                listing_error="file outside a class folder",
+            )
+        )
     return pd.DataFrame(rows, columns=["video_id", "class_label", "path", "url", "title", "listing_error"])
 
 
@@ -126,7 +159,9 @@ def probe(path: str, verify_decode: bool = True, min_frames: int = 1, hash_file:
         if verify_decode:
             vr.seek(0)
             vr[n - 1].asnumpy()
-        out.update(n_frames=n, fps=fps, duration_s=n / fps if fps > 0 else 0.0, width=int(w), height=int(h), status="ok")
+        out.update(
+            n_frames=n, fps=fps, duration_s=n / fps if fps > 0 else 0.0, width=int(w), height=int(h), status="ok"
+        )
         if fps <= 0:
             out.update(status="quarantined", error="unreadable: no frame rate")
     except Exception as e:  # decord raises RuntimeError/DECORDError on corrupt data
@@ -148,7 +183,9 @@ def build_manifest(listing: pd.DataFrame, cfg: IngestConfig, progress: bool = Tr
     args = [(listing.path[i], cfg.verify_decode, cfg.min_frames) for i in todo]
     if cfg.workers > 1 and len(args) > 1:
         with ProcessPoolExecutor(cfg.workers) as ex:
-            for i, r in zip(todo, tqdm(ex.map(_probe_args, args, chunksize=4), total=len(args), desc="probe", disable=not progress)):
+            for i, r in zip(
+                todo, tqdm(ex.map(_probe_args, args, chunksize=4), total=len(args), desc="probe", disable=not progress)
+            ):
                 results[i] = r
     else:
         for i, a in zip(todo, tqdm(args, desc="probe", disable=not progress)):
@@ -157,7 +194,10 @@ def build_manifest(listing: pd.DataFrame, cfg: IngestConfig, progress: bool = Tr
     for i, row in listing.iterrows():
         r = results.get(i)
         if r is None:
-            err = row.listing_error or f"duplicate video_id '{row.video_id}' (first listed at {listing.path[listing.video_id == row.video_id].iloc[0]})"
+            err = (
+                row.listing_error
+                or f"duplicate video_id '{row.video_id}' (first listed at {listing.path[listing.video_id == row.video_id].iloc[0]})"
+            )
             r = dict(n_frames=0, fps=0.0, duration_s=0.0, width=0, height=0, sha256="", status="quarantined", error=err)
         rows.append({**{c: row[c] for c in ("video_id", "class_label", "path", "url", "title")}, **r})
     cols = MANIFEST_COLUMNS + (["target"] if "target" in listing else [])
@@ -207,7 +247,16 @@ def diagnose(path: str) -> str:
         return f"{type(e).__name__}: {str(e).replace(str(path), '<file>')[:120]}"
 
 
-def run(params, manifest_path, external_manifest_path, tables_dir, figures_dir, metrics_path, demo_dir=None, progress: bool = True) -> dict:
+def run(
+    params,
+    manifest_path,
+    external_manifest_path,
+    tables_dir,
+    figures_dir,
+    metrics_path,
+    demo_dir=None,
+    progress: bool = True,
+) -> dict:
     """Stage 00: write the manifest and the external manifest, tables and figures; return tables for display."""
     from . import plots
     from .io import save_figure, write_json, write_markdown_table, write_table
@@ -216,32 +265,67 @@ def run(params, manifest_path, external_manifest_path, tables_dir, figures_dir, 
     manifest = build_manifest(listing, params.ingest, progress)
     if not (manifest.status == "ok").any():
         where = params.data.videos_dir if params.data.source == "folder" else params.data.csv_path
-        raise ValueError(f"stage 00: no readable video for data.source={params.data.source} at {where} ({len(manifest)} files listed, "
-                         "all quarantined or none); set data.videos_dir (folder: <videos_dir>/<class>/<file>) or data.csv_path")
+        raise ValueError(
+            f"stage 00: no readable video for data.source={params.data.source} at {where} ({len(manifest)} files listed, "
+            "all quarantined or none); set data.videos_dir (folder: <videos_dir>/<class>/<file>) or data.csv_path"
+        )
     bad = manifest.status != "ok"
     unreadable = bad & manifest.error.str.startswith("unreadable")
-    manifest.loc[unreadable, "error"] = [f"{e} [{diagnose(p)}]" for e, p in zip(manifest.error[unreadable], manifest.path[unreadable])]
+    manifest.loc[unreadable, "error"] = [
+        f"{e} [{diagnose(p)}]" for e, p in zip(manifest.error[unreadable], manifest.path[unreadable])
+    ]
     write_table(manifest, manifest_path)
     ext = build_manifest(list_external(params.data.external_dir, params.data.video_extensions), params.ingest, progress)
     write_table(ext, external_manifest_path)
 
     summary = summarize(manifest)
     quarantine = manifest.loc[bad, ["video_id", "class_label", "path", "error"]]
-    ext_summary = ext.groupby(["target", "class_label"]).agg(videos=("video_id", "size"), ok=("status", lambda s: int((s == "ok").sum()))).reset_index() if len(ext) else pd.DataFrame()
-    prov = [f"source: {params.data.source} ({params.data.csv_path if params.data.source != 'folder' else params.data.videos_dir})"]
-    write_markdown_table(summary, Path(tables_dir) / "manifest_summary.md", "Stage 00 — candidate videos per class", prov)
-    write_markdown_table(quarantine, Path(tables_dir) / "quarantine.md", "Stage 00 — quarantined files", ["Every listed file that could not be used, with its reason. Nothing is dropped silently."])
+    ext_summary = (
+        ext.groupby(["target", "class_label"])
+        .agg(videos=("video_id", "size"), ok=("status", lambda s: int((s == "ok").sum())))
+        .reset_index()
+        if len(ext)
+        else pd.DataFrame()
+    )
+    prov = [
+        f"source: {params.data.source} ({params.data.csv_path if params.data.source != 'folder' else params.data.videos_dir})"
+    ]
+    write_markdown_table(
+        summary, Path(tables_dir) / "manifest_summary.md", "Stage 00 — candidate videos per class", prov
+    )
+    write_markdown_table(
+        quarantine,
+        Path(tables_dir) / "quarantine.md",
+        "Stage 00 — quarantined files",
+        ["Every listed file that could not be used, with its reason. Nothing is dropped silently."],
+    )
     if len(ext_summary):
-        write_markdown_table(ext_summary, Path(tables_dir) / "external_sets.md", "Stage 00 — external evaluation sets", [f"root: {params.data.external_dir}"])
-    metrics = dict(listed=int(len(manifest)), ok=int((~bad).sum()), quarantined=int(bad.sum()), classes=int(manifest.class_label[~bad].nunique()),
-                   hours=round(float(manifest.duration_s.sum() / 3600), 4), external_videos=int((ext.status == "ok").sum()) if len(ext) else 0)
+        write_markdown_table(
+            ext_summary,
+            Path(tables_dir) / "external_sets.md",
+            "Stage 00 — external evaluation sets",
+            [f"root: {params.data.external_dir}"],
+        )
+    metrics = dict(
+        listed=int(len(manifest)),
+        ok=int((~bad).sum()),
+        quarantined=int(bad.sum()),
+        classes=int(manifest.class_label[~bad].nunique()),
+        hours=round(float(manifest.duration_s.sum() / 3600), 4),
+        external_videos=int((ext.status == "ok").sum()) if len(ext) else 0,
+    )
     save_figure(plots.duration_hist(manifest), Path(figures_dir) / "videos_per_class.png")
     if params.data.source == "demo" and demo_dir is not None:
         from .demo_world import contact_sheet_tiles
 
         kinds = ["action", "no_action", "no_context", "no_person"]
         classes = params.demo.classes
-        fig = plots.contact_sheet(contact_sheet_tiles(demo_dir, classes, kinds), classes, ["action", "no action (context, idle)", "no context", "no person"], "Demo world: one frame per class and segment kind (paper 3.3)")
+        fig = plots.contact_sheet(
+            contact_sheet_tiles(demo_dir, classes, kinds),
+            classes,
+            ["action", "no action (context, idle)", "no context", "no person"],
+            "Demo world: one frame per class and segment kind (paper 3.3)",
+        )
         save_figure(fig, Path(figures_dir) / "demo_world.png")
     write_json(metrics, metrics_path)
     return dict(manifest=manifest, summary=summary, quarantine=quarantine, external=ext_summary, metrics=metrics)

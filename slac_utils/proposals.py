@@ -37,6 +37,7 @@ feature       list<float> f(x), conv5 activation pooled
 plus the checkpoints ``frames_model.pt`` / ``web_model.pt`` (state_dict, classes, backbone) in the
 models folder.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,10 +50,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .video import read_frames
+from .video import IMAGENET_MEAN, IMAGENET_STD, center_crop, read_frames
 
-MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+MEAN = torch.from_numpy(IMAGENET_MEAN).view(1, 3, 1, 1)
+STD = torch.from_numpy(IMAGENET_STD).view(1, 3, 1, 1)
 BACKGROUND = "__background__"
 
 
@@ -66,11 +67,15 @@ class SmallCNN(nn.Module):
         c = [width, width * 2, width * 4, width * 8]
 
         def block(i, o, stride):
-            return nn.Sequential(nn.Conv2d(i, o, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
+            return nn.Sequential(
+                nn.Conv2d(i, o, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True)
+            )
 
         self.stages = nn.Sequential(
             nn.Sequential(nn.Conv2d(3, c[0], 4, stride=4, bias=False), nn.BatchNorm2d(c[0]), nn.ReLU(inplace=True)),
-            block(c[0], c[1], 2), block(c[1], c[2], 2), block(c[2], c[3], 1),
+            block(c[0], c[1], 2),
+            block(c[1], c[2], 2),
+            block(c[2], c[3], 1),
         )
         self.dropout = nn.Dropout(0.2)
         self.fc = nn.Linear(2 * c[3], n_out)
@@ -127,7 +132,13 @@ class Descriptor:
             g = cv2.cvtColor(im[: self.win, : self.win], cv2.COLOR_RGB2GRAY)
             parts = [self.hog.compute(g).ravel()]
             hsv = cv2.cvtColor(im, cv2.COLOR_RGB2HSV)
-            for y0, y1, x0, x1 in ((0, 2 * h, 0, 2 * h), (0, h, 0, h), (0, h, h, 2 * h), (h, 2 * h, 0, h), (h, 2 * h, h, 2 * h)):
+            for y0, y1, x0, x1 in (
+                (0, 2 * h, 0, 2 * h),
+                (0, h, 0, h),
+                (0, h, h, 2 * h),
+                (h, 2 * h, 0, h),
+                (h, 2 * h, h, 2 * h),
+            ):
                 c = cv2.calcHist([hsv[y0:y1, x0:x1]], [0, 1, 2], None, [12, 4, 4], [0, 180, 0, 256, 0, 256]).ravel()
                 parts.append(np.sqrt(c / max(c.sum(), 1)))
             out.append(np.concatenate(parts))
@@ -141,7 +152,9 @@ class FeatureMLP(nn.Module):
         super().__init__()
         self.register_buffer("mu", torch.zeros(dim))
         self.register_buffer("sd", torch.ones(dim))
-        self.net = nn.Sequential(nn.Dropout(0.2), nn.Linear(dim, hidden), nn.ReLU(), nn.Dropout(0.3), nn.Linear(hidden, n_out))
+        self.net = nn.Sequential(
+            nn.Dropout(0.2), nn.Linear(dim, hidden), nn.ReLU(), nn.Dropout(0.3), nn.Linear(hidden, n_out)
+        )
 
     def forward(self, d):
         return self.net((d - self.mu) / self.sd)
@@ -200,7 +213,13 @@ class ProposalModel:
             opt.zero_grad()
             loss.backward()
             opt.step()
-            log.append(dict(epoch=ep + 1, loss=float(loss.detach()), train_accuracy=float((logits.argmax(1) == y).float().mean())))
+            log.append(
+                dict(
+                    epoch=ep + 1,
+                    loss=float(loss.detach()),
+                    train_accuracy=float((logits.argmax(1) == y).float().mean()),
+                )
+            )
         self.net = net.eval()
         return log
 
@@ -223,9 +242,7 @@ def square_resize(img: np.ndarray, size: int) -> np.ndarray:
     h, w = img.shape[:2]
     s = size / min(h, w)
     img = cv2.resize(img, (max(size, int(round(w * s))), max(size, int(round(h * s)))), interpolation=cv2.INTER_AREA)
-    h, w = img.shape[:2]
-    y, x = (h - size) // 2, (w - size) // 2
-    return img[y : y + size, x : x + size]
+    return center_crop(img[None], size)[0]
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -234,7 +251,15 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
     return (x - MEAN) / STD
 
 
-def video_training_frames(candidates: pd.DataFrame, persons: pd.DataFrame, shots: pd.DataFrame, manifest: pd.DataFrame, classes: list[str], cfg, seed: int) -> pd.DataFrame:
+def video_training_frames(
+    candidates: pd.DataFrame,
+    persons: pd.DataFrame,
+    shots: pd.DataFrame,
+    manifest: pd.DataFrame,
+    classes: list[str],
+    cfg,
+    seed: int,
+) -> pd.DataFrame:
     """Rows (video_id, frame, label, path) for the frames model: person-shot frames of the top-N videos per
     class, plus frames of low-person-score shots as background."""
     rng = np.random.default_rng(seed)
@@ -252,7 +277,14 @@ def video_training_frames(candidates: pd.DataFrame, persons: pd.DataFrame, shots
         take = rng.choice(len(low), size=cfg.background_frames, replace=len(low) < cfg.background_frames)
         for i in np.sort(take):
             s = low.iloc[int(i)]
-            rows.append(dict(video_id=s.video_id, frame=int(rng.integers(s.start_frame, s.end_frame)), label=len(classes), path=s.path))
+            rows.append(
+                dict(
+                    video_id=s.video_id,
+                    frame=int(rng.integers(s.start_frame, s.end_frame)),
+                    label=len(classes),
+                    path=s.path,
+                )
+            )
     return pd.DataFrame(rows, columns=["video_id", "frame", "label", "path"])
 
 
@@ -273,7 +305,11 @@ def web_image_table(web_dir, classes: list[str]) -> pd.DataFrame:
     for k, cls in enumerate([*classes, BACKGROUND]):
         d = root / cls
         if d.is_dir():
-            rows += [dict(path=str(p), label=k) for p in sorted(d.iterdir()) if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp", ".bmp")]
+            rows += [
+                dict(path=str(p), label=k)
+                for p in sorted(d.iterdir())
+                if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+            ]
     return pd.DataFrame(rows, columns=["path", "label"])
 
 
@@ -302,7 +338,9 @@ def augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return xp[:, :, dy : dy + h, dx : dx + w]
 
 
-def train_classifier(images: np.ndarray, labels: np.ndarray, n_out: int, cfg, seed: int, desc: str = "train", progress: bool = True) -> tuple[nn.Module, list[dict]]:
+def train_classifier(
+    images: np.ndarray, labels: np.ndarray, n_out: int, cfg, seed: int, desc: str = "train", progress: bool = True
+) -> tuple[nn.Module, list[dict]]:
     """Train a proposal model on uint8 images; returns (model in eval mode, per-epoch log)."""
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
@@ -352,7 +390,9 @@ def split_holdout(groups: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     """Boolean mask of held-out rows, holding out whole groups (videos) so no video is in both parts."""
     uniq = np.array(sorted(set(groups)))
     rng = np.random.default_rng(seed)
-    held = set(rng.choice(uniq, size=int(round(len(uniq) * fraction)), replace=False).tolist()) if fraction > 0 else set()
+    held = (
+        set(rng.choice(uniq, size=int(round(len(uniq) * fraction)), replace=False).tolist()) if fraction > 0 else set()
+    )
     return np.array([g in held for g in groups])
 
 
@@ -361,7 +401,16 @@ def candidate_frames(candidates: pd.DataFrame, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     c = candidates.sort_values(["class_label", "video_id", "shot_id"], kind="mergesort").reset_index(drop=True)
     frames = [int(rng.integers(s.start_frame, s.end_frame)) for s in c.itertuples()]
-    return pd.DataFrame(dict(video_id=c.video_id, class_label=c.class_label, shot_id=c.shot_id, frame=frames, time_s=np.array(frames) / c.fps.to_numpy(), path=c.path))
+    return pd.DataFrame(
+        dict(
+            video_id=c.video_id,
+            class_label=c.class_label,
+            shot_id=c.shot_id,
+            frame=frames,
+            time_s=np.array(frames) / c.fps.to_numpy(),
+            path=c.path,
+        )
+    )
 
 
 def save_model(model: nn.Module, path, classes: list[str], backbone: str, log: list[dict]) -> Path:
@@ -375,13 +424,25 @@ def _accuracy(P: np.ndarray, y: np.ndarray) -> float:
     return float((P.argmax(1) == y).mean()) if len(y) else float("nan")
 
 
-def run(params, manifest_path, shots_path, persons_path, candidates_path, models_dir, frames_path, tables_dir, figures_dir, metrics_path, truth_dir=None, progress: bool = True) -> dict:
+def run(
+    params,
+    manifest_path,
+    shots_path,
+    persons_path,
+    candidates_path,
+    models_dir,
+    frames_path,
+    tables_dir,
+    figures_dir,
+    metrics_path,
+    truth_dir=None,
+    progress: bool = True,
+) -> dict:
     """Stage 03: train Y and G, score X, report held-out accuracy and agreement."""
     from . import plots
+    from .config import resolve_auto_backends
     from .features import ResNet50Embedder
     from .io import read_table, save_figure, write_json, write_markdown_table, write_no_truth_table, write_table
-
-    from .config import resolve_auto_backends
 
     params = resolve_auto_backends(params)
     cfg = params.proposals
@@ -436,8 +497,13 @@ def run(params, manifest_path, shots_path, persons_path, candidates_path, models
         feats = emb.embed(np.stack([square_resize(f, 224) for f in x_img])) if len(x_img) else np.zeros((0, 2048))
         f_source = f"ImageNet ResNet-50 pool5 ({cfg.resnet50_weights})"
     else:
-        feats, f_source = FY, {"features": "the weight-free image descriptor (HOG + colour histograms; no ImageNet weights given)",
-                               "efficientnet_lite0": "ImageNet EfficientNet-Lite0 pooled features (1280-d, frozen)"}.get(cfg.backbone, "pooled conv5 of the trained frames model (no ImageNet weights given)")
+        feats, f_source = (
+            FY,
+            {
+                "features": "the weight-free image descriptor (HOG + colour histograms; no ImageNet weights given)",
+                "efficientnet_lite0": "ImageNet EfficientNet-Lite0 pooled features (1280-d, frozen)",
+            }.get(cfg.backbone, "pooled conv5 of the trained frames model (no ImageNet weights given)"),
+        )
     out = X.drop(columns=["path"]).copy()
     out["p_frames"] = [np.round(r, 6).astype(np.float32) for r in PY]
     out["p_web"] = [np.round(r, 6).astype(np.float32) for r in PG]
@@ -449,15 +515,37 @@ def run(params, manifest_path, shots_path, persons_path, candidates_path, models
     tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
     cidx = np.array([classes.index(c) for c in X.class_label])
     agree = float((PY.argmax(1) == PG.argmax(1)).mean()) if len(X) else float("nan")
-    summary = pd.DataFrame([
-        dict(model="video frames (Y)", train_examples=int((~v_hold).sum()), heldout_examples=int(v_hold.sum()), heldout_accuracy=y_acc, final_train_loss=y_log[-1]["loss"]),
-        dict(model="web images (G)", train_examples=int((~w_hold & ok).sum()), heldout_examples=int(w_hold.sum()), heldout_accuracy=g_acc, final_train_loss=g_log[-1]["loss"]),
-    ])
-    backbone_text = {"features": "weight-free descriptor (HOG + spatial HSV histograms) + MLP head", "small": "compact CNN trained from scratch", "resnet50": "ResNet-50",
-                     "efficientnet_lite0": "frozen ImageNet EfficientNet-Lite0 features (224px) + MLP head"}[cfg.backbone]
-    prov = [f"backbone: {backbone_text}" + (f", initialised from {cfg.resnet50_weights}" if cfg.resnet50_weights and cfg.backbone == "resnet50" else "") + f"; {K}+1 classes, {cfg.image_size}px, {cfg.epochs} epochs",
-            f"Y held out by video ({cfg.holdout_fraction:.0%}); G held out by image; f(x) for R(x): {f_source}; G's data: {g_source}",
-            f"on X ({len(X)} frames, one per person shot): the two models' argmax agree on {agree:.1%} of frames"]
+    summary = pd.DataFrame(
+        [
+            dict(
+                model="video frames (Y)",
+                train_examples=int((~v_hold).sum()),
+                heldout_examples=int(v_hold.sum()),
+                heldout_accuracy=y_acc,
+                final_train_loss=y_log[-1]["loss"],
+            ),
+            dict(
+                model="web images (G)",
+                train_examples=int((~w_hold & ok).sum()),
+                heldout_examples=int(w_hold.sum()),
+                heldout_accuracy=g_acc,
+                final_train_loss=g_log[-1]["loss"],
+            ),
+        ]
+    )
+    backbone_text = {
+        "features": "weight-free descriptor (HOG + spatial HSV histograms) + MLP head",
+        "small": "compact CNN trained from scratch",
+        "resnet50": "ResNet-50",
+        "efficientnet_lite0": "frozen ImageNet EfficientNet-Lite0 features (224px) + MLP head",
+    }[cfg.backbone]
+    prov = [
+        f"backbone: {backbone_text}"
+        + (f", initialised from {cfg.resnet50_weights}" if cfg.resnet50_weights and cfg.backbone == "resnet50" else "")
+        + f"; {K}+1 classes, {cfg.image_size}px, {cfg.epochs} epochs",
+        f"Y held out by video ({cfg.holdout_fraction:.0%}); G held out by image; f(x) for R(x): {f_source}; G's data: {g_source}",
+        f"on X ({len(X)} frames, one per person shot): the two models' argmax agree on {agree:.1%} of frames",
+    ]
     if hasattr(y_model.desc, "info"):
         from .models import provenance_line
 
@@ -465,23 +553,61 @@ def run(params, manifest_path, shots_path, persons_path, candidates_path, models
     if bad:
         prov.append(f"{len(bad)} unreadable web images skipped: {bad[:3]}")
     write_markdown_table(summary, tables_dir / "proposal_models.md", "Stage 03 — proposal models", prov)
-    metrics = dict(classes=K, frames_model_heldout_accuracy=y_acc, web_model_heldout_accuracy=g_acc, agreement_on_X=agree, X_frames=int(len(X)), f_source=f_source, g_source=g_source, backbone=cfg.backbone)
+    metrics = dict(
+        classes=K,
+        frames_model_heldout_accuracy=y_acc,
+        web_model_heldout_accuracy=g_acc,
+        agreement_on_X=agree,
+        X_frames=int(len(X)),
+        f_source=f_source,
+        g_source=g_source,
+        backbone=cfg.backbone,
+    )
     res = dict(summary=summary, frames=out, classes=classes, metrics=metrics)
-    save_figure(plots.training_curves({"video frames (Y)": y_log, "web images (G)": g_log}), figures_dir / "training_curves.png")
+    save_figure(
+        plots.training_curves({"video frames (Y)": y_log, "web images (G)": g_log}), figures_dir / "training_curves.png"
+    )
 
     if truth_dir is not None and (Path(truth_dir) / "truth" / "segments.parquet").exists():
         from .sampling import frame_truth_kind
 
         kinds = frame_truth_kind(X, Path(truth_dir))
         cons = PY[np.arange(len(X)), cidx] + PG[np.arange(len(X)), cidx]
-        by = pd.DataFrame(dict(truth_kind=kinds, pY_c=PY[np.arange(len(X)), cidx], pG_c=PG[np.arange(len(X)), cidx], consensus=cons,
-                               agree=PY.argmax(1) == PG.argmax(1))).groupby("truth_kind").agg(frames=("consensus", "size"), mean_pY_c=("pY_c", "mean"), mean_pG_c=("pG_c", "mean"),
-                                                                                               mean_consensus=("consensus", "mean"), argmax_agreement=("agree", "mean")).reset_index()
-        write_markdown_table(by, tables_dir / "scores_by_truth_kind.md", "Stage 03 — model scores on X by the frame's true segment kind (demo world)",
-                             ["consensus = P^Y_c + P^G_c for the video's query class c; 'no context' frames should score low on both (paper 3.6)"])
+        by = (
+            pd.DataFrame(
+                dict(
+                    truth_kind=kinds,
+                    pY_c=PY[np.arange(len(X)), cidx],
+                    pG_c=PG[np.arange(len(X)), cidx],
+                    consensus=cons,
+                    agree=PY.argmax(1) == PG.argmax(1),
+                )
+            )
+            .groupby("truth_kind")
+            .agg(
+                frames=("consensus", "size"),
+                mean_pY_c=("pY_c", "mean"),
+                mean_pG_c=("pG_c", "mean"),
+                mean_consensus=("consensus", "mean"),
+                argmax_agreement=("agree", "mean"),
+            )
+            .reset_index()
+        )
+        write_markdown_table(
+            by,
+            tables_dir / "scores_by_truth_kind.md",
+            "Stage 03 — model scores on X by the frame's true segment kind (demo world)",
+            [
+                "consensus = P^Y_c + P^G_c for the video's query class c; 'no context' frames should score low on both (paper 3.6)"
+            ],
+        )
         res["by_kind"] = by
         metrics["consensus_by_kind"] = {r.truth_kind: float(r.mean_consensus) for r in by.itertuples()}
     else:
-        write_no_truth_table(tables_dir / "scores_by_truth_kind.md", "Stage 03 — model scores on X by the frame's true segment kind", params.data.source)
+        write_no_truth_table(
+            tables_dir / "scores_by_truth_kind.md",
+            "Stage 03 — model scores on X by the frame's true segment kind",
+            params.data.source,
+        )
     write_json(metrics, metrics_path)
     return res

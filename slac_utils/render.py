@@ -11,6 +11,7 @@ detector such as OpenCV's HOG people detector fires on it, and close-ups draw a
 head-and-shoulders "talking head" with the facial structure a frontal-face
 cascade responds to.
 """
+
 from __future__ import annotations
 
 import math
@@ -126,7 +127,17 @@ def draw_person(img: np.ndarray, pose: Pose, look: Look) -> dict:
     neck_top = (head_c[0], head_c[1] + head_r * 0.8)
     _limb(img, (cx, shoulder_y + 2), neck_top, 0.05 * H, look.skin)
     cv2.circle(img, _pt(head_c), int(round(head_r)), look.skin, -1, cv2.LINE_AA)
-    cv2.ellipse(img, _pt((head_c[0], head_c[1] - head_r * 0.35)), (int(head_r * 1.02), int(head_r * 0.7)), 0, 180, 360, look.hair, -1, cv2.LINE_AA)
+    cv2.ellipse(
+        img,
+        _pt((head_c[0], head_c[1] - head_r * 0.35)),
+        (int(head_r * 1.02), int(head_r * 0.7)),
+        0,
+        180,
+        360,
+        look.hair,
+        -1,
+        cv2.LINE_AA,
+    )
     # arms (in front of torso)
     for side, sh_a, el_a in ((-1, pose.l_shoulder, pose.l_elbow), (1, pose.r_shoulder, pose.r_elbow)):
         sh = (cx + side * sh_w * 0.92, shoulder_y + 0.02 * H)
@@ -137,39 +148,97 @@ def draw_person(img: np.ndarray, pose: Pose, look: Look) -> dict:
         cv2.circle(img, _pt(hand), int(round(armw * 0.6)), look.skin, -1, cv2.LINE_AA)
         key = "l" if side < 0 else "r"
         joints[f"{key}_shoulder"], joints[f"{key}_elbow"], joints[f"{key}_hand"] = sh, el, hand
-    joints.update(head=head_c, head_r=head_r, hip=(pose.x, hip_y), waist=(cx, hip_y - 0.05 * H), shoulder_y=shoulder_y, feet_y=feet_y)
+    joints.update(
+        head=head_c,
+        head_r=head_r,
+        hip=(pose.x, hip_y),
+        waist=(cx, hip_y - 0.05 * H),
+        shoulder_y=shoulder_y,
+        feet_y=feet_y,
+    )
     return joints
 
 
-def draw_talking_head(img: np.ndarray, cx: float, cy: float, face_h: float, look: Look, mouth_open: float = 0.0, tilt: float = 0.0) -> dict:
+def draw_talking_head(
+    img: np.ndarray, cx: float, cy: float, face_h: float, look: Look, mouth_open: float = 0.0, tilt: float = 0.0
+) -> dict:
     """Head-and-shoulders close-up: shoulders, neck, face with eyes, brows, nose, mouth."""
     h, w = img.shape[:2]
     fw = face_h * 0.78
     # shoulders and chest down to the bottom of the frame
     sh_y = cy + face_h * 0.85
-    chest = np.array([_pt((cx - fw * 1.9, h + 5)), _pt((cx - fw * 1.5, sh_y)), _pt((cx + fw * 1.5, sh_y)), _pt((cx + fw * 1.9, h + 5))], np.int32)
+    chest = np.array(
+        [
+            _pt((cx - fw * 1.9, h + 5)),
+            _pt((cx - fw * 1.5, sh_y)),
+            _pt((cx + fw * 1.5, sh_y)),
+            _pt((cx + fw * 1.9, h + 5)),
+        ],
+        np.int32,
+    )
     cv2.fillConvexPoly(img, chest, look.shirt, cv2.LINE_AA)
-    cv2.ellipse(img, _pt((cx - fw * 1.5, sh_y + fw * 0.35)), (int(fw * 0.45), int(fw * 0.35)), 0, 180, 270, look.shirt, -1)
-    cv2.ellipse(img, _pt((cx + fw * 1.5, sh_y + fw * 0.35)), (int(fw * 0.45), int(fw * 0.35)), 0, 270, 360, look.shirt, -1)
+    cv2.ellipse(
+        img, _pt((cx - fw * 1.5, sh_y + fw * 0.35)), (int(fw * 0.45), int(fw * 0.35)), 0, 180, 270, look.shirt, -1
+    )
+    cv2.ellipse(
+        img, _pt((cx + fw * 1.5, sh_y + fw * 0.35)), (int(fw * 0.45), int(fw * 0.35)), 0, 270, 360, look.shirt, -1
+    )
     cv2.rectangle(img, _pt((cx - fw * 0.28, cy + face_h * 0.3)), _pt((cx + fw * 0.28, sh_y + 4)), look.skin, -1)
     # hair behind, face
-    cv2.ellipse(img, _pt((cx, cy - face_h * 0.08)), (int(fw * 0.56), int(face_h * 0.58)), 0, 0, 360, look.hair, -1, cv2.LINE_AA)
-    cv2.ellipse(img, _pt((cx, cy)), (int(fw * 0.5), int(face_h * 0.52)), math.degrees(tilt), 0, 360, look.skin, -1, cv2.LINE_AA)
-    cv2.ellipse(img, _pt((cx, cy - face_h * 0.38)), (int(fw * 0.52), int(face_h * 0.2)), 0, 180, 360, look.hair, -1, cv2.LINE_AA)
+    cv2.ellipse(
+        img, _pt((cx, cy - face_h * 0.08)), (int(fw * 0.56), int(face_h * 0.58)), 0, 0, 360, look.hair, -1, cv2.LINE_AA
+    )
+    cv2.ellipse(
+        img, _pt((cx, cy)), (int(fw * 0.5), int(face_h * 0.52)), math.degrees(tilt), 0, 360, look.skin, -1, cv2.LINE_AA
+    )
+    cv2.ellipse(
+        img, _pt((cx, cy - face_h * 0.38)), (int(fw * 0.52), int(face_h * 0.2)), 0, 180, 360, look.hair, -1, cv2.LINE_AA
+    )
     skin = np.array(look.skin, float)
     dark = tuple(int(v) for v in skin * 0.35)
     mid = tuple(int(v) for v in skin * 0.7)
     eye_y = cy - face_h * 0.06
     for s in (-1, 1):
         ex = cx + s * fw * 0.2
-        cv2.ellipse(img, _pt((ex, eye_y - face_h * 0.09)), (int(fw * 0.13), int(face_h * 0.025)), 0, 0, 360, look.hair, -1, cv2.LINE_AA)
-        cv2.ellipse(img, _pt((ex, eye_y)), (int(fw * 0.11), int(face_h * 0.05)), 0, 0, 360, (245, 245, 245), -1, cv2.LINE_AA)
+        cv2.ellipse(
+            img,
+            _pt((ex, eye_y - face_h * 0.09)),
+            (int(fw * 0.13), int(face_h * 0.025)),
+            0,
+            0,
+            360,
+            look.hair,
+            -1,
+            cv2.LINE_AA,
+        )
+        cv2.ellipse(
+            img, _pt((ex, eye_y)), (int(fw * 0.11), int(face_h * 0.05)), 0, 0, 360, (245, 245, 245), -1, cv2.LINE_AA
+        )
         cv2.circle(img, _pt((ex, eye_y)), max(2, int(face_h * 0.042)), (40, 30, 25), -1, cv2.LINE_AA)
-        cv2.ellipse(img, _pt((ex, eye_y + face_h * 0.05)), (int(fw * 0.11), int(face_h * 0.02)), 0, 0, 180, mid, -1, cv2.LINE_AA)
-    nose = np.array([_pt((cx, eye_y + face_h * 0.02)), _pt((cx - fw * 0.07, cy + face_h * 0.17)), _pt((cx + fw * 0.07, cy + face_h * 0.17))], np.int32)
+        cv2.ellipse(
+            img, _pt((ex, eye_y + face_h * 0.05)), (int(fw * 0.11), int(face_h * 0.02)), 0, 0, 180, mid, -1, cv2.LINE_AA
+        )
+    nose = np.array(
+        [
+            _pt((cx, eye_y + face_h * 0.02)),
+            _pt((cx - fw * 0.07, cy + face_h * 0.17)),
+            _pt((cx + fw * 0.07, cy + face_h * 0.17)),
+        ],
+        np.int32,
+    )
     cv2.fillConvexPoly(img, nose, mid, cv2.LINE_AA)
     mouth_y = cy + face_h * 0.29
-    cv2.ellipse(img, _pt((cx, mouth_y)), (int(fw * 0.17), max(2, int(face_h * (0.025 + 0.05 * mouth_open)))), 0, 0, 360, dark, -1, cv2.LINE_AA)
+    cv2.ellipse(
+        img,
+        _pt((cx, mouth_y)),
+        (int(fw * 0.17), max(2, int(face_h * (0.025 + 0.05 * mouth_open)))),
+        0,
+        0,
+        360,
+        dark,
+        -1,
+        cv2.LINE_AA,
+    )
     return {"face": (cx, cy), "face_h": face_h, "chest_y": sh_y}
 
 
@@ -188,7 +257,9 @@ def sky_ground_background(rng: np.random.Generator, h: int, w: int) -> np.ndarra
     for _ in range(int(rng.integers(1, 4))):
         cx, r = rng.integers(0, w), rng.integers(w // 6, w // 2)
         col = tuple(int(v) for v in rng.uniform(20, 180, 3))
-        cv2.ellipse(out, (int(cx), horizon), (int(r), int(r * rng.uniform(0.2, 0.5))), 0, 180, 360, col, -1, cv2.LINE_AA)
+        cv2.ellipse(
+            out, (int(cx), horizon), (int(r), int(r * rng.uniform(0.2, 0.5))), 0, 180, 360, col, -1, cv2.LINE_AA
+        )
     noise = rng.normal(0, rng.uniform(4, 14), (h, w, 1)).astype(np.float32)
     out = np.clip(out.astype(np.float32) + cv2.GaussianBlur(noise, (0, 0), 1.5)[..., None], 0, 255).astype(np.uint8)
     return out

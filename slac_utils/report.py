@@ -26,6 +26,7 @@ The last stage reads what the earlier stages wrote and writes nothing they read:
 
 Every input may be missing (a partial pipeline): what cannot be built is reported, not raised.
 """
+
 from __future__ import annotations
 
 import csv
@@ -35,7 +36,6 @@ import os
 import re
 import textwrap
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,7 @@ import pandas as pd
 
 from .backends import resolved_backends
 from .io import read_table, save_figure, write_markdown_table
+from .seeding import seed_of
 
 STAGE = "10_report"
 GREEN, RED, GREY = "#2ca02c", "#d62728", "#7f7f7f"
@@ -63,35 +64,131 @@ PAPER_TABLE1 = [
     ("SLAC", "200", "520K", "1.75M", "YouTube", "Yes"),
 ]
 # Table 2 as printed (removed videos, starting from 1.1M candidates), in the paper's order.
-PAPER_TABLE2 = [("Internal (within the dataset)", "171,378", None), ("Kinetics", "4,029", "kinetics"), ("ActivityNet", "1,925", "activitynet"),
-                ("UCF-101", "660", "ucf"), ("HMDB-51", "11", "hmdb")]
+PAPER_TABLE2 = [
+    ("Internal (within the dataset)", "171,378", None),
+    ("Kinetics", "4,029", "kinetics"),
+    ("ActivityNet", "1,925", "activitynet"),
+    ("UCF-101", "660", "ucf"),
+    ("HMDB-51", "11", "hmdb"),
+]
 # Section 3: the numbers behind Figure 1.
-PAPER_PIPELINE = dict(candidates="1.1M", removed_internal="171K", removed_external="6.6K", person_share="~49% of shots", removed_no_person="193K",
-                      videos="520K", clips="1.75M", positives="755K", negatives="993K", seconds_per_clip="8.8 s", frames_model="600K frames",
-                      web_model="300K images")
+PAPER_PIPELINE = dict(
+    candidates="1.1M",
+    removed_internal="171K",
+    removed_external="6.6K",
+    person_share="~49% of shots",
+    removed_no_person="193K",
+    videos="520K",
+    clips="1.75M",
+    positives="755K",
+    negatives="993K",
+    seconds_per_clip="8.8 s",
+    frames_model="600K frames",
+    web_model="300K images",
+)
 
 # Paper tables: caption, the stage folder that writes them (None: built here), the params that matter.
 TABLES = {
-    1: ("Comparisons between SLAC and other video datasets", None,
-        ["data.source", "data.videos_dir", "demo.classes", "demo.videos_per_class", "sampling.max_per_video", "sampling.easy_positive", "annotation.mode"]),
-    2: ("De-duplication of SLAC within itself and against prior test/validation sets", "01_dedup",
-        ["dedup.embedder", "dedup.gamma", "dedup.fps", "dedup.min_frames", "dedup.keep", "dedup.external_targets"]),
-    3: ("Cost comparison for full and sparse annotations", "05_annotate",
-        ["annotation.mode", "annotation.page_size", "annotation.sim_seconds_per_clip", "annotation.sim_accuracy", "annotation.full_annotation_minutes_per_video"]),
-    4: ("Results on SLAC (Clip@1)", "07_evaluate",
-        ["recognition.depth", "recognition.width", "recognition.frames", "recognition.crop", "recognition.epochs", "recognition.neg_weight", "recognition.fusion_weights"]),
-    5: ("Transfer learning with RGB and flow input", "08_transfer",
-        ["recognition.depth", "recognition.width", "recognition.frames", "transfer.targets", "transfer.base_lr", "transfer.video_clips"]),
-    6: ("SLAC compared with other pre-training datasets", "08_transfer",
-        ["recognition.depth", "recognition.width", "transfer.targets", "transfer.pretrained", "transfer.base_lr"]),
-    7: ("Res3D pre-trained on SLAC beside the state of the art", "08_transfer",
-        ["recognition.depth", "recognition.fusion_weights", "transfer.targets", "transfer.dense_stride", "transfer.dense_crops"]),
-    8: ("Action localization on THUMOS14 (mAP)", "09_localize",
-        ["localization.dataset", "localization.frames", "localization.crop", "localization.epochs", "localization.pretrain_epochs",
-         "localization.alpha", "localization.beta", "localization.table8_tiou", "localization.table8_protocol"]),
-    9: ("Action localization on ActivityNet-v1.3 before and after refinement (mAP)", "09_localize",
-        ["localization.dataset", "localization.frames", "localization.crop", "localization.epochs", "localization.pretrain_epochs",
-         "localization.alpha", "localization.beta", "localization.table9_tiou", "localization.table9_protocol"]),
+    1: (
+        "Comparisons between SLAC and other video datasets",
+        None,
+        [
+            "data.source",
+            "data.videos_dir",
+            "demo.classes",
+            "demo.videos_per_class",
+            "sampling.max_per_video",
+            "sampling.easy_positive",
+            "annotation.mode",
+        ],
+    ),
+    2: (
+        "De-duplication of SLAC within itself and against prior test/validation sets",
+        "01_dedup",
+        ["dedup.embedder", "dedup.gamma", "dedup.fps", "dedup.min_frames", "dedup.keep", "dedup.external_targets"],
+    ),
+    3: (
+        "Cost comparison for full and sparse annotations",
+        "05_annotate",
+        [
+            "annotation.mode",
+            "annotation.page_size",
+            "annotation.sim_seconds_per_clip",
+            "annotation.sim_accuracy",
+            "annotation.full_annotation_minutes_per_video",
+        ],
+    ),
+    4: (
+        "Results on SLAC (Clip@1)",
+        "07_evaluate",
+        [
+            "recognition.depth",
+            "recognition.width",
+            "recognition.frames",
+            "recognition.crop",
+            "recognition.epochs",
+            "recognition.neg_weight",
+            "recognition.fusion_weights",
+        ],
+    ),
+    5: (
+        "Transfer learning with RGB and flow input",
+        "08_transfer",
+        [
+            "recognition.depth",
+            "recognition.width",
+            "recognition.frames",
+            "transfer.targets",
+            "transfer.base_lr",
+            "transfer.video_clips",
+        ],
+    ),
+    6: (
+        "SLAC compared with other pre-training datasets",
+        "08_transfer",
+        ["recognition.depth", "recognition.width", "transfer.targets", "transfer.pretrained", "transfer.base_lr"],
+    ),
+    7: (
+        "Res3D pre-trained on SLAC beside the state of the art",
+        "08_transfer",
+        [
+            "recognition.depth",
+            "recognition.fusion_weights",
+            "transfer.targets",
+            "transfer.dense_stride",
+            "transfer.dense_crops",
+        ],
+    ),
+    8: (
+        "Action localization on THUMOS14 (mAP)",
+        "09_localize",
+        [
+            "localization.dataset",
+            "localization.frames",
+            "localization.crop",
+            "localization.epochs",
+            "localization.pretrain_epochs",
+            "localization.alpha",
+            "localization.beta",
+            "localization.table8_tiou",
+            "localization.table8_protocol",
+        ],
+    ),
+    9: (
+        "Action localization on ActivityNet-v1.3 before and after refinement (mAP)",
+        "09_localize",
+        [
+            "localization.dataset",
+            "localization.frames",
+            "localization.crop",
+            "localization.epochs",
+            "localization.pretrain_epochs",
+            "localization.alpha",
+            "localization.beta",
+            "localization.table9_tiou",
+            "localization.table9_protocol",
+        ],
+    ),
 }
 FLOATFMT = {4: ".1f", 5: ".1f", 6: ".1f", 7: ".1f", 8: ".1f", 9: ".1f"}
 
@@ -126,11 +223,37 @@ FIGURES = {
 }
 KEY_METRICS = {
     "00_ingest": ["listed", "ok", "quarantined", "classes", "hours"],
-    "01_dedup": ["candidates", "kept", "removed_internal", "removed_external", "embedder", "gamma", "internal_precision", "internal_recall"],
-    "02_shots_persons": ["shots", "person_shots", "share_person_shots", "videos_kept", "shot_f1", "person_precision", "person_recall"],
+    "01_dedup": [
+        "candidates",
+        "kept",
+        "removed_internal",
+        "removed_external",
+        "embedder",
+        "gamma",
+        "internal_precision",
+        "internal_recall",
+    ],
+    "02_shots_persons": [
+        "shots",
+        "person_shots",
+        "share_person_shots",
+        "videos_kept",
+        "shot_f1",
+        "person_precision",
+        "person_recall",
+    ],
     "03_proposals": ["X_frames", "frames_model_heldout_accuracy", "web_model_heldout_accuracy", "agreement_on_X"],
     "04_sampling": ["clips", "hard", "easy", "videos", "clips_per_video", "clip_truth_positive_share"],
-    "05_annotate": ["labeled", "positives", "negatives", "seconds_per_clip", "seconds_per_video", "saving_vs_full", "gold_accuracy_mean", "label_accuracy"],
+    "05_annotate": [
+        "labeled",
+        "positives",
+        "negatives",
+        "seconds_per_clip",
+        "seconds_per_video",
+        "saving_vs_full",
+        "gold_accuracy_mean",
+        "label_accuracy",
+    ],
     "06_train": ["train_clips", "val_clips", "test_clips", "train_accuracy_rgb", "train_accuracy_flow"],
 }
 OWN_FIGURES = {
@@ -158,7 +281,12 @@ def _flatten(d: dict, prefix: str = "") -> dict:
 def _same(a, b) -> bool:
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
+    if (
+        isinstance(a, (int, float))
+        and isinstance(b, (int, float))
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+    ):
         return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
     return a == b
 
@@ -167,8 +295,11 @@ def profile_of(params, paper_profile_path=None) -> dict:
     """name: demo (data.source demo) or custom; scale: 'demo scale', 'paper scale' (every setting of
     configs/paper.yaml applied; data paths, weight files and worker counts aside) or 'custom scale'; text: one line."""
     if params.data.source == "demo":
-        return dict(name="demo", scale="demo scale",
-                    text="demo (DEMO SCALE: the embedded synthetic demo world and the CPU settings of params.yaml; numbers are not comparable in scale to the paper's)")
+        return dict(
+            name="demo",
+            scale="demo scale",
+            text="demo (DEMO SCALE: the embedded synthetic demo world and the CPU settings of params.yaml; numbers are not comparable in scale to the paper's)",
+        )
     differ = None
     if paper_profile_path is not None and Path(paper_profile_path).is_file():
         import yaml
@@ -176,15 +307,33 @@ def profile_of(params, paper_profile_path=None) -> dict:
         from .config import validate
 
         raw = yaml.safe_load(Path(paper_profile_path).read_text()) or {}
-        paper = _flatten(validate(raw, source=str(paper_profile_path)).model_dump(mode="json"))  # defaults filled in, as applied
+        paper = _flatten(
+            validate(raw, source=str(paper_profile_path)).model_dump(mode="json")
+        )  # defaults filled in, as applied
         ours = _flatten(params.model_dump(mode="json"))
         location = ("_weights", "workers", "_path", "_dir", "transfer.targets")  # where the data lie, not the scale
-        keys = [k for k in _flatten(raw) if not k.startswith("data.") and not k.endswith(location) and k != "transfer.targets"]
+        keys = [
+            k
+            for k in _flatten(raw)
+            if not k.startswith("data.") and not k.endswith(location) and k != "transfer.targets"
+        ]
         differ = sorted(k for k in keys if not _same(ours.get(k), paper[k]))
     if differ == []:
-        return dict(name="custom", scale="paper scale", text=f"custom data ({params.data.source}: {params.data.videos_dir}) at PAPER SCALE (every setting of {paper_profile_path})")
-    extra = f"; differs from {paper_profile_path} in {', '.join(differ[:6])}{' ...' if len(differ) > 6 else ''}" if differ else ""
-    return dict(name="custom", scale="custom scale", text=f"custom data ({params.data.source}: {params.data.videos_dir}), custom scale{extra}")
+        return dict(
+            name="custom",
+            scale="paper scale",
+            text=f"custom data ({params.data.source}: {params.data.videos_dir}) at PAPER SCALE (every setting of {paper_profile_path})",
+        )
+    extra = (
+        f"; differs from {paper_profile_path} in {', '.join(differ[:6])}{' ...' if len(differ) > 6 else ''}"
+        if differ
+        else ""
+    )
+    return dict(
+        name="custom",
+        scale="custom scale",
+        text=f"custom data ({params.data.source}: {params.data.videos_dir}), custom scale{extra}",
+    )
 
 
 def _fmt_value(v) -> str:
@@ -218,10 +367,36 @@ def param_items(params, keys) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- writers
-_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-                  "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-_LATEX_UNICODE = {"—": "---", "–": "--", "γ": r"$\gamma$", "τ": r"$\tau$", "≈": r"$\approx$", "×": r"$\times$", "→": r"$\rightarrow$",
-                  "≥": r"$\geq$", "≤": r"$\leq$", "±": r"$\pm$", "‖": r"$\|$", "’": "'", "‘": "`", "“": "``", "”": "''", "…": r"\dots{}"}
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+_LATEX_UNICODE = {
+    "—": "---",
+    "–": "--",
+    "γ": r"$\gamma$",
+    "τ": r"$\tau$",
+    "≈": r"$\approx$",
+    "×": r"$\times$",
+    "→": r"$\rightarrow$",
+    "≥": r"$\geq$",
+    "≤": r"$\leq$",
+    "±": r"$\pm$",
+    "‖": r"$\|$",
+    "’": "'",
+    "‘": "`",
+    "“": "``",
+    "”": "''",
+    "…": r"\dots{}",
+}
 
 
 def latex_escape(s) -> str:
@@ -249,8 +424,12 @@ _NUMERIC = re.compile(r"^[~≈]?[-+]?[\d.,]+\s*(K|M|%|K hr|hr|sec|min|s)?$")
 
 def _align(col: pd.Series) -> str:
     vals = [v for v in col if not (v is None or (isinstance(v, float) and math.isnan(v)))]
-    if vals and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)) or
-                    (isinstance(v, str) and (_NUMERIC.match(v) or v in ("—", "N/A"))) for v in vals):
+    if vals and all(
+        isinstance(v, (int, float, np.integer, np.floating))
+        and not isinstance(v, (bool, np.bool_))
+        or (isinstance(v, str) and (_NUMERIC.match(v) or v in ("—", "N/A")))
+        for v in vals
+    ):
         return "r"
     return "l"
 
@@ -260,7 +439,11 @@ def write_latex_table(df: pd.DataFrame, path, header: list[str], floatfmt: str =
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"% {h}" for h in header]
-    lines += ["% needs \\usepackage{booktabs}", "\\begin{tabular}{" + "".join(_align(df[c]) for c in df.columns) + "}", "\\toprule"]
+    lines += [
+        "% needs \\usepackage{booktabs}",
+        "\\begin{tabular}{" + "".join(_align(df[c]) for c in df.columns) + "}",
+        "\\toprule",
+    ]
     lines.append(" & ".join(latex_escape(c) for c in df.columns) + " \\\\")
     lines.append("\\midrule")
     for row in df.itertuples(index=False):
@@ -276,7 +459,9 @@ def write_csv_with_header(df: pd.DataFrame, path, header: list[str]) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = round_floats(df.reset_index(drop=True)).to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    body = round_floats(df.reset_index(drop=True)).to_csv(
+        index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC
+    )
     path.write_bytes(("".join(f"# {h.replace(chr(10), ' ')}\n" for h in header) + body).encode("utf-8"))
     return path
 
@@ -293,8 +478,11 @@ def emit_table(df: pd.DataFrame, out_dir, stem: str, title: str, notes: list[str
     shown = df.astype(object).where(df.notna(), None)  # NaN -> None, which the Markdown writer prints as '—'
     md = write_markdown_table(shown, out_dir / f"{stem}.md", title, notes, floatfmt)
     header = [title, *notes]
-    return dict(md=md, csv=write_csv_with_header(df, out_dir / f"{stem}.csv", header),
-                tex=write_latex_table(df, out_dir / f"{stem}.tex", header, floatfmt))
+    return dict(
+        md=md,
+        csv=write_csv_with_header(df, out_dir / f"{stem}.csv", header),
+        tex=write_latex_table(df, out_dir / f"{stem}.tex", header, floatfmt),
+    )
 
 
 def read_stage_markdown(path) -> tuple[str | None, list[str]]:
@@ -376,14 +564,28 @@ def table1(profile: dict, params, labeled, dedup, manifest) -> tuple[pd.DataFram
             actions = int(manifest.class_label.nunique())
     elif dedup is not None:
         cand = int(len(dedup))
-    source = "demo world (synthetic)" if params.data.source == "demo" else f"{params.data.source}: {params.data.videos_dir}"
+    source = (
+        "demo world (synthetic)" if params.data.source == "demo" else f"{params.data.source}: {params.data.videos_dir}"
+    )
     cols = ["Dataset", "Actions", "Videos", "Annotations", "Source", "Localization", "Candidate videos", "values from"]
     rows = [(*r, "1.1M" if r[0] == "SLAC" else "—", "paper (Table 1)") for r in PAPER_TABLE1]
-    rows.append(("SLAC, this run", "—" if actions is None else str(actions), "—" if n_videos is None else str(n_videos), "—" if n_ann is None else str(n_ann),
-                 source, "Yes (sparse 2-s clips)", "—" if cand is None else str(cand), f"ours ({profile['scale']})"))
+    rows.append(
+        (
+            "SLAC, this run",
+            "—" if actions is None else str(actions),
+            "—" if n_videos is None else str(n_videos),
+            "—" if n_ann is None else str(n_ann),
+            source,
+            "Yes (sparse 2-s clips)",
+            "—" if cand is None else str(cand),
+            f"ours ({profile['scale']})",
+        )
+    )
     df = pd.DataFrame(rows, columns=cols)
-    notes = ["ours: Actions = classes with labeled clips; Videos = videos kept by de-duplication that have labeled clips; "
-             "Annotations = labeled clips (label +1 or -1, golden-set guideline examples included); Candidate videos = decodable candidate videos before de-duplication"]
+    notes = [
+        "ours: Actions = classes with labeled clips; Videos = videos kept by de-duplication that have labeled clips; "
+        "Annotations = labeled clips (label +1 or -1, golden-set guideline examples included); Candidate videos = decodable candidate videos before de-duplication"
+    ]
     if pos is not None:
         notes.append(f"ours: {pos} positive and {neg} negative clips (paper: 755K positive, 993K negative of 1.75M)")
     if lab is None:
@@ -417,9 +619,11 @@ def table2(stage: pd.DataFrame, candidates: int | None) -> tuple[pd.DataFrame, l
     rows.append(("Kept after de-duplication", "—", "", _int(row.get("Kept"))))
     df = pd.DataFrame(rows, columns=["step", "removed (paper)", "target set (ours)", "removed (ours)"])
     df["removed (ours)"] = pd.Series([None if pd.isna(v) else int(v) for v in df["removed (ours)"]], dtype=object)
-    notes = ["paper: starting with 1.1M candidate videos, duplicates removed within SLAC, then against Kinetics, ActivityNet, UCF-101 and HMDB-51 in turn; "
-             "the paper does not print the number kept (1.1M minus the removals is about 922K)",
-             "ours: our external targets are matched to the paper's datasets by name; the row 'Kept' is ours only"]
+    notes = [
+        "paper: starting with 1.1M candidate videos, duplicates removed within SLAC, then against Kinetics, ActivityNet, UCF-101 and HMDB-51 in turn; "
+        "the paper does not print the number kept (1.1M minus the removals is about 922K)",
+        "ours: our external targets are matched to the paper's datasets by name; the row 'Kept' is ours only",
+    ]
     return df, notes
 
 
@@ -440,26 +644,50 @@ def pipeline_counts(metrics: dict, manifest, dedup, candidates, clips, labeled) 
     else:
         c["dedup_in"], c["kept"] = m("01_dedup", "candidates"), m("01_dedup", "kept")
         ext = m("01_dedup", "removed_external")
-        c["removed_internal"], c["removed_external"] = m("01_dedup", "removed_internal"), sum(ext.values()) if isinstance(ext, dict) else ext
+        c["removed_internal"], c["removed_external"] = (
+            m("01_dedup", "removed_internal"),
+            sum(ext.values()) if isinstance(ext, dict) else ext,
+        )
     c["shots"] = m("02_shots_persons", "shots")
     if candidates is not None:
         c["person_shots"], c["person_videos"] = int(len(candidates)), int(candidates.video_id.nunique())
     else:
-        c["person_shots"], c["person_videos"] = m("02_shots_persons", "person_shots"), m("02_shots_persons", "videos_kept")
+        c["person_shots"], c["person_videos"] = (
+            m("02_shots_persons", "person_shots"),
+            m("02_shots_persons", "videos_kept"),
+        )
     c["X_frames"] = m("03_proposals", "X_frames") or m("04_sampling", "X_frames")
-    c["frames_acc"], c["web_acc"] = m("03_proposals", "frames_model_heldout_accuracy"), m("03_proposals", "web_model_heldout_accuracy")
+    c["frames_acc"], c["web_acc"] = (
+        m("03_proposals", "frames_model_heldout_accuracy"),
+        m("03_proposals", "web_model_heldout_accuracy"),
+    )
     if clips is not None:
         c["clips"], c["clip_videos"] = int(len(clips)), int(clips.video_id.nunique())
-        c["hard"], c["easy"] = (int((clips.kind == "hard").sum()), int((clips.kind == "easy").sum())) if "kind" in clips else (None, None)
+        c["hard"], c["easy"] = (
+            (int((clips.kind == "hard").sum()), int((clips.kind == "easy").sum())) if "kind" in clips else (None, None)
+        )
     else:
-        c["clips"], c["clip_videos"], c["hard"], c["easy"] = m("04_sampling", "clips"), m("04_sampling", "videos"), m("04_sampling", "hard"), m("04_sampling", "easy")
+        c["clips"], c["clip_videos"], c["hard"], c["easy"] = (
+            m("04_sampling", "clips"),
+            m("04_sampling", "videos"),
+            m("04_sampling", "hard"),
+            m("04_sampling", "easy"),
+        )
     lab = _labeled_only(labeled)
     if lab is not None:
-        c["labeled"], c["positives"], c["negatives"] = int(len(lab)), int((lab.label == 1).sum()), int((lab.label == -1).sum())
+        c["labeled"], c["positives"], c["negatives"] = (
+            int(len(lab)),
+            int((lab.label == 1).sum()),
+            int((lab.label == -1).sum()),
+        )
         a = lab[lab.annotator != "golden_set"] if "annotator" in lab else lab
         c["seconds_per_clip"] = float(a.seconds.mean()) if "seconds" in a and len(a) else None
     else:
-        c["labeled"], c["positives"], c["negatives"] = m("05_annotate", "labeled"), m("05_annotate", "positives"), m("05_annotate", "negatives")
+        c["labeled"], c["positives"], c["negatives"] = (
+            m("05_annotate", "labeled"),
+            m("05_annotate", "positives"),
+            m("05_annotate", "negatives"),
+        )
         c["seconds_per_clip"] = m("05_annotate", "seconds_per_clip")
     return c
 
@@ -482,17 +710,17 @@ def counts_table(c: dict) -> pd.DataFrame:
         ("videos with a person shot", _n(c["person_videos"]), f"{P['removed_no_person']} videos removed"),
         ("sampled 2-s clips (hard / easy)", f"{_n(c['clips'])} ({_n(c['hard'])} / {_n(c['easy'])})", P["clips"]),
         ("videos with sampled clips", _n(c["clip_videos"]), P["videos"]),
-        ("labeled clips (positive / negative)", f"{_n(c['labeled'])} ({_n(c['positives'])} / {_n(c['negatives'])})", f"{P['clips']} ({P['positives']} / {P['negatives']})"),
+        (
+            "labeled clips (positive / negative)",
+            f"{_n(c['labeled'])} ({_n(c['positives'])} / {_n(c['negatives'])})",
+            f"{P['clips']} ({P['positives']} / {P['negatives']})",
+        ),
         ("annotation seconds per clip", _n(c["seconds_per_clip"], "{:.1f} s"), P["seconds_per_clip"]),
     ]
     return pd.DataFrame(rows, columns=["step", "ours", "paper"])
 
 
 # ----------------------------------------------------------------------------- frames
-def _seed(seed: int, *parts) -> list[int]:
-    return [int(seed), *[zlib.crc32(str(p).encode()) for p in parts]]
-
-
 def read_middle_frame(path, frame: int | None = None) -> np.ndarray | None:
     """The middle frame of a clip file (or frame `frame` of a video) as RGB uint8; None when unreadable."""
     if path is None or not Path(path).is_file():
@@ -508,17 +736,19 @@ def read_middle_frame(path, frame: int | None = None) -> np.ndarray | None:
         return None
 
 
-def bordered(img: np.ndarray | None, color: str | None, width: int = 6, size: tuple[int, int] = (120, 160)) -> np.ndarray:
+def bordered(
+    img: np.ndarray | None, color: str | None, width: int = 6, size: tuple[int, int] = (120, 160)
+) -> np.ndarray:
     """img with a solid border of color (hex); a grey placeholder of size (h, w) for None."""
     if img is None:
         img = np.full((*size, 3), 90, np.uint8)
     if color is None:
         return img
-    rgb = np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)], np.uint8)
+    rgb = np.array([int(color[i : i + 2], 16) for i in (1, 3, 5)], np.uint8)
     h, w = img.shape[:2]
     out = np.empty((h + 2 * width, w + 2 * width, 3), np.uint8)
     out[:] = rgb
-    out[width:width + h, width:width + w] = img[..., :3]
+    out[width : width + h, width : width + w] = img[..., :3]
     return out
 
 
@@ -536,8 +766,9 @@ def _tile(ax, img, color, caption=None, missing_text="clip file missing"):
 
 # ----------------------------------------------------------------------------- figures
 def _plt():
-    from . import plots  # noqa: F401  (house style, Agg backend)
     import matplotlib.pyplot as plt
+
+    from . import plots  # noqa: F401  (house style, Agg backend)
 
     return plt
 
@@ -554,7 +785,9 @@ def plot_pipeline(c: dict, profile: dict):
     P = PAPER_PIPELINE
 
     def box(x, y, w, h, title, ours, paper, color):
-        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.05,rounding_size=0.12", fc=color, ec="#333333", lw=1.2))
+        ax.add_patch(
+            FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.05,rounding_size=0.12", fc=color, ec="#333333", lw=1.2)
+        )
         ax.text(x + w / 2, y + h - 0.2, title, ha="center", va="top", fontsize=9.5, weight="bold", wrap=True)
         ax.text(x + w / 2, y + h / 2 - 0.15, ours, ha="center", va="center", fontsize=9)
         ax.text(x + w / 2, y + 0.12, paper, ha="center", va="bottom", fontsize=7.5, color="#666666", style="italic")
@@ -566,40 +799,113 @@ def plot_pipeline(c: dict, profile: dict):
 
     w, h, y = 2.05, 1.75, 3.2
     xs = [0.15 + i * 2.3 for i in range(6)]
-    box(xs[0], y, w, h, "Video crawling", f"{_n(c['ok'])} candidate videos\n({_n(c['listed'])} listed)", f"paper: {P['candidates']} videos", "#e8f0fb")
-    box(xs[1], y, w, h, "De-duplication", f"{_n(c['kept'])} videos kept\n−{_n(c['removed_internal'])} internal, −{_n(c['removed_external'])} external",
-        f"paper: −{P['removed_internal']}, −{P['removed_external']}", "#e8f0fb")
+    box(
+        xs[0],
+        y,
+        w,
+        h,
+        "Video crawling",
+        f"{_n(c['ok'])} candidate videos\n({_n(c['listed'])} listed)",
+        f"paper: {P['candidates']} videos",
+        "#e8f0fb",
+    )
+    box(
+        xs[1],
+        y,
+        w,
+        h,
+        "De-duplication",
+        f"{_n(c['kept'])} videos kept\n−{_n(c['removed_internal'])} internal, −{_n(c['removed_external'])} external",
+        f"paper: −{P['removed_internal']}, −{P['removed_external']}",
+        "#e8f0fb",
+    )
     box(xs[2], y, w, h, "Shot detection", f"{_n(c['shots'])} shots", "paper: colour-histogram cuts", "#eef7ea")
     gone = None if c["kept"] is None or c["person_videos"] is None else c["kept"] - c["person_videos"]
-    box(xs[3], y, w, h, "Person detection", f"{_n(c['person_shots'])} person shots\nin {_n(c['person_videos'])} videos\n(−{_n(gone)} without a person)",
-        f"paper: {P['person_share']}, −{P['removed_no_person']} videos", "#eef7ea")
-    box(xs[4], y, w, h, "Active sampling R(x)", f"{_n(c['clips'])} 2-s clips\n{_n(c['hard'])} hard + {_n(c['easy'])} easy\nfrom {_n(c['clip_videos'])} videos",
-        f"paper: {P['clips']} clips, {P['videos']} videos", "#fdf1e2")
-    box(xs[5], y, w, h, "Annotation: is this\naction happening?", f"{_n(c['labeled'])} labeled\n{_n(c['positives'])} pos / {_n(c['negatives'])} neg\n"
-        f"{_n(c['seconds_per_clip'], '{:.1f}')} s per clip", f"paper: {P['positives']} / {P['negatives']}, {P['seconds_per_clip']}", "#fbe9e9")
+    box(
+        xs[3],
+        y,
+        w,
+        h,
+        "Person detection",
+        f"{_n(c['person_shots'])} person shots\nin {_n(c['person_videos'])} videos\n(−{_n(gone)} without a person)",
+        f"paper: {P['person_share']}, −{P['removed_no_person']} videos",
+        "#eef7ea",
+    )
+    box(
+        xs[4],
+        y,
+        w,
+        h,
+        "Active sampling R(x)",
+        f"{_n(c['clips'])} 2-s clips\n{_n(c['hard'])} hard + {_n(c['easy'])} easy\nfrom {_n(c['clip_videos'])} videos",
+        f"paper: {P['clips']} clips, {P['videos']} videos",
+        "#fdf1e2",
+    )
+    box(
+        xs[5],
+        y,
+        w,
+        h,
+        "Annotation: is this\naction happening?",
+        f"{_n(c['labeled'])} labeled\n{_n(c['positives'])} pos / {_n(c['negatives'])} neg\n"
+        f"{_n(c['seconds_per_clip'], '{:.1f}')} s per clip",
+        f"paper: {P['positives']} / {P['negatives']}, {P['seconds_per_clip']}",
+        "#fbe9e9",
+    )
     for i in range(5):
         arrow(xs[i] + w + 0.02, y + h / 2, xs[i + 1] - 0.02, y + h / 2)
     # the two proposal models feed the sampler with their consensus and disagreement
     bw, bh, by = 2.3, 1.35, 0.35
     fx, gx = xs[3] - 0.25, xs[5] + w - bw + 0.1
     acc = lambda a: "n/a" if a is None else f"{a:.0%}"  # noqa: E731
-    box(fx, by, bw, bh, "Video-frame classifier Y", f"held-out accuracy {acc(c['frames_acc'])}\non {_n(c['X_frames'])} person-shot frames X",
-        f"paper: ResNet-50, {P['frames_model']}", "#f3eefb")
-    box(gx, by, bw, bh, "Web-image classifier G", f"held-out accuracy {acc(c['web_acc'])}", f"paper: ResNet-50, {P['web_model']}", "#f3eefb")
+    box(
+        fx,
+        by,
+        bw,
+        bh,
+        "Video-frame classifier Y",
+        f"held-out accuracy {acc(c['frames_acc'])}\non {_n(c['X_frames'])} person-shot frames X",
+        f"paper: ResNet-50, {P['frames_model']}",
+        "#f3eefb",
+    )
+    box(
+        gx,
+        by,
+        bw,
+        bh,
+        "Web-image classifier G",
+        f"held-out accuracy {acc(c['web_acc'])}",
+        f"paper: ResNet-50, {P['web_model']}",
+        "#f3eefb",
+    )
     sx = xs[4] + w / 2
     arrow(fx + bw, by + bh / 2 + 0.15, sx - 0.15, y - 0.05, "$P^Y$")
     arrow(gx, by + bh / 2 + 0.15, sx + 0.15, y - 0.05, "$P^G$")
-    ax.text(sx, by + bh / 2 - 0.25, "consensus + disagreement\n+ representativeness", ha="center", va="center", fontsize=7.5, color="#333333")
+    ax.text(
+        sx,
+        by + bh / 2 - 0.25,
+        "consensus + disagreement\n+ representativeness",
+        ha="center",
+        va="center",
+        fontsize=7.5,
+        color="#333333",
+    )
     ax.set_title(f"Figure 1 — data collection with this run's counts ({profile['scale']}; paper in grey)", fontsize=11)
     fig.tight_layout()
     return fig
 
 
 def _kind_of_clips(clips: pd.DataFrame, truth: pd.DataFrame | None):
-    return clips.merge(truth[["clip_id", "truth_kind"]], on="clip_id", how="left") if truth is not None else clips.assign(truth_kind=np.nan)
+    return (
+        clips.merge(truth[["clip_id", "truth_kind"]], on="clip_id", how="left")
+        if truth is not None
+        else clips.assign(truth_kind=np.nan)
+    )
 
 
-def negatives_choice(params, clips, truth, labeled, candidates, segments, manifest) -> tuple[str | None, list[dict], str]:
+def negatives_choice(
+    params, clips, truth, labeled, candidates, segments, manifest
+) -> tuple[str | None, list[dict], str]:
     """One class and, for each of action / no person / no context / no action, the clip (or video frame) shown.
     Returns (class, [dict(kind, path, frame, clip_id, note)], caption)."""
     seed = params.seed
@@ -613,7 +919,7 @@ def negatives_choice(params, clips, truth, labeled, candidates, segments, manife
         for kind in kinds:
             g = d[(d.class_label == cls) & (d.truth_kind == kind)].sort_values("clip_id")
             if len(g):
-                r = g.iloc[int(np.random.default_rng(_seed(seed, "fig2", kind)).integers(len(g)))]
+                r = g.iloc[int(np.random.default_rng(seed_of(int(seed), "fig2", kind)).integers(len(g)))]
                 picks.append(dict(kind=kind, path=r.path, frame=None, clip_id=r.clip_id, note=r.clip_id))
                 continue
             # no sampled clip of this kind (R(x) avoids them): a frame of a true segment of that kind in a video of the class
@@ -622,10 +928,20 @@ def negatives_choice(params, clips, truth, labeled, candidates, segments, manife
                 vids = manifest[manifest.class_label == cls][["video_id", "path", "fps"]]
                 s = segments[segments.kind == kind].merge(vids, on="video_id").sort_values(["video_id", "start_s"])
                 if len(s):
-                    r = s.iloc[int(np.random.default_rng(_seed(seed, "fig2seg", kind)).integers(len(s)))]
-                    hit = dict(kind=kind, path=r.path, frame=int((r.start_s + r.end_s) / 2 * r.fps), clip_id=None, note=f"{r.video_id} @ {(r.start_s + r.end_s) / 2:.1f} s (truth segment)")
+                    r = s.iloc[int(np.random.default_rng(seed_of(int(seed), "fig2seg", kind)).integers(len(s)))]
+                    hit = dict(
+                        kind=kind,
+                        path=r.path,
+                        frame=int((r.start_s + r.end_s) / 2 * r.fps),
+                        clip_id=None,
+                        note=f"{r.video_id} @ {(r.start_s + r.end_s) / 2:.1f} s (truth segment)",
+                    )
             picks.append(hit or dict(kind=kind, path=None, frame=None, clip_id=None, note="none in this run"))
-        return cls, picks, "kinds from the demo world's truth (clips_truth.parquet; a truth segment where no clip has the kind)"
+        return (
+            cls,
+            picks,
+            "kinds from the demo world's truth (clips_truth.parquet; a truth segment where no clip has the kind)",
+        )
     lab = _labeled_only(labeled)
     if lab is None or lab.empty:
         return None, [], "no labeled clips"
@@ -640,9 +956,14 @@ def negatives_choice(params, clips, truth, labeled, candidates, segments, manife
     picks, used = [], set()
     if len(pos):
         r = pos.sort_values(["consensus", "clip_id"], ascending=[False, True], kind="mergesort").iloc[0]
-        picks.append(dict(kind="action", path=r.path, frame=None, clip_id=r.clip_id, note=f"{r.clip_id} (labeled positive)"))
-    orders = dict(no_person=(["person_score", "clip_id"], [True, True]), no_context=(["consensus", "clip_id"], [True, True]),
-                  no_action=(["consensus", "clip_id"], [False, True]))
+        picks.append(
+            dict(kind="action", path=r.path, frame=None, clip_id=r.clip_id, note=f"{r.clip_id} (labeled positive)")
+        )
+    orders = dict(
+        no_person=(["person_score", "clip_id"], [True, True]),
+        no_context=(["consensus", "clip_id"], [True, True]),
+        no_action=(["consensus", "clip_id"], [False, True]),
+    )
     for kind in NEGATIVE_TYPES:
         by, asc = orders[kind]
         n = neg[~neg.clip_id.isin(used)].sort_values(by, ascending=asc, kind="mergesort", na_position="last")
@@ -652,19 +973,32 @@ def negatives_choice(params, clips, truth, labeled, candidates, segments, manife
             picks.append(dict(kind=kind, path=r.path, frame=None, clip_id=r.clip_id, note=r.clip_id))
         else:
             picks.append(dict(kind=kind, path=None, frame=None, clip_id=None, note="none in this run"))
-    return cls, picks, ("no truth kinds outside the demo: labeled negatives chosen by proxy — no person: lowest person score of the shot; "
-                        "no context: lowest consensus P^Y_c + P^G_c; no action: highest consensus")
+    return (
+        cls,
+        picks,
+        (
+            "no truth kinds outside the demo: labeled negatives chosen by proxy — no person: lowest person score of the shot; "
+            "no context: lowest consensus P^Y_c + P^G_c; no action: highest consensus"
+        ),
+    )
 
 
 def plot_negatives(cls, picks, caption: str):
     plt = _plt()
-    titles = dict(action=f"Positive — action: {str(cls).replace('_', ' ')}", no_person="No person", no_context="No context", no_action="No action")
+    titles = dict(
+        action=f"Positive — action: {str(cls).replace('_', ' ')}",
+        no_person="No person",
+        no_context="No context",
+        no_action="No action",
+    )
     fig, axes = plt.subplots(1, 4, figsize=(11, 3.3))
     by_kind = {p["kind"]: p for p in picks}
     for ax, kind in zip(axes, ("action", *NEGATIVE_TYPES)):
         p = by_kind.get(kind, dict(path=None, frame=None, note="none in this run"))
         img = read_middle_frame(p["path"], p["frame"])
-        _tile(ax, img, GREEN if kind == "action" else RED, textwrap.shorten(str(p["note"]), 48), "no example in this run")
+        _tile(
+            ax, img, GREEN if kind == "action" else RED, textwrap.shorten(str(p["note"]), 48), "no example in this run"
+        )
         ax.set_title(titles[kind], fontsize=9, color=GREEN if kind == "action" else RED, weight="bold")
     fig.suptitle("Figure 2 — positives and the three types of negatives (this run)", fontsize=11)
     fig.text(0.5, 0.01, "\n".join(textwrap.wrap(caption, 150)), ha="center", va="bottom", fontsize=7, color="#444444")
@@ -686,17 +1020,22 @@ def guideline_examples(labeled: pd.DataFrame | None, max_classes: int = 5) -> tu
         g = lab[lab.class_label == cls].sort_values("clip_id")
         for lab_value in (1, -1):
             none = pd.Series(False, index=g.index)
-            for name, sel in (("guideline example", (g.annotator == GOLD_ANNOTATOR) if "annotator" in g else none),
-                              ("golden check clip", g.is_gold.astype(bool) if "is_gold" in g else none),
-                              ("labeled clip", ~none)):
+            for name, sel in (
+                ("guideline example", (g.annotator == GOLD_ANNOTATOR) if "annotator" in g else none),
+                ("golden check clip", g.is_gold.astype(bool) if "is_gold" in g else none),
+                ("labeled clip", ~none),
+            ):
                 hit = g[sel & (g.label == lab_value)]
                 if len(hit):
                     r = hit.iloc[0]
                     out.append(dict(class_label=cls, clip_id=r.clip_id, path=r.path, label=lab_value, source=name))
                     break
     df = pd.DataFrame(out, columns=cols)
-    names = {"guideline example": "stage 05's golden-set guideline examples (role 'example', annotation.guideline_examples per class and polarity)",
-             "golden check clip": "golden-set check clips (no guideline example)", "labeled clip": "labeled clips (no golden clip)"}
+    names = {
+        "guideline example": "stage 05's golden-set guideline examples (role 'example', annotation.guideline_examples per class and polarity)",
+        "golden check clip": "golden-set check clips (no guideline example)",
+        "labeled clip": "labeled clips (no golden clip)",
+    }
     kinds = [names[k] for k in names if k in set(df.source)]
     return df, "examples: " + ("; ".join(kinds) if kinds else "none")
 
@@ -713,8 +1052,23 @@ def plot_guideline(examples: pd.DataFrame, definitions: dict, note: str):
         tx = fig.add_subplot(gs[i, 0])
         tx.axis("off")
         definition = definitions.get(cls, str(cls).replace("_", " "))
-        tx.text(0, 0.95, f"Action: {str(cls).replace('_', ' ').capitalize()}", fontsize=9.5, weight="bold", va="top", transform=tx.transAxes)
-        tx.text(0, 0.72, "Definition: " + "\n".join(textwrap.wrap(definition, 44)), fontsize=7.5, va="top", transform=tx.transAxes)
+        tx.text(
+            0,
+            0.95,
+            f"Action: {str(cls).replace('_', ' ').capitalize()}",
+            fontsize=9.5,
+            weight="bold",
+            va="top",
+            transform=tx.transAxes,
+        )
+        tx.text(
+            0,
+            0.72,
+            "Definition: " + "\n".join(textwrap.wrap(definition, 44)),
+            fontsize=7.5,
+            va="top",
+            transform=tx.transAxes,
+        )
         e = examples[examples.class_label == cls]
         for j, (lab_value, k_max) in enumerate(((1, n_pos), (-1, n_neg))):
             rows = e[e.label == lab_value]
@@ -722,13 +1076,25 @@ def plot_guideline(examples: pd.DataFrame, definitions: dict, note: str):
                 ax = fig.add_subplot(gs[i, 1 + k + (n_pos if lab_value == -1 else 0)])
                 if k < len(rows):
                     r = rows.iloc[k]
-                    _tile(ax, read_middle_frame(r.path), GREEN if lab_value == 1 else RED, textwrap.shorten(str(r.clip_id), 30))
+                    _tile(
+                        ax,
+                        read_middle_frame(r.path),
+                        GREEN if lab_value == 1 else RED,
+                        textwrap.shorten(str(r.clip_id), 30),
+                    )
                 else:
                     ax.axis("off")
                 if i == 0 and k == 0:
-                    ax.set_title("Positive" if lab_value == 1 else "Negative", color=GREEN if lab_value == 1 else RED, weight="bold", fontsize=10)
+                    ax.set_title(
+                        "Positive" if lab_value == 1 else "Negative",
+                        color=GREEN if lab_value == 1 else RED,
+                        weight="bold",
+                        fontsize=10,
+                    )
     fig.suptitle("Figure 3 — annotation guideline: definition, positive and negative examples (this run)", fontsize=11)
-    fig.text(0.5, 0.005, note + "; frame: the middle of each 2-s clip", ha="center", va="bottom", fontsize=7, color="#444444")
+    fig.text(
+        0.5, 0.005, note + "; frame: the middle of each 2-s clip", ha="center", va="bottom", fontsize=7, color="#444444"
+    )
     fig.tight_layout(rect=(0, 0.03, 1, 0.96), w_pad=1.5)
     return fig
 
@@ -771,15 +1137,32 @@ def plot_grid(page: pd.DataFrame, info: dict, definitions: dict, columns: int = 
             ax.axis("off")
             continue
         r = page.iloc[i]
-        lab_value = int(r.annotator_label) if "annotator_label" in page and int(r.annotator_label) != 0 else int(r.label)
+        lab_value = (
+            int(r.annotator_label) if "annotator_label" in page and int(r.annotator_label) != 0 else int(r.label)
+        )
         key = KEYS[i] if i < len(KEYS) else ""
-        _tile(ax, read_middle_frame(r.path), GREEN if lab_value == 1 else RED, f"[{key}] {'positive' if lab_value == 1 else 'negative'}")
+        _tile(
+            ax,
+            read_middle_frame(r.path),
+            GREEN if lab_value == 1 else RED,
+            f"[{key}] {'positive' if lab_value == 1 else 'negative'}",
+        )
     cls = info.get("class_label", "")
     definition = definitions.get(cls, str(cls).replace("_", " "))
-    fig.suptitle(f"Figure 4 — annotation grid, action: {str(cls).replace('_', ' ').capitalize()} — is this action happening?\n"
-                 f"page {info.get('page', 0) + 1} of {info.get('pages', 1)}, annotator {info.get('annotator', '')}; border = this run's label (click flips it)",
-                 fontsize=10)
-    fig.text(0.5, 0.01, "\n".join(textwrap.wrap("Definition: " + definition, 120)), ha="center", va="bottom", fontsize=7.5, color="#444444")
+    fig.suptitle(
+        f"Figure 4 — annotation grid, action: {str(cls).replace('_', ' ').capitalize()} — is this action happening?\n"
+        f"page {info.get('page', 0) + 1} of {info.get('pages', 1)}, annotator {info.get('annotator', '')}; border = this run's label (click flips it)",
+        fontsize=10,
+    )
+    fig.text(
+        0.5,
+        0.01,
+        "\n".join(textwrap.wrap("Definition: " + definition, 120)),
+        ha="center",
+        va="bottom",
+        fontsize=7.5,
+        color="#444444",
+    )
     fig.subplots_adjust(left=0.02, right=0.98, top=1 - 0.85 / height, bottom=0.55 / height, hspace=0.28, wspace=0.06)
     return fig
 
@@ -787,7 +1170,11 @@ def plot_grid(page: pd.DataFrame, info: dict, definitions: dict, columns: int = 
 def plot_class_balance(labeled: pd.DataFrame):
     plt = _plt()
     lab = _labeled_only(labeled)
-    per = lab.groupby("class_label").label.agg(pos=lambda s: int((s == 1).sum()), neg=lambda s: int((s == -1).sum())).sort_index()
+    per = (
+        lab.groupby("class_label")
+        .label.agg(pos=lambda s: int((s == 1).sum()), neg=lambda s: int((s == -1).sum()))
+        .sort_index()
+    )
     fig, axes = plt.subplots(1, 2, figsize=(10, 0.35 * len(per) + 1.8))
     y = np.arange(len(per))
     axes[0].barh(y, per.pos, color=GREEN, label="positive")
@@ -795,21 +1182,37 @@ def plot_class_balance(labeled: pd.DataFrame):
     axes[0].set_yticks(y, per.index)
     axes[0].invert_yaxis()
     axes[0].set_xlabel("labeled clips")
-    axes[0].set_title(f"Labeled clips per class ({int(per.pos.sum())} positive / {int(per.neg.sum())} negative)", fontsize=9)
-    axes[0].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14 - 0.4 / max(1, len(per))), ncol=2, frameon=False)
+    axes[0].set_title(
+        f"Labeled clips per class ({int(per.pos.sum())} positive / {int(per.neg.sum())} negative)", fontsize=9
+    )
+    axes[0].legend(
+        fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14 - 0.4 / max(1, len(per))), ncol=2, frameon=False
+    )
     if "kind" in lab:
-        share = lab.assign(pos=(lab.label == 1).astype(float)).pivot_table(index="class_label", columns="kind", values="pos", aggfunc="mean").reindex(per.index)
+        share = (
+            lab.assign(pos=(lab.label == 1).astype(float))
+            .pivot_table(index="class_label", columns="kind", values="pos", aggfunc="mean")
+            .reindex(per.index)
+        )
         kinds = [k for k in ("hard", "easy") if k in share] + [k for k in share.columns if k not in ("hard", "easy")]
         wbar = 0.8 / max(1, len(kinds))
         for j, k in enumerate(kinds):
-            axes[1].barh(y + (j - (len(kinds) - 1) / 2) * wbar, share[k].fillna(0), height=wbar, label=f"{k} clips", color=("#ff7f0e", "#1f77b4", "#9467bd")[j % 3])
+            axes[1].barh(
+                y + (j - (len(kinds) - 1) / 2) * wbar,
+                share[k].fillna(0),
+                height=wbar,
+                label=f"{k} clips",
+                color=("#ff7f0e", "#1f77b4", "#9467bd")[j % 3],
+            )
         axes[1].set_yticks(y, per.index)
         axes[1].invert_yaxis()
         axes[1].set_xlim(0, 1)
         axes[1].axvline(755 / (755 + 993), color="k", ls=":", lw=1, label="paper overall (755K / 1.75M)")
         axes[1].set_xlabel("share labeled positive")
         axes[1].set_title("Positive share of hard (R(x)) vs easy (top consensus) clips", fontsize=9)
-        axes[1].legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14 - 0.4 / max(1, len(per))), ncol=3, frameon=False)
+        axes[1].legend(
+            fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14 - 0.4 / max(1, len(per))), ncol=3, frameon=False
+        )
     else:
         axes[1].axis("off")
     fig.tight_layout()
@@ -858,7 +1261,14 @@ def plot_r_distribution(labeled: pd.DataFrame, truth: pd.DataFrame | None):
             vals = lab.R[lab[col] == gval]
             color = (colors or {}).get(gval, ("#ff7f0e", "#1f77b4", "#9467bd", "#8c564b")[i % 4])
             name = {1: "positive", -1: "negative"}.get(gval, gval) if col == "label" else gval
-            ax.hist(vals, bins=bins, histtype="step", lw=1.6, color=color, label=f"{name} (n={len(vals)}, mean {vals.mean():.2f})")
+            ax.hist(
+                vals,
+                bins=bins,
+                histtype="step",
+                lw=1.6,
+                color=color,
+                label=f"{name} (n={len(vals)}, mean {vals.mean():.2f})",
+            )
         ax.set_title(f"R(x) {title}", fontsize=9)
         ax.set_xlabel("R(x), normalised within the video")
         ax.legend(fontsize=7)
@@ -905,23 +1315,75 @@ def _table_lines(files: list[Path], base) -> list[str]:
     return lines
 
 
-def write_index(index_path, profile: dict, params, tables: dict, figures: dict, figure_notes: dict, counts: dict, export_info: dict,
-                tables_root, figures_root, metrics: dict, metrics_dir, own_tables_dir, own_figures_dir, extra_tables: dict) -> Path:
+def write_index(
+    index_path,
+    profile: dict,
+    params,
+    tables: dict,
+    figures: dict,
+    figure_notes: dict,
+    counts: dict,
+    export_info: dict,
+    tables_root,
+    figures_root,
+    metrics: dict,
+    metrics_dir,
+    own_tables_dir,
+    own_figures_dir,
+    extra_tables: dict,
+) -> Path:
     index_path = Path(index_path)
     base = index_path.parent
-    L = ["# SLAC reproduction — report", "",
-         "Written by stage 10 (`slac_utils/report.py`, `notebooks/10_report.ipynb`) from the outputs of this run; every link is relative "
-         "to this file. The paper's numbers are always in their own, labelled columns or rows.", "",
-         f"**Profile:** {profile['text']}.", "", "## Key parameters", ""]
-    key_params = ["seed", "data.source", "data.videos_dir", "demo.classes", "demo.videos_per_class", "dedup.embedder", "dedup.gamma", "shots.detector", "persons.detector",
-                  "persons.threshold", "proposals.backbone", "sampling.max_per_video", "sampling.tau", "sampling.clip_seconds", "annotation.mode",
-                  "annotation.page_size", "recognition.depth", "recognition.width", "recognition.frames", "recognition.crop", "recognition.epochs",
-                  "transfer.targets", "localization.dataset", "localization.epochs", "export.split_fractions"]
+    L = [
+        "# SLAC reproduction — report",
+        "",
+        "Written by stage 10 (`slac_utils/report.py`, `notebooks/10_report.ipynb`) from the outputs of this run; every link is relative "
+        "to this file. The paper's numbers are always in their own, labelled columns or rows.",
+        "",
+        f"**Profile:** {profile['text']}.",
+        "",
+        "## Key parameters",
+        "",
+    ]
+    key_params = [
+        "seed",
+        "data.source",
+        "data.videos_dir",
+        "demo.classes",
+        "demo.videos_per_class",
+        "dedup.embedder",
+        "dedup.gamma",
+        "shots.detector",
+        "persons.detector",
+        "persons.threshold",
+        "proposals.backbone",
+        "sampling.max_per_video",
+        "sampling.tau",
+        "sampling.clip_seconds",
+        "annotation.mode",
+        "annotation.page_size",
+        "recognition.depth",
+        "recognition.width",
+        "recognition.frames",
+        "recognition.crop",
+        "recognition.epochs",
+        "transfer.targets",
+        "localization.dataset",
+        "localization.epochs",
+        "export.split_fractions",
+    ]
     if params.data.source != "demo":
         key_params = [k for k in key_params if not k.startswith("demo.")]
     L += [f"- `{item.split('=', 1)[0]}` = {item.split('=', 1)[1]}" for item in param_items(params, key_params)]
-    L += ["", "## The paper side by side", "", "### Tables", "",
-          "Each table in Markdown, CSV (`#` header lines: `pandas.read_csv(path, comment='#')`) and LaTeX (booktabs tabular).", ""]
+    L += [
+        "",
+        "## The paper side by side",
+        "",
+        "### Tables",
+        "",
+        "Each table in Markdown, CSV (`#` header lines: `pandas.read_csv(path, comment='#')`) and LaTeX (booktabs tabular).",
+        "",
+    ]
     for n in range(1, 10):
         cap, stage, _ = TABLES[n]
         t = tables.get(n)
@@ -947,25 +1409,44 @@ def write_index(index_path, profile: dict, params, tables: dict, figures: dict, 
     L += ["## HACS export", ""]
     if export_info.get("counts"):
         ec = export_info["counts"]
-        L += [f"Written by `slac_utils.export.run` into `{_rel(export_info['dir'], base)}` (layout of the HACS release):", ""]
+        L += [
+            f"Written by `slac_utils.export.run` into `{_rel(export_info['dir'], base)}` (layout of the HACS release):",
+            "",
+        ]
         for f in sorted(Path(export_info["dir"]).iterdir()):
             if f.is_file():
                 L.append(f"- [{f.name}]({_rel(f, base)})")
         L += ["", "| subset | videos | clips | positive | negative | segments |", "|:--|--:|--:|--:|--:|--:|"]
         for s in ("training", "validation", "testing", "all"):
-            L.append(f"| {s} | " + " | ".join(str(ec.get(f"{s}_{k}", "")) for k in ("videos", "clips", "positive", "negative", "segments")) + " |")
-        L += ["", f"Unlabeled clips left out: {ec.get('unlabeled_skipped', 0)}. Segments: {export_info.get('segments', '')}.",
-              "The paper's split: 502K / 6K / 12K videos (training / validation / testing).", ""]
+            L.append(
+                f"| {s} | "
+                + " | ".join(
+                    str(ec.get(f"{s}_{k}", "")) for k in ("videos", "clips", "positive", "negative", "segments")
+                )
+                + " |"
+            )
+        L += [
+            "",
+            f"Unlabeled clips left out: {ec.get('unlabeled_skipped', 0)}. Segments: {export_info.get('segments', '')}.",
+            "The paper's split: 502K / 6K / 12K videos (training / validation / testing).",
+            "",
+        ]
     else:
         L += [f"*Not produced by this run* ({export_info.get('reason', 'inputs missing')}).", ""]
 
     # every stage, in stage order
     troot, froot = Path(tables_root), Path(figures_root)
     own = {os.path.abspath(own_tables_dir), os.path.abspath(own_figures_dir)}
-    mine = lambda p, r: any(os.path.abspath(p).startswith(o + os.sep) for o in own) or STAGE in p.relative_to(r).parts[:-1]  # noqa: E731
+    mine = lambda p, r: (
+        any(os.path.abspath(p).startswith(o + os.sep) for o in own) or STAGE in p.relative_to(r).parts[:-1]
+    )  # noqa: E731
     tfiles = [p for p in sorted(troot.rglob("*")) if p.is_file() and not mine(p, troot)] if troot.is_dir() else []
     ffiles = [p for p in sorted(froot.rglob("*.png")) if not mine(p, froot)] if froot.is_dir() else []
-    stages = sorted({_stage_of(p, troot) for p in tfiles} | {_stage_of(p, froot) for p in ffiles} | {k for k in metrics if k != STAGE})
+    stages = sorted(
+        {_stage_of(p, troot) for p in tfiles}
+        | {_stage_of(p, froot) for p in ffiles}
+        | {k for k in metrics if k != STAGE}
+    )
     L += ["## Stages", ""]
     for st in stages:
         L += [f"### {st} — {STAGES.get(st, st.split('_', 1)[-1].replace('_', ' '))}", ""]
@@ -974,10 +1455,20 @@ def write_index(index_path, profile: dict, params, tables: dict, figures: dict, 
             mpath = Path(metrics_dir) / f"{st}.json"
             flat = {k: v for k, v in sorted(m.items())}
             keys = [k for k in KEY_METRICS.get(st, []) if k in flat] or list(flat)[:12]
-            L.append(f"Key numbers ([{mpath.name}]({_rel(mpath, base)})): " + "; ".join(f"{k} = {_fmt_metric(flat[k])}" for k in keys))
+            L.append(
+                f"Key numbers ([{mpath.name}]({_rel(mpath, base)})): "
+                + "; ".join(f"{k} = {_fmt_metric(flat[k])}" for k in keys)
+            )
             rest = [k for k in flat if k not in keys]
             if rest:
-                L += ["", "<details><summary>all metrics</summary>", "", *[f"- {k} = {_fmt_metric(flat[k])}" for k in rest], "", "</details>"]
+                L += [
+                    "",
+                    "<details><summary>all metrics</summary>",
+                    "",
+                    *[f"- {k} = {_fmt_metric(flat[k])}" for k in rest],
+                    "",
+                    "</details>",
+                ]
             L.append("")
         st_t = [p for p in tfiles if _stage_of(p, troot) == st]
         if st_t:
@@ -995,8 +1486,26 @@ def write_index(index_path, profile: dict, params, tables: dict, figures: dict, 
 
 
 # ----------------------------------------------------------------------------- stage
-def run(params, tables_root, figures_root, metrics_dir, manifest_path, dedup_path, candidates_path, clips_path, clips_truth_path, labeled_path,
-        truth_dir, guideline_path, export_dir, tables_dir, figures_dir, index_path, paper_profile_path=None, progress: bool = True) -> dict:
+def run(
+    params,
+    tables_root,
+    figures_root,
+    metrics_dir,
+    manifest_path,
+    dedup_path,
+    candidates_path,
+    clips_path,
+    clips_truth_path,
+    labeled_path,
+    truth_dir,
+    guideline_path,
+    export_dir,
+    tables_dir,
+    figures_dir,
+    index_path,
+    paper_profile_path=None,
+    progress: bool = True,
+) -> dict:
     """Stage 10: Tables 1-9 (md / csv / tex), Figures 1-4 and the researcher's figures, the HACS export and the index.
 
     Every input may be missing: the index then lists what this run did not produce. truth_dir (the demo world,
@@ -1026,8 +1535,18 @@ def run(params, tables_root, figures_root, metrics_dir, manifest_path, dedup_pat
     tables: dict[int, list[dict]] = {}
     stage_tables = find_stage_tables(tables_root, exclude=[tables_dir])
     df1, notes1 = table1(profile, params, labeled, dedup, manifest)
-    tables[1] = [dict(files=emit_table(df1, tables_dir, "table1_datasets", f"Table 1 — {TABLES[1][0]} ({profile['scale']} beside the paper)",
-                                       [*head(1), "paper rows: Table 1 as printed; 'values from' says which row is whose", *notes1]), source=None)]
+    tables[1] = [
+        dict(
+            files=emit_table(
+                df1,
+                tables_dir,
+                "table1_datasets",
+                f"Table 1 — {TABLES[1][0]} ({profile['scale']} beside the paper)",
+                [*head(1), "paper rows: Table 1 as printed; 'values from' says which row is whose", *notes1],
+            ),
+            source=None,
+        )
+    ]
     for n in range(2, 10):
         for src in stage_tables.get(n, []):
             title, notes = read_stage_markdown(src.with_suffix(".md"))
@@ -1040,14 +1559,32 @@ def run(params, tables_root, figures_root, metrics_dir, manifest_path, dedup_pat
                 extra += n2
             else:
                 extra.append("paper values: the columns or rows marked 'paper'")
-            files = emit_table(df, tables_dir, src.stem, f"{title} [{profile['scale']}]", [*head(n), *extra, *notes], FLOATFMT.get(n, ".3f"))
+            files = emit_table(
+                df,
+                tables_dir,
+                src.stem,
+                f"{title} [{profile['scale']}]",
+                [*head(n), *extra, *notes],
+                FLOATFMT.get(n, ".3f"),
+            )
             tables.setdefault(n, []).append(dict(files=files, source=src))
     counts = pipeline_counts(metrics, manifest, dedup, candidates, clips, labeled)
-    extra_tables = {"pipeline_counts": dict(title=f"the numbers of Figure 1, ours ({profile['scale']}) beside the paper's",
-                                             files=emit_table(counts_table(counts), tables_dir, "pipeline_counts",
-                                                              f"Pipeline counts — Figure 1's numbers ({profile['scale']} beside the paper)",
-                                                              [f"profile: {profile['text']}", "ours: from the data tables of stages 00-05 where present, else metrics/*.json; n/a: not produced by this run",
-                                                               "paper: section 3 (1.1M candidates, 171K + 6.6K duplicates, 193K videos without people, 520K videos, 1.75M clips: 755K positive, 993K negative; 8.8 s per clip)"]))}
+    extra_tables = {
+        "pipeline_counts": dict(
+            title=f"the numbers of Figure 1, ours ({profile['scale']}) beside the paper's",
+            files=emit_table(
+                counts_table(counts),
+                tables_dir,
+                "pipeline_counts",
+                f"Pipeline counts — Figure 1's numbers ({profile['scale']} beside the paper)",
+                [
+                    f"profile: {profile['text']}",
+                    "ours: from the data tables of stages 00-05 where present, else metrics/*.json; n/a: not produced by this run",
+                    "paper: section 3 (1.1M candidates, 171K + 6.6K duplicates, 193K videos without people, 520K videos, 1.75M clips: 755K positive, 993K negative; 8.8 s per clip)",
+                ],
+            ),
+        )
+    }
     secs["tables"] = time.perf_counter() - t
 
     # ---- figures
@@ -1057,16 +1594,22 @@ def run(params, tables_root, figures_root, metrics_dir, manifest_path, dedup_pat
     figures["fig1_pipeline.png"] = save_figure(plot_pipeline(counts, profile), figures_dir / "fig1_pipeline.png")
     cls, picks, cap = negatives_choice(params, clips, truth, labeled, candidates, segments, manifest)
     if picks:
-        figures["fig2_negatives.png"] = save_figure(plot_negatives(cls, picks, f"class {cls}; {cap}"), figures_dir / "fig2_negatives.png")
+        figures["fig2_negatives.png"] = save_figure(
+            plot_negatives(cls, picks, f"class {cls}; {cap}"), figures_dir / "fig2_negatives.png"
+        )
     notes["fig2_negatives.png"] = f"class `{cls}`; {cap}" if picks else "no clips"
     ex, ex_note = guideline_examples(labeled)
     if len(ex):
-        figures["fig3_guideline.png"] = save_figure(plot_guideline(ex, definitions, ex_note), figures_dir / "fig3_guideline.png")
+        figures["fig3_guideline.png"] = save_figure(
+            plot_guideline(ex, definitions, ex_note), figures_dir / "fig3_guideline.png"
+        )
     notes["fig3_guideline.png"] = ex_note
     page, info = grid_page(labeled, params.annotation.page_size, params.seed)
     if len(page):
         figures["fig4_grid.png"] = save_figure(plot_grid(page, info, definitions), figures_dir / "fig4_grid.png")
-        notes["fig4_grid.png"] = f"class `{info['class_label']}`, page {info['page'] + 1} of {info['pages']} in stage 05's page order"
+        notes["fig4_grid.png"] = (
+            f"class `{info['class_label']}`, page {info['page'] + 1} of {info['pages']} in stage 05's page order"
+        )
     else:
         notes["fig4_grid.png"] = "no clips labeled by an annotator"
     lab = _labeled_only(labeled)
@@ -1074,7 +1617,9 @@ def run(params, tables_root, figures_root, metrics_dir, manifest_path, dedup_pat
         figures["class_balance.png"] = save_figure(plot_class_balance(labeled), figures_dir / "class_balance.png")
         figures["clips_per_video.png"] = save_figure(plot_clips_per_video(labeled), figures_dir / "clips_per_video.png")
         if "R" in lab:
-            figures["r_distribution.png"] = save_figure(plot_r_distribution(labeled, truth), figures_dir / "r_distribution.png")
+            figures["r_distribution.png"] = save_figure(
+                plot_r_distribution(labeled, truth), figures_dir / "r_distribution.png"
+            )
     else:
         for k in ("class_balance.png", "clips_per_video.png", "r_distribution.png"):
             notes[k] = f"no labeled clips ({labeled_path})"
@@ -1086,19 +1631,54 @@ def run(params, tables_root, figures_root, metrics_dir, manifest_path, dedup_pat
     if labeled is None or manifest is None:
         export_info["reason"] = f"needs {labeled_path} and {manifest_path}"
     else:
-        export_info["counts"] = export.run(params, labeled_path, manifest_path, export_dir, segments_truth_path=seg_path if segments is not None else None)
-        export_info["segments"] = ("the demo world's planted action segments" if segments is not None
-                                   else "positive clips merged per video, class and shot")
+        export_info["counts"] = export.run(
+            params,
+            labeled_path,
+            manifest_path,
+            export_dir,
+            segments_truth_path=seg_path if segments is not None else None,
+        )
+        export_info["segments"] = (
+            "the demo world's planted action segments"
+            if segments is not None
+            else "positive clips merged per video, class and shot"
+        )
     secs["export"] = time.perf_counter() - t
 
     # ---- index
     t = time.perf_counter()
-    write_index(index_path, profile, params, tables, figures, notes, counts, export_info, tables_root, figures_root, metrics, metrics_dir,
-                tables_dir, figures_dir, extra_tables)
+    write_index(
+        index_path,
+        profile,
+        params,
+        tables,
+        figures,
+        notes,
+        counts,
+        export_info,
+        tables_root,
+        figures_root,
+        metrics,
+        metrics_dir,
+        tables_dir,
+        figures_dir,
+        extra_tables,
+    )
     secs["index"] = time.perf_counter() - t
     secs["total"] = time.perf_counter() - t0
     missing = [n for n in range(1, 10) if not tables.get(n)]
-    say(f"stage 10: tables {sorted(tables)} (missing {missing}), {len(figures)} figures, export {'written' if 'counts' in export_info else 'skipped'}, "
-        f"{secs['total']:.1f} s")
-    return dict(profile=profile, tables=tables, missing_tables=missing, figures=figures, figure_notes=notes, counts=counts,
-                export=export_info.get("counts"), index=Path(index_path), seconds=secs)
+    say(
+        f"stage 10: tables {sorted(tables)} (missing {missing}), {len(figures)} figures, export {'written' if 'counts' in export_info else 'skipped'}, "
+        f"{secs['total']:.1f} s"
+    )
+    return dict(
+        profile=profile,
+        tables=tables,
+        missing_tables=missing,
+        figures=figures,
+        figure_notes=notes,
+        counts=counts,
+        export=export_info.get("counts"),
+        index=Path(index_path),
+        seconds=secs,
+    )

@@ -13,6 +13,7 @@ localization head, paper section 5).  The Res3D-34 trunk has 63.4M parameters (`
 the number the paper gives.  ``width`` scales every stage's channels (64 at paper scale; the CPU demo uses
 a narrow model), ``in_channels`` is 3 for RGB and 2 for optical flow.
 """
+
 from __future__ import annotations
 
 import torch
@@ -49,7 +50,13 @@ class Res3D(nn.Module):
             raise ValueError(f"Res3D depth must be one of {sorted(BLOCKS)}, got {depth}")
         self.depth, self.width, self.in_channels = depth, width, in_channels
         chans = [width, 2 * width, 4 * width, 8 * width]
-        layers: list[nn.Module] = [nn.Sequential(nn.Conv3d(in_channels, width, (3, 7, 7), stride=(1, 2, 2), padding=(1, 3, 3), bias=False), nn.BatchNorm3d(width), nn.ReLU(inplace=True))]
+        layers: list[nn.Module] = [
+            nn.Sequential(
+                nn.Conv3d(in_channels, width, (3, 7, 7), stride=(1, 2, 2), padding=(1, 3, 3), bias=False),
+                nn.BatchNorm3d(width),
+                nn.ReLU(inplace=True),
+            )
+        ]
         cin = width
         for i, (c, n) in enumerate(zip(chans, BLOCKS[depth])):
             blocks = [BasicBlock3D(cin, c, stride=1 if i == 0 else 2)] + [BasicBlock3D(c, c) for _ in range(n - 1)]
@@ -91,9 +98,13 @@ def replace_head(model: Res3D, num_classes: int) -> Res3D:
 def load_trunk(model: Res3D, checkpoint_state: dict) -> list[str]:
     """Load the trunk of a pre-trained Res3D (e.g. SLAC) into model; returns the keys not loaded (the head)."""
     own = model.state_dict()
-    take = {k: v for k, v in checkpoint_state.items() if k.startswith("trunk.") and k in own and own[k].shape == v.shape}
+    take = {
+        k: v for k, v in checkpoint_state.items() if k.startswith("trunk.") and k in own and own[k].shape == v.shape
+    }
     missing_trunk = [k for k in own if k.startswith("trunk.") and k not in take]
     if missing_trunk:
-        raise ValueError(f"checkpoint does not match this Res3D trunk (e.g. {missing_trunk[:3]}); depth/width/in_channels differ?")
+        raise ValueError(
+            f"checkpoint does not match this Res3D trunk (e.g. {missing_trunk[:3]}); depth/width/in_channels differ?"
+        )
     model.load_state_dict({**own, **take})
     return [k for k in own if k not in take]

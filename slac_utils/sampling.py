@@ -29,6 +29,7 @@ path               the clip file (H.264 MP4) under the clips folder
 
 and ``clips_truth.parquet`` (clip_id, truth_kind, truth_label) when demo truth exists.
 """
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -110,7 +111,9 @@ def argmax_per_video(v: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return order[segment_starts(codes[order])]
 
 
-def sample(df: pd.DataFrame, max_per_video: int, tau: float, easy_positive: bool, rng: np.random.Generator) -> pd.Series:
+def sample(
+    df: pd.DataFrame, max_per_video: int, tau: float, easy_positive: bool, rng: np.random.Generator
+) -> pd.Series:
     """'hard' / 'easy' / '' for each row of a compute_R frame (rows grouped by video, column 'code')."""
     codes = df.code.to_numpy()
     hard = gumbel_top_k(df.R.to_numpy(), codes, max_per_video, rng) & (df.consensus.to_numpy() > tau)
@@ -122,7 +125,9 @@ def sample(df: pd.DataFrame, max_per_video: int, tau: float, easy_positive: bool
     return pd.Series(kind, index=df.index)
 
 
-def clip_window(t: np.ndarray, shot_start: np.ndarray, shot_end: np.ndarray, length: float) -> tuple[np.ndarray, np.ndarray]:
+def clip_window(
+    t: np.ndarray, shot_start: np.ndarray, shot_end: np.ndarray, length: float
+) -> tuple[np.ndarray, np.ndarray]:
     """[t - L/2, t + L/2] moved to lie inside [shot_start, shot_end]; cut to the shot when it is shorter than L."""
     start = np.clip(t - length / 2, shot_start, np.maximum(shot_start, shot_end - length))
     return start, np.minimum(start + length, shot_end)
@@ -155,7 +160,13 @@ def clip_truth(clips: pd.DataFrame, demo_dir, fps: dict) -> pd.DataFrame:
         a, b = r.start_s * fps[r.video_id], r.end_s * fps[r.video_id]
         ov = (np.minimum(g.end_frame.to_numpy(), b) - np.maximum(g.start_frame.to_numpy(), a)).clip(min=0)
         by_kind = pd.Series(ov, index=g.kind.to_numpy()).groupby(level=0).sum()
-        rows.append(dict(clip_id=r.clip_id, truth_kind=str(by_kind.idxmax()), truth_label=1 if by_kind.get("action", 0) >= 0.5 * (b - a) else -1))
+        rows.append(
+            dict(
+                clip_id=r.clip_id,
+                truth_kind=str(by_kind.idxmax()),
+                truth_label=1 if by_kind.get("action", 0) >= 0.5 * (b - a) else -1,
+            )
+        )
     return pd.DataFrame(rows, columns=["clip_id", "truth_kind", "truth_label"])
 
 
@@ -170,7 +181,9 @@ def compare_strategies(df: pd.DataFrame, kinds: np.ndarray, cfg, seeds: int = 20
     for s in range(seeds):
         rng = np.random.default_rng([seed, s])
         hard = sample(df, cfg.max_per_video, cfg.tau, False, rng).to_numpy() == "hard"
-        budget = np.bincount(codes, weights=hard, minlength=codes.max() + 1 if len(codes) else 0).astype(int)[np.unique(codes)]
+        budget = np.bincount(codes, weights=hard, minlength=codes.max() + 1 if len(codes) else 0).astype(int)[
+            np.unique(codes)
+        ]
         picks = {
             "R(x) (paper)": hard,
             "uniform": gumbel_top_k(np.ones(len(df)), codes, budget, rng),
@@ -178,9 +191,24 @@ def compare_strategies(df: pd.DataFrame, kinds: np.ndarray, cfg, seeds: int = 20
         }
         for name, m in picks.items():
             k = pd.Series(kinds[m]).value_counts()
-            rows.append(dict(strategy=name, seed=s, frames=int(m.sum()), **{kd: float(k.get(kd, 0)) / max(1, m.sum()) for kd in KINDS}))
+            rows.append(
+                dict(
+                    strategy=name,
+                    seed=s,
+                    frames=int(m.sum()),
+                    **{kd: float(k.get(kd, 0)) / max(1, m.sum()) for kd in KINDS},
+                )
+            )
     res = pd.DataFrame(rows)
-    agg = res.groupby("strategy", sort=False).agg(frames=("frames", "mean"), **{kd: (kd, "mean") for kd in KINDS}, **{f"{kd}_sd": (kd, "std") for kd in ("action", "no_action")}).reset_index()
+    agg = (
+        res.groupby("strategy", sort=False)
+        .agg(
+            frames=("frames", "mean"),
+            **{kd: (kd, "mean") for kd in KINDS},
+            **{f"{kd}_sd": (kd, "std") for kd in ("action", "no_action")},
+        )
+        .reset_index()
+    )
     return agg
 
 
@@ -202,19 +230,41 @@ def write_clip(row, clip_width: int, crf: int) -> str:
         return f"{type(e).__name__}: {str(e)[:160]}"
 
 
-def run(params, frames_path, candidates_path, clips_path, clips_truth_path, clips_dir, tables_dir, figures_dir, metrics_path, truth_dir=None, progress: bool = True) -> dict:
+def run(
+    params,
+    frames_path,
+    candidates_path,
+    clips_path,
+    clips_truth_path,
+    clips_dir,
+    tables_dir,
+    figures_dir,
+    metrics_path,
+    truth_dir=None,
+    progress: bool = True,
+) -> dict:
     """Stage 04: R(x) over X, sampling, clip windows and files; the R(x)-versus-baselines report."""
     from . import plots
     from .io import read_table, save_figure, write_json, write_markdown_table, write_no_truth_table, write_table
 
     cfg = params.sampling
-    X = read_table(frames_path).sort_values(["class_label", "video_id", "shot_id"], kind="mergesort").reset_index(drop=True)
+    X = (
+        read_table(frames_path)
+        .sort_values(["class_label", "video_id", "shot_id"], kind="mergesort")
+        .reset_index(drop=True)
+    )
     cand = read_table(candidates_path)
     classes = sorted(cand.class_label.unique())
     X["code"] = pd.factorize(X.video_id)[0]
     PY, PG, F = (np.stack(X[c].to_numpy()).astype(np.float64) for c in ("p_frames", "p_web", "feature"))
     c = np.array([classes.index(k) for k in X.class_label])
-    df = pd.concat([X[["video_id", "class_label", "shot_id", "frame", "time_s", "code"]], compute_R(PY, PG, F, c, X.code.to_numpy())], axis=1)
+    df = pd.concat(
+        [
+            X[["video_id", "class_label", "shot_id", "frame", "time_s", "code"]],
+            compute_R(PY, PG, F, c, X.code.to_numpy()),
+        ],
+        axis=1,
+    )
     df["kind"] = sample(df, cfg.max_per_video, cfg.tau, cfg.easy_positive, np.random.default_rng(params.seed))
 
     shots = cand.set_index(["video_id", "shot_id"])
@@ -225,42 +275,88 @@ def run(params, frames_path, candidates_path, clips_path, clips_truth_path, clip
     fps = dict(zip(cand.video_id, cand.fps))
     sel["fps"] = sel.video_id.map(fps)
     sel["f0"] = np.round(sel.start_s * sel.fps).astype(int)
-    sel["f1"] = np.maximum(sel.f0 + 1, np.minimum(np.round(sel.end_s * sel.fps).astype(int), shots.loc[key, "end_frame"].to_numpy()))
+    sel["f1"] = np.maximum(
+        sel.f0 + 1, np.minimum(np.round(sel.end_s * sel.fps).astype(int), shots.loc[key, "end_frame"].to_numpy())
+    )
     sel["clip_id"] = [f"{v}_{s:03d}_{f:06d}" for v, s, f in zip(sel.video_id, sel.shot_id, sel.frame)]
     sel["path"] = [str(Path(clips_dir) / k / f"{i}.mp4") for k, i in zip(sel.class_label, sel.clip_id)]
     sel["src_path"] = sel.video_id.map(dict(zip(cand.video_id, cand.path)))
 
     with ThreadPoolExecutor(2) as ex:
-        errors = list(tqdm(ex.map(lambda r: write_clip(r, cfg.clip_width, cfg.clip_crf), sel.itertuples()), total=len(sel), desc="clips", disable=not progress))
+        errors = list(
+            tqdm(
+                ex.map(lambda r: write_clip(r, cfg.clip_width, cfg.clip_crf), sel.itertuples()),
+                total=len(sel),
+                desc="clips",
+                disable=not progress,
+            )
+        )
     sel["error"] = errors
-    cols = ["clip_id", "video_id", "class_label", "shot_id", "frame", "time_s", "start_s", "end_s", "kind", "R", "consensus", "kl", "representativeness", "path"]
+    cols = [
+        "clip_id",
+        "video_id",
+        "class_label",
+        "shot_id",
+        "frame",
+        "time_s",
+        "start_s",
+        "end_s",
+        "kind",
+        "R",
+        "consensus",
+        "kl",
+        "representativeness",
+        "path",
+    ]
     clips = sel[sel.error == ""][cols].sort_values(["class_label", "clip_id"], kind="mergesort").reset_index(drop=True)
     write_table(clips, clips_path)
 
     tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
     per_class = clips.groupby(["class_label", "kind"]).size().unstack(fill_value=0).reset_index()
-    prov = [f"max {cfg.max_per_video} frames per video from R(x), kept when consensus > τ = {cfg.tau}; easy positive: {cfg.easy_positive}; clips of {cfg.clip_seconds} s inside their shot",
-            f"{len(X)} frames in X from {X.video_id.nunique()} videos → {len(clips)} clips" + (f"; {int((sel.error != '').sum())} clips failed to write" if (sel.error != "").any() else "")]
+    prov = [
+        f"max {cfg.max_per_video} frames per video from R(x), kept when consensus > τ = {cfg.tau}; easy positive: {cfg.easy_positive}; clips of {cfg.clip_seconds} s inside their shot",
+        f"{len(X)} frames in X from {X.video_id.nunique()} videos → {len(clips)} clips"
+        + (f"; {int((sel.error != '').sum())} clips failed to write" if (sel.error != "").any() else ""),
+    ]
     write_markdown_table(per_class, tables_dir / "clips_per_class.md", "Stage 04 — sampled clips per class", prov)
-    metrics = dict(X_frames=int(len(X)), videos=int(X.video_id.nunique()), clips=int(len(clips)), hard=int((clips.kind == "hard").sum()), easy=int((clips.kind == "easy").sum()),
-                   failed=int((sel.error != "").sum()), clips_per_video=float(len(clips) / max(1, X.video_id.nunique())))
+    metrics = dict(
+        X_frames=int(len(X)),
+        videos=int(X.video_id.nunique()),
+        clips=int(len(clips)),
+        hard=int((clips.kind == "hard").sum()),
+        easy=int((clips.kind == "easy").sum()),
+        failed=int((sel.error != "").sum()),
+        clips_per_video=float(len(clips) / max(1, X.video_id.nunique())),
+    )
     out = dict(clips=clips, per_class=per_class, R=df, metrics=metrics)
 
     truth = pd.DataFrame(columns=["clip_id", "truth_kind", "truth_label"])
     if truth_dir is not None and (Path(truth_dir) / "truth" / "segments.parquet").exists():
         kinds = frame_truth_kind(df, truth_dir)
         comp = compare_strategies(df, kinds, cfg, seed=params.seed)
-        write_markdown_table(comp, tables_dir / "sampling_vs_baselines.md", "Stage 04 — what each strategy spends the annotation budget on (demo world)",
-                             ["share of sampled frames by true segment kind; same per-video budget for all strategies; mean over 20 seeds (sd for action / no_action)",
-                              "paper's claim: R(x) concentrates the budget on positives and 'no action' hard negatives, away from 'no context' and 'no person'"])
+        write_markdown_table(
+            comp,
+            tables_dir / "sampling_vs_baselines.md",
+            "Stage 04 — what each strategy spends the annotation budget on (demo world)",
+            [
+                "share of sampled frames by true segment kind; same per-video budget for all strategies; mean over 20 seeds (sd for action / no_action)",
+                "paper's claim: R(x) concentrates the budget on positives and 'no action' hard negatives, away from 'no context' and 'no person'",
+            ],
+        )
         save_figure(plots.strategy_shares(comp, KINDS), figures_dir / "sampling_vs_baselines.png")
         save_figure(plots.r_distribution(df.assign(truth_kind=kinds)), figures_dir / "R_by_truth_kind.png")
         truth = clip_truth(clips, truth_dir, fps)
-        metrics["share_by_strategy"] = {r.strategy: {k: round(float(getattr(r, k)), 4) for k in KINDS} for r in comp.itertuples()}
+        metrics["share_by_strategy"] = {
+            r.strategy: {k: round(float(getattr(r, k)), 4) for k in KINDS} for r in comp.itertuples()
+        }
         metrics["clip_truth_positive_share"] = float((truth.truth_label == 1).mean()) if len(truth) else 0.0
         out["comparison"] = comp
     else:
-        write_no_truth_table(tables_dir / "sampling_vs_baselines.md", "Stage 04 — what each strategy spends the annotation budget on", params.data.source)
+        write_no_truth_table(
+            tables_dir / "sampling_vs_baselines.md",
+            "Stage 04 — what each strategy spends the annotation budget on",
+            params.data.source,
+        )
     save_figure(plots.r_by_selection(df), figures_dir / "R_by_selection.png")
     write_table(truth, clips_truth_path)
     write_json(metrics, metrics_path)

@@ -19,6 +19,7 @@ Crop sizes are an int (square) or ``(height, width)``.  Flow clips (last axis = 
 
 Randomness always comes from an explicit ``numpy.random.Generator`` (or an int seed).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,6 +29,7 @@ CROP_NAMES = ("top_left", "top_right", "bottom_left", "bottom_right", "center")
 
 
 # --------------------------------------------------------------------------- temporal
+
 
 def _check(n_frames: int, T: int) -> None:
     if n_frames < 1:
@@ -100,6 +102,7 @@ def dense_clip_starts(n_frames: int, T: int, stride: int = 4) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- spatial
+
 
 def _size_hw(size) -> tuple[int, int]:
     ch, cw = (size, size) if np.isscalar(size) else size

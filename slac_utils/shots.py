@@ -18,6 +18,7 @@ network (``slac_utils.models.transnet``) from ``shots.detector``; both give the 
 Output table (``data/interim/shots.parquet``): video_id, shot_id, start_frame,
 end_frame (exclusive), start_s, end_s.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -48,7 +49,15 @@ def dissimilarity(H: np.ndarray, lag: int = 1) -> np.ndarray:
     return d
 
 
-def detect_boundaries(H: np.ndarray, fps: float, score_threshold: float, gradient_threshold: float, gradual_lag: int = 8, gradual_threshold: float = 0.45, min_shot_s: float = 0.6) -> np.ndarray:
+def detect_boundaries(
+    H: np.ndarray,
+    fps: float,
+    score_threshold: float,
+    gradient_threshold: float,
+    gradual_lag: int = 8,
+    gradual_threshold: float = 0.45,
+    min_shot_s: float = 0.6,
+) -> np.ndarray:
     """Frame indices where a new shot starts (excluding 0), from per-frame histograms H."""
     d = dissimilarity(H, 1)
     g = np.diff(d, prepend=0.0)
@@ -80,19 +89,27 @@ def detect_boundaries(H: np.ndarray, fps: float, score_threshold: float, gradien
     return np.array(out, int)
 
 
-def video_histograms(path, n_frames: int, width: int, height: int, decode_width: int, bins: int, chunk: int = 512) -> np.ndarray:
+def video_histograms(
+    path, n_frames: int, width: int, height: int, decode_width: int, bins: int, chunk: int = 512
+) -> np.ndarray:
     """Histograms of every frame, decoded at decode_width (aspect kept), in chunks."""
     dw = min(decode_width, width)
     dh = max(2, int(round(height * dw / width / 2)) * 2)
     vr = open_reader(path, dw, dh)
     n = min(n_frames, len(vr))
-    parts = [hsv_histograms(vr.get_batch(list(range(s, min(n, s + chunk)))).asnumpy(), bins) for s in range(0, n, chunk)]
+    parts = [
+        hsv_histograms(vr.get_batch(list(range(s, min(n, s + chunk)))).asnumpy(), bins) for s in range(0, n, chunk)
+    ]
     return np.concatenate(parts) if parts else np.zeros((0, 3 * bins), np.float32)
 
 
 def shots_from_boundaries(video_id: str, bounds, n_frames: int, fps: float) -> list[dict]:
     edges = [0, *[int(b) for b in bounds], int(n_frames)]
-    return [dict(video_id=video_id, shot_id=k, start_frame=a, end_frame=b, start_s=a / fps, end_s=b / fps) for k, (a, b) in enumerate(zip(edges[:-1], edges[1:])) if b > a]
+    return [
+        dict(video_id=video_id, shot_id=k, start_frame=a, end_frame=b, start_s=a / fps, end_s=b / fps)
+        for k, (a, b) in enumerate(zip(edges[:-1], edges[1:]))
+        if b > a
+    ]
 
 
 class HistogramShotDetector:
@@ -103,7 +120,14 @@ class HistogramShotDetector:
     def __init__(self, cfg):
         self.cfg = cfg
 
-    def detect(self, path, n_frames: int | None = None, fps: float | None = None, width: int | None = None, height: int | None = None) -> tuple[np.ndarray, int]:
+    def detect(
+        self,
+        path,
+        n_frames: int | None = None,
+        fps: float | None = None,
+        width: int | None = None,
+        height: int | None = None,
+    ) -> tuple[np.ndarray, int]:
         """(boundaries, number of frames analysed); n_frames, fps, width and height are probed when not given."""
         if None in (n_frames, fps, width, height):
             vr = open_reader(path)
@@ -113,7 +137,9 @@ class HistogramShotDetector:
                 height, width = vr[0].shape[:2]
         c = self.cfg
         H = video_histograms(path, n_frames, width, height, c.decode_width, c.bins, c.chunk_frames)
-        b = detect_boundaries(H, fps, c.score_threshold, c.gradient_threshold, c.gradual_lag, c.gradual_threshold, c.min_shot_s)
+        b = detect_boundaries(
+            H, fps, c.score_threshold, c.gradient_threshold, c.gradual_lag, c.gradual_threshold, c.min_shot_s
+        )
         return b, len(H)
 
     def boundaries(self, path, n_frames: int | None = None, fps: float | None = None) -> np.ndarray:
@@ -123,9 +149,14 @@ class HistogramShotDetector:
         from .models import provenance
 
         c = self.cfg
-        return provenance("histogram", None, None, licence="this project (MIT)",
-                          rule=f"HSV histograms ({c.bins} bins/channel), score > {c.score_threshold} and gradient > {c.gradient_threshold}; "
-                               f"gradual lag {c.gradual_lag} > {c.gradual_threshold}")
+        return provenance(
+            "histogram",
+            None,
+            None,
+            licence="this project (MIT)",
+            rule=f"HSV histograms ({c.bins} bins/channel), score > {c.score_threshold} and gradient > {c.gradient_threshold}; "
+            f"gradual lag {c.gradual_lag} > {c.gradual_threshold}",
+        )
 
 
 def resolve_shot_detector(cfg) -> str:
@@ -153,13 +184,17 @@ def make_shot_detector(cfg):
     raise ValueError(f"unknown shot detector {kind!r}")
 
 
-def detect_shots(manifest: pd.DataFrame, cfg, progress: bool = True, detector=None) -> tuple[pd.DataFrame, dict[str, str]]:
+def detect_shots(
+    manifest: pd.DataFrame, cfg, progress: bool = True, detector=None
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """Shots of every ok video in manifest. Returns (shots table, failures {video_id: reason}).
 
     detector: an object with .detect(path, n_frames, fps, width=, height=) (default make_shot_detector(cfg))."""
     det = detector if detector is not None else make_shot_detector(cfg)
     rows, failed = [], {}
-    for r in tqdm(manifest.itertuples(index=False), total=len(manifest), desc=f"shots ({det.name})", disable=not progress):
+    for r in tqdm(
+        manifest.itertuples(index=False), total=len(manifest), desc=f"shots ({det.name})", disable=not progress
+    ):
         try:
             if hasattr(det, "detect"):
                 b, n = det.detect(r.path, r.n_frames, r.fps, width=r.width, height=r.height)
@@ -176,7 +211,14 @@ def detect_shots(manifest: pd.DataFrame, cfg, progress: bool = True, detector=No
 def truth_boundaries(truth_shots: pd.DataFrame) -> pd.DataFrame:
     """Boundaries of the planted shots: frame, kind (cut|dissolve) and matching tolerance half-width extra."""
     t = truth_shots[truth_shots.shot_id > 0]
-    return pd.DataFrame(dict(video_id=t.video_id.to_numpy(), frame=t.start_frame.to_numpy(), transition=t.transition_in.to_numpy(), span=t.transition_frames.to_numpy()))
+    return pd.DataFrame(
+        dict(
+            video_id=t.video_id.to_numpy(),
+            frame=t.start_frame.to_numpy(),
+            transition=t.transition_in.to_numpy(),
+            span=t.transition_frames.to_numpy(),
+        )
+    )
 
 
 def match_boundaries(pred: np.ndarray, truth: np.ndarray, tol: np.ndarray) -> int:
@@ -220,5 +262,7 @@ def evaluate_shots(shots: pd.DataFrame, truth_shots: pd.DataFrame, tolerance: in
             f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
             rows.append(dict(boundaries=k, true=nt, predicted=npred, matched=h, precision=prec, recall=rec, f1=f1))
         else:
-            rows.append(dict(boundaries=k, true=nt, predicted=np.nan, matched=h, precision=np.nan, recall=rec, f1=np.nan))
+            rows.append(
+                dict(boundaries=k, true=nt, predicted=np.nan, matched=h, precision=np.nan, recall=rec, f1=np.nan)
+            )
     return pd.DataFrame(rows)

@@ -17,6 +17,7 @@
 A training run writes ``<out_dir>/last.pt`` and ``<out_dir>/log.csv`` (epoch, lr, loss, train_accuracy,
 clips, seconds: the DVC plot of the stage).
 """
+
 from __future__ import annotations
 
 import math
@@ -52,6 +53,12 @@ def epoch_draws(weights: np.ndarray, n: int, seed: int, epoch: int, rank: int = 
     return draws[rank::world_size]
 
 
+def cpu_threads(n: int) -> None:
+    """torch's intra-op threads when training on the CPU (params: recognition/transfer/localization.threads); no-op on a GPU."""
+    if not torch.cuda.is_available():
+        torch.set_num_threads(int(n))
+
+
 def distributed() -> tuple[int, int, int]:
     """(rank, local_rank, world_size), initialising the process group when launched by torchrun."""
     if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1:
@@ -85,10 +92,26 @@ def save_checkpoint(path, model, opt, epoch: int, log: list[dict], meta: dict) -
     os.replace(tmp, path)  # atomic: an interruption never leaves a half-written checkpoint
 
 
-def train(model: nn.Module, dataset, labels: np.ndarray, background: int, cfg, out_dir, seed: int = 0, resume: bool = True,
-          device: str | None = None, progress: bool = True, stop_after: int | None = None, *, epochs: int | None = None,
-          per_epoch: int | None = None, desc: str = "", accuracy_key: str = "train_accuracy", count_key: str = "clips",
-          meta: dict | None = None) -> pd.DataFrame:
+def train(
+    model: nn.Module,
+    dataset,
+    labels: np.ndarray,
+    background: int,
+    cfg,
+    out_dir,
+    seed: int = 0,
+    resume: bool = True,
+    device: str | None = None,
+    progress: bool = True,
+    stop_after: int | None = None,
+    *,
+    epochs: int | None = None,
+    per_epoch: int | None = None,
+    desc: str = "",
+    accuracy_key: str = "train_accuracy",
+    count_key: str = "clips",
+    meta: dict | None = None,
+) -> pd.DataFrame:
     """Train with weighted sampling, warm-up + step LR and per-epoch checkpoints; returns the per-epoch log.
 
     ``dataset.get(index, epoch=, draw=)`` returns (input tensor C x T x H x W, label) with augmentation drawn from
@@ -127,11 +150,23 @@ def train(model: nn.Module, dataset, labels: np.ndarray, background: int, cfg, o
             break
         torch.manual_seed(seed * 1_000_003 + epoch)  # dropout etc.: reproducible per epoch, so resume is exact
         draws = epoch_draws(weights, per_epoch, seed, epoch, rank, world)
-        loader = torch.utils.data.DataLoader(_Subset(dataset, draws, epoch), batch_size=cfg.batch_size, shuffle=False,
-                                             num_workers=cfg.workers, pin_memory=cuda, drop_last=False, persistent_workers=False)
+        loader = torch.utils.data.DataLoader(
+            _Subset(dataset, draws, epoch),
+            batch_size=cfg.batch_size,
+            shuffle=False,
+            num_workers=cfg.workers,
+            pin_memory=cuda,
+            drop_last=False,
+            persistent_workers=False,
+        )
         model.train()
         t0, tot, correct, n, items = time.perf_counter(), 0.0, 0, 0, 0
-        bar = tqdm(loader, desc=f"{desc + ' ' if desc else ''}epoch {epoch + 1}/{n_epochs}", disable=not progress or rank != 0, leave=False)
+        bar = tqdm(
+            loader,
+            desc=f"{desc + ' ' if desc else ''}epoch {epoch + 1}/{n_epochs}",
+            disable=not progress or rank != 0,
+            leave=False,
+        )
         for it, (x, y) in enumerate(bar):
             lr = lr_at(epoch + it / steps, cfg.base_lr, world, cfg.warmup_epochs, cfg.step_epochs)
             for gp in opt.param_groups:
@@ -150,8 +185,16 @@ def train(model: nn.Module, dataset, labels: np.ndarray, background: int, cfg, o
             n += y.numel()
             items += len(y)
             bar.set_postfix(loss=f"{tot / n:.3f}", lr=f"{lr:.4g}")
-        log.append({"epoch": epoch + 1, "lr": round(lr, 8), "loss": tot / max(n, 1), accuracy_key: correct / max(n, 1), count_key: items,
-                    "seconds": time.perf_counter() - t0})
+        log.append(
+            {
+                "epoch": epoch + 1,
+                "lr": round(lr, 8),
+                "loss": tot / max(n, 1),
+                accuracy_key: correct / max(n, 1),
+                count_key: items,
+                "seconds": time.perf_counter() - t0,
+            }
+        )
         if rank == 0:
             save_checkpoint(ckpt, model, opt, epoch + 1, log, meta)
         done += 1
@@ -163,12 +206,16 @@ def train(model: nn.Module, dataset, labels: np.ndarray, background: int, cfg, o
 
 
 @torch.no_grad()
-def predict(model: nn.Module, dataset, indices=None, batch_size: int = 16, device: str | None = None, workers: int = 0) -> np.ndarray:
+def predict(
+    model: nn.Module, dataset, indices=None, batch_size: int = 16, device: str | None = None, workers: int = 0
+) -> np.ndarray:
     """Softmax scores (N, C) of the evaluation view of each clip (``dataset.get(i)`` without augmentation)."""
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     model = model.to(device).eval()
     idx = np.arange(len(dataset)) if indices is None else np.asarray(indices)
-    loader = torch.utils.data.DataLoader(_Subset(dataset, idx, None), batch_size=batch_size, shuffle=False, num_workers=workers)
+    loader = torch.utils.data.DataLoader(
+        _Subset(dataset, idx, None), batch_size=batch_size, shuffle=False, num_workers=workers
+    )
     out = []
     for x, _ in loader:
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda")):

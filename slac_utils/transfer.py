@@ -25,6 +25,7 @@ test video, init, modality and metric: ``target, init, modality, metric, video_i
 -- the averaged softmax vector), Tables 5, 6 and 7 (Markdown + CSV) with the paper's values in separate
 columns, a figure of the fine-tuning curves and a metrics JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,6 +41,7 @@ from tqdm.auto import tqdm
 
 from . import sampling_clips as sc
 from .clipdata import ClipDataset
+from .metrics import clip_accuracy, late_fusion
 from .res3d import Res3D, load_trunk, replace_head
 
 METRICS = ("Clip@1", "Video@1", "Dense@1")
@@ -65,7 +67,11 @@ PAPER_TABLE7 = {
     "Temporal Segment Networks": {"UCF-101": 94.2, "HMDB-51": 69.4, "Kinetics": None},
     "Two-Stream I3D, Kinetics pre-training": {"UCF-101": 98.0, "HMDB-51": 80.7, "Kinetics": 75.7},
     "Two-Stream Res3D-34, SLAC pre-training, video@1": {"UCF-101": 96.6, "HMDB-51": 75.6, "Kinetics": 73.5},
-    "Two-Stream Res3D-34, SLAC pre-training, dense prediction, w/ multi-cropping@1": {"UCF-101": 97.6, "HMDB-51": 76.7, "Kinetics": 74.8},
+    "Two-Stream Res3D-34, SLAC pre-training, dense prediction, w/ multi-cropping@1": {
+        "UCF-101": 97.6,
+        "HMDB-51": 76.7,
+        "Kinetics": 74.8,
+    },
 }
 
 
@@ -111,8 +117,10 @@ def quarantine(df: pd.DataFrame, min_frames: int = 1, progress: bool = True) -> 
     stopping fine-tuning half-way."""
     from .ingest import probe
 
-    reasons = [probe(p, verify_decode=True, min_frames=min_frames, hash_file=False)["error"]
-               for p in tqdm(df.path, desc="probe target videos", disable=not progress, leave=False)]
+    reasons = [
+        probe(p, verify_decode=True, min_frames=min_frames, hash_file=False)["error"]
+        for p in tqdm(df.path, desc="probe target videos", disable=not progress, leave=False)
+    ]
     bad = np.array([bool(r) for r in reasons], dtype=bool)
     return df[~bad].reset_index(drop=True), df[bad].assign(reason=[r for r in reasons if r]).reset_index(drop=True)
 
@@ -120,9 +128,19 @@ def quarantine(df: pd.DataFrame, min_frames: int = 1, progress: bool = True) -> 
 def finetune_cfg(rec, tr, epochs: int) -> SimpleNamespace:
     """The training settings of :func:`slac_utils.train.train` for fine-tuning: recognition's batch and
     optimiser, transfer's schedule."""
-    return SimpleNamespace(base_lr=tr.base_lr, warmup_epochs=tr.warmup_epochs, step_epochs=tr.step_epochs, epochs=epochs,
-                           clips_per_epoch=tr.clips_per_epoch, batch_size=rec.batch_size, momentum=rec.momentum,
-                           weight_decay=rec.weight_decay, workers=rec.workers, pos_weight=1.0, neg_weight=1.0)
+    return SimpleNamespace(
+        base_lr=tr.base_lr,
+        warmup_epochs=tr.warmup_epochs,
+        step_epochs=tr.step_epochs,
+        epochs=epochs,
+        clips_per_epoch=tr.clips_per_epoch,
+        batch_size=rec.batch_size,
+        momentum=rec.momentum,
+        weight_decay=rec.weight_decay,
+        workers=rec.workers,
+        pos_weight=1.0,
+        neg_weight=1.0,
+    )
 
 
 def init_model(rec, num_classes: int, modality: str, checkpoint: str | Path | None) -> Res3D:
@@ -164,10 +182,6 @@ def evaluate_videos(model, ds: ClipDataset, tr, progress: bool = True, desc: str
     return {m: np.stack(v) for m, v in out.items()}
 
 
-def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
-    return float(100 * np.mean(scores.argmax(1) == labels))
-
-
 # ----------------------------------------------------------------------------- tables
 def _fmt(v) -> str:
     return "" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.1f}"
@@ -199,7 +213,11 @@ def table6(acc: pd.DataFrame, targets: list[str], inits: list[str]) -> pd.DataFr
         row = {"pre-training": pre}
         for t in targets:
             for m in ("Clip@1", "Video@1"):
-                hit = acc[(acc.target == t) & (acc.modality == "rgb") & (acc.init == init) & (acc.metric == m)] if init else acc.iloc[:0]
+                hit = (
+                    acc[(acc.target == t) & (acc.modality == "rgb") & (acc.init == init) & (acc.metric == m)]
+                    if init
+                    else acc.iloc[:0]
+                )
                 row[f"{t} {m} (ours)"] = float(hit.accuracy.iloc[0]) if len(hit) else np.nan
         for t in PAPER_TARGETS:
             c, v = PAPER_TABLE6.get(pre, {}).get(t, (np.nan, np.nan))
@@ -210,21 +228,28 @@ def table6(acc: pd.DataFrame, targets: list[str], inits: list[str]) -> pd.DataFr
 
 def table7(acc: pd.DataFrame, targets: list[str], depth: int) -> pd.DataFrame:
     """Table 7: the paper's methods, then our two-stream SLAC-pre-trained Res3D (Video@1 and dense multi-crop)."""
-    rows = [{"method": k, "source": "paper", **{f"{t} (paper)": v[t] for t in PAPER_TARGETS}} for k, v in PAPER_TABLE7.items()]
+    rows = [
+        {"method": k, "source": "paper", **{f"{t} (paper)": v[t] for t in PAPER_TARGETS}}
+        for k, v in PAPER_TABLE7.items()
+    ]
     for metric, label in (("Video@1", "video@1"), ("Dense@1", "dense prediction, w/ multi-cropping@1")):
         row = {"method": f"Two-Stream Res3D-{depth}, SLAC pre-training, {label}", "source": "ours (demo scale)"}
         for t in targets:
-            hit = acc[(acc.target == t) & (acc.modality == "two-stream") & (acc.init == "SLAC") & (acc.metric == metric)]
+            hit = acc[
+                (acc.target == t) & (acc.modality == "two-stream") & (acc.init == "SLAC") & (acc.metric == metric)
+            ]
             row[f"{t} (ours)"] = float(hit.accuracy.iloc[0]) if len(hit) else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 # ----------------------------------------------------------------------------- stage
-SKIP_TABLES = {"table5_transfer.md": "Table 5 — transfer with and without SLAC pre-training, RGB and flow",
-               "table6_pretraining.md": "Table 6 — pre-training datasets compared (RGB)",
-               "table7_state_of_the_art.md": "Table 7 — two-stream SLAC pre-trained Res3D beside published methods (top-1)",
-               "quarantine.md": "Stage 08 — target videos left out"}
+SKIP_TABLES = {
+    "table5_transfer.md": "Table 5 — transfer with and without SLAC pre-training, RGB and flow",
+    "table6_pretraining.md": "Table 6 — pre-training datasets compared (RGB)",
+    "table7_state_of_the_art.md": "Table 7 — two-stream SLAC pre-trained Res3D beside published methods (top-1)",
+    "quarantine.md": "Stage 08 — target videos left out",
+}
 
 
 def target_unavailable(t) -> str | None:
@@ -243,14 +268,16 @@ def run(params, models_dir, out_models_dir, tables_dir, figures_dir, metrics_pat
     """Stage 08: fine-tune and evaluate every (target, init, modality); write Tables 5-7."""
     from . import plots
     from .io import save_figure, write_json, write_markdown_table, write_skipped, write_table
-    from .train import distributed, train
+    from .train import cpu_threads, distributed, train
 
     rec, tr = params.recognition, params.transfer
-    torch.set_num_threads(2)
+    cpu_threads(tr.threads)
     inits: dict[str, Path | None] = {"scratch": None}
     for modality in tr.modalities:
         if not (Path(models_dir) / modality / "last.pt").exists():
-            raise FileNotFoundError(f"no SLAC {modality} model at {Path(models_dir) / modality / 'last.pt'}: run stage 06 first")
+            raise FileNotFoundError(
+                f"no SLAC {modality} model at {Path(models_dir) / modality / 'last.pt'}: run stage 06 first"
+            )
     inits["SLAC"] = Path(models_dir)
     for name, path in tr.pretrained.items():
         if not Path(path).is_file():
@@ -262,23 +289,39 @@ def run(params, models_dir, out_models_dir, tables_dir, figures_dir, metrics_pat
     usable = [t for t in tr.targets if target_unavailable(t) is None]
     if not usable:
         reason = "; ".join(f"{t.name}: {target_unavailable(t)}" for t in tr.targets) or "transfer.targets is empty"
-        write_table(pd.DataFrame(columns=["target", "video_id", "label_index", "scores"]), Path(out_models_dir) / "scores.parquet")
+        write_table(
+            pd.DataFrame(columns=["target", "video_id", "label_index", "scores"]),
+            Path(out_models_dir) / "scores.parquet",
+        )
         metrics = write_skipped(tables_dir, figures_dir, metrics_path, SKIP_TABLES, reason)
-        return dict(accuracy=pd.DataFrame(columns=["target", "init", "modality", "metric", "accuracy"]), metrics=metrics)
-    quarantined += [pd.DataFrame([dict(target=t.name, path=t.root, reason=target_unavailable(t))]) for t in tr.targets if t not in usable]
+        return dict(
+            accuracy=pd.DataFrame(columns=["target", "init", "modality", "metric", "accuracy"]), metrics=metrics
+        )
+    quarantined += [
+        pd.DataFrame([dict(target=t.name, path=t.root, reason=target_unavailable(t))])
+        for t in tr.targets
+        if t not in usable
+    ]
     for t in usable:
         df, bad = quarantine(read_target(t), progress=progress)
         quarantined.append(bad.assign(target=t.name))
         for s in ("train", "test"):
             if not (df.split == s).any():
-                raise ValueError(f"transfer target {t.name!r}: no usable {s} video under {t.root} ({len(bad)} quarantined: see the quarantine table)")
+                raise ValueError(
+                    f"transfer target {t.name!r}: no usable {s} video under {t.root} ({len(bad)} quarantined: see the quarantine table)"
+                )
         n_classes = int(df.label_index.max()) + 1
         train_df, test_df = df[df.split == "train"], df[df.split == "test"]
         y = test_df.label_index.to_numpy()
         sizes[t.name] = (len(train_df), len(test_df), n_classes, len(bad))
         video_scores = {}
-        data = {m: tuple(ClipDataset(d, rec.frames, rec.crop, rec.resize_short, m, params.seed, cache=rec.cache_clips) for d in (train_df, test_df))
-                for m in tr.modalities}  # decoded (and their flow computed) once, shared by every initialisation
+        data = {
+            m: tuple(
+                ClipDataset(d, rec.frames, rec.crop, rec.resize_short, m, params.seed, cache=rec.cache_clips)
+                for d in (train_df, test_df)
+            )
+            for m in tr.modalities
+        }  # decoded (and their flow computed) once, shared by every initialisation
         for init, src in inits.items():
             for modality in tr.modalities:
                 ds, test_ds = data[modality]
@@ -286,22 +329,60 @@ def run(params, models_dir, out_models_dir, tables_dir, figures_dir, metrics_pat
                 torch.manual_seed(params.seed)
                 model = init_model(rec, n_classes, modality, ckpt)
                 out = Path(out_models_dir) / slug(t.name) / slug(init) / modality
-                log = train(model, ds, ds.labels, n_classes, finetune_cfg(rec, tr, t.epochs), out, seed=params.seed, progress=progress)
+                log = train(
+                    model,
+                    ds,
+                    ds.labels,
+                    n_classes,
+                    finetune_cfg(rec, tr, t.epochs),
+                    out,
+                    seed=params.seed,
+                    progress=progress,
+                )
                 logs[t.name, init, modality] = log
                 if rank != 0:
                     continue
+                # one score row per video: top-1 accuracy over these rows (metrics.clip_accuracy) is Video@1 / Dense@1
                 s = evaluate_videos(model.cpu(), test_ds, tr, progress, desc=f"{t.name} {init} {modality}")
                 video_scores[init, modality] = s
                 for m, sm in s.items():
-                    acc_rows.append(dict(target=t.name, init=init, modality=modality, metric=m, accuracy=accuracy(sm, y), videos=len(y)))
-                    score_rows += [dict(target=t.name, init=init, modality=modality, metric=m, video_id=v, label_index=int(l), scores=row.round(6).tolist())
-                                   for v, l, row in zip(test_df.video_id, y, sm)]
+                    acc_rows.append(
+                        dict(
+                            target=t.name,
+                            init=init,
+                            modality=modality,
+                            metric=m,
+                            accuracy=100 * clip_accuracy(sm, y),
+                            videos=len(y),
+                        )
+                    )
+                    score_rows += [
+                        dict(
+                            target=t.name,
+                            init=init,
+                            modality=modality,
+                            metric=m,
+                            video_id=v,
+                            label_index=int(l),
+                            scores=row.round(6).tolist(),
+                        )
+                        for v, l, row in zip(test_df.video_id, y, sm)
+                    ]
         if rank == 0 and {"rgb", "flow"} <= set(tr.modalities):
             w_rgb, w_flow = rec.fusion_weights
             for init in inits:
                 for m in METRICS:
-                    fused = w_rgb * video_scores[init, "rgb"][m] + w_flow * video_scores[init, "flow"][m]
-                    acc_rows.append(dict(target=t.name, init=init, modality="two-stream", metric=m, accuracy=accuracy(fused, y), videos=len(y)))
+                    fused = late_fusion(video_scores[init, "rgb"][m], video_scores[init, "flow"][m], w_rgb, w_flow)
+                    acc_rows.append(
+                        dict(
+                            target=t.name,
+                            init=init,
+                            modality="two-stream",
+                            metric=m,
+                            accuracy=100 * clip_accuracy(fused, y),
+                            videos=len(y),
+                        )
+                    )
 
     if rank != 0:
         return dict(logs=logs)
@@ -311,31 +392,75 @@ def run(params, models_dir, out_models_dir, tables_dir, figures_dir, metrics_pat
     write_table(acc, tables_dir / "accuracy.csv")
     write_table(pd.DataFrame(score_rows), Path(out_models_dir) / "scores.parquet")
     for (tname, init, modality), log in logs.items():
-        write_table(log.drop(columns=["seconds"], errors="ignore").assign(target=tname, init=init, modality=modality), tables_dir / f"log_{slug(tname)}_{slug(init)}_{modality}.csv")
+        write_table(
+            log.drop(columns=["seconds"], errors="ignore").assign(target=tname, init=init, modality=modality),
+            tables_dir / f"log_{slug(tname)}_{slug(init)}_{modality}.csv",
+        )
 
-    scale = (f"ours: DEMO SCALE — Res3D-{rec.depth} (width {rec.width}), {rec.frames} frames at {rec.crop[0]}x{rec.crop[1]}, fine-tuned "
-             + ", ".join(f"{t.epochs} epochs on {t.name}" for t in tr.targets)
-             + f" (lr {tr.base_lr}, warm-up {tr.warmup_epochs}, /10 every {tr.step_epochs}); paper: Res3D-34, 32 frames at 112x144, 110/50/110 epochs on UCF-101/HMDB-51/Kinetics")
-    counts = "; ".join(f"{name}: {n[0]} train / {n[1]} test videos, {n[2]} classes, {n[3]} quarantined" for name, n in sizes.items())
+    scale = (
+        f"ours: DEMO SCALE — Res3D-{rec.depth} (width {rec.width}), {rec.frames} frames at {rec.crop[0]}x{rec.crop[1]}, fine-tuned "
+        + ", ".join(f"{t.epochs} epochs on {t.name}" for t in tr.targets)
+        + f" (lr {tr.base_lr}, warm-up {tr.warmup_epochs}, /10 every {tr.step_epochs}); paper: Res3D-34, 32 frames at 112x144, 110/50/110 epochs on UCF-101/HMDB-51/Kinetics"
+    )
+    counts = "; ".join(
+        f"{name}: {n[0]} train / {n[1]} test videos, {n[2]} classes, {n[3]} quarantined" for name, n in sizes.items()
+    )
     q = pd.concat(quarantined, ignore_index=True) if quarantined else pd.DataFrame()
     q = q.reindex(columns=["target", "video_id", "split", "label", "path", "reason"])
-    write_markdown_table(q, tables_dir / "quarantine.md", "Stage 08 — target videos left out",
-                         ["missing, empty, truncated or undecodable files of the target datasets, with the reason; the stage ran on the rest"])
-    metric_note = (f"Clip@1: one {rec.frames}-frame clip at the start, centre crop; Video@1: {tr.video_clips} evenly spaced clips averaged; "
-                   f"dense: a clip every {tr.dense_stride} frames x {tr.dense_crops} crop(s), averaged")
+    write_markdown_table(
+        q,
+        tables_dir / "quarantine.md",
+        "Stage 08 — target videos left out",
+        [
+            "missing, empty, truncated or undecodable files of the target datasets, with the reason; the stage ran on the rest"
+        ],
+    )
+    metric_note = (
+        f"Clip@1: one {rec.frames}-frame clip at the start, centre crop; Video@1: {tr.video_clips} evenly spaced clips averaged; "
+        f"dense: a clip every {tr.dense_stride} frames x {tr.dense_crops} crop(s), averaged"
+    )
     paper_note = "paper columns: the published numbers for the real UCF-101 / HMDB-51 / Kinetics; ours are on the targets of this run (names say which)"
     t5 = table5(acc, targets)
-    write_markdown_table(t5, tables_dir / "table5_transfer.md", "Table 5 — transfer with and without SLAC pre-training, RGB and flow",
-                         [scale, counts, metric_note, paper_note], floatfmt=".1f")
+    write_markdown_table(
+        t5,
+        tables_dir / "table5_transfer.md",
+        "Table 5 — transfer with and without SLAC pre-training, RGB and flow",
+        [scale, counts, metric_note, paper_note],
+        floatfmt=".1f",
+    )
     t6 = table6(acc, targets, list(inits))
-    write_markdown_table(t6, tables_dir / "table6_pretraining.md", "Table 6 — pre-training datasets compared (RGB)",
-                         [scale, counts, "rows without 'ours' values: pre-training checkpoints not given (transfer.pretrained) in this run", paper_note], floatfmt=".1f")
+    write_markdown_table(
+        t6,
+        tables_dir / "table6_pretraining.md",
+        "Table 6 — pre-training datasets compared (RGB)",
+        [
+            scale,
+            counts,
+            "rows without 'ours' values: pre-training checkpoints not given (transfer.pretrained) in this run",
+            paper_note,
+        ],
+        floatfmt=".1f",
+    )
     t7 = table7(acc, targets, rec.depth)
-    write_markdown_table(t7, tables_dir / "table7_state_of_the_art.md", "Table 7 — two-stream SLAC pre-trained Res3D beside published methods (top-1)",
-                         [scale, counts, f"two-stream: late fusion of softmax scores, RGB {rec.fusion_weights[0]} / flow {rec.fusion_weights[1]}", metric_note, paper_note], floatfmt=".1f")
+    write_markdown_table(
+        t7,
+        tables_dir / "table7_state_of_the_art.md",
+        "Table 7 — two-stream SLAC pre-trained Res3D beside published methods (top-1)",
+        [
+            scale,
+            counts,
+            f"two-stream: late fusion of softmax scores, RGB {rec.fusion_weights[0]} / flow {rec.fusion_weights[1]}",
+            metric_note,
+            paper_note,
+        ],
+        floatfmt=".1f",
+    )
     for name, tab in (("table5_transfer", t5), ("table6_pretraining", t6), ("table7_state_of_the_art", t7)):
         write_table(tab, tables_dir / f"{name}.csv")
-    save_figure(plots.training_curves({f"{tn} {i} {m}": log.to_dict("records") for (tn, i, m), log in logs.items()}), figures_dir / "finetune_curves.png")
+    save_figure(
+        plots.training_curves({f"{tn} {i} {m}": log.to_dict("records") for (tn, i, m), log in logs.items()}),
+        figures_dir / "finetune_curves.png",
+    )
     save_figure(plots.transfer_bars(acc), figures_dir / "transfer_accuracy.png")
     metrics = {f"{r.target} {r.init} {r.modality} {r.metric}": round(float(r.accuracy), 4) for r in acc.itertuples()}
     write_json(metrics, metrics_path)
@@ -355,7 +480,14 @@ def _main():  # pragma: no cover - the torchrun entry point (paper scale); the D
     ap.add_argument("--figures-dir", default="reports/figures/08_transfer")
     ap.add_argument("--metrics", default="metrics/08_transfer.json")
     a = ap.parse_args()
-    print(json.dumps(run(load_params(a.params), a.models_dir, a.out_models_dir, a.tables_dir, a.figures_dir, a.metrics)["metrics"], indent=1))
+    print(
+        json.dumps(
+            run(load_params(a.params), a.models_dir, a.out_models_dir, a.tables_dir, a.figures_dir, a.metrics)[
+                "metrics"
+            ],
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Video reading with decord: probing, frame sampling and the paper's preprocessing."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,6 +21,11 @@ def resized_size(width: int, height: int, short_edge: int) -> tuple[int, int]:
     return int(round(w / 2) * 2), int(round(h / 2) * 2)
 
 
+# ImageNet channel statistics (RGB in [0, 1]) for every model with torchvision-style input normalisation
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
+
+
 def center_crop(frames: np.ndarray, size: int) -> np.ndarray:
     """Central size x size crop of (N, H, W, C) frames (paper 3.4: 224 x 224)."""
     h, w = frames.shape[1:3]
@@ -29,7 +35,9 @@ def center_crop(frames: np.ndarray, size: int) -> np.ndarray:
     return frames[:, y : y + size, x : x + size]
 
 
-def sample_indices(n_frames: int, fps: float, sample_fps: float, min_frames: int = 1, max_frames: int | None = None) -> np.ndarray:
+def sample_indices(
+    n_frames: int, fps: float, sample_fps: float, min_frames: int = 1, max_frames: int | None = None
+) -> np.ndarray:
     """Evenly spaced frame indices at sample_fps, at least min_frames (short videos), at most max_frames."""
     if n_frames <= 0:
         return np.zeros(0, int)
@@ -90,8 +98,9 @@ def crop_borders(frames: np.ndarray, short_edge: int, threshold: int = 24) -> np
     return np.stack([cv2.resize(f[top:bottom, left:right], size, interpolation=cv2.INTER_AREA) for f in frames])
 
 
-def preprocess_for_features(path, indices, width: int, height: int, short_edge: int = 256, crop: int = 224,
-                            drop_borders: bool = False) -> np.ndarray:
+def preprocess_for_features(
+    path, indices, width: int, height: int, short_edge: int = 256, crop: int = 224, drop_borders: bool = False
+) -> np.ndarray:
     """Paper 3.4: resize to short edge 256 (aspect kept), central 224 x 224 crops. Resizing happens in the decoder.
 
     drop_borders: first remove black bars shared by all sampled frames (:func:`crop_borders`), so that a

@@ -1,4 +1,5 @@
 """Shared fixtures: a tiny demo world (generated once per test session) and its params."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,8 +40,14 @@ def tiny_params_file(tmp_path_factory, tiny_world) -> Path:
     """A params file for the tiny world (paths absolute so notebooks can run from the repo root)."""
     d = Params().model_dump(mode="json")
     d["demo"].update({k: list(v) if isinstance(v, tuple) else v for k, v in TINY_DEMO.items()})
-    d["data"].update(videos_dir=str(tiny_world / "videos"), csv_path=str(tiny_world / "videos.csv"), external_dir=str(tiny_world / "external"))
-    d["persons"]["detector"] = "opencv"  # the notebook test asserts the recall of the detector calibrated on drawn figures
+    d["data"].update(
+        videos_dir=str(tiny_world / "videos"),
+        csv_path=str(tiny_world / "videos.csv"),
+        external_dir=str(tiny_world / "external"),
+    )
+    d["persons"]["detector"] = (
+        "opencv"  # the notebook test asserts the recall of the detector calibrated on drawn figures
+    )
     p = tmp_path_factory.mktemp("params") / "params.yaml"
     p.write_text(yaml.safe_dump(d, sort_keys=False))
     return p

@@ -1,5 +1,6 @@
 """Stage 05: the label store (durable, append-only, derived labels), the session logic, the simulated annotator,
 QC and the stage's outputs — hand-computed cases, a SIGKILL between submits, two annotators at once."""
+
 import json
 import os
 import signal
@@ -18,8 +19,21 @@ from .conftest import REPO
 
 
 def _clips(n_per_class=6, classes=("archery", "hula_hoop")):
-    return pd.DataFrame([dict(clip_id=f"{c[:3]}_{i:02d}", video_id=f"{c[:3]}v{i // 3}", class_label=c, path=f"clips/{c}_{i}.mp4", start_s=0.0, end_s=2.0, kind="hard")
-                         for c in classes for i in range(n_per_class)])
+    return pd.DataFrame(
+        [
+            dict(
+                clip_id=f"{c[:3]}_{i:02d}",
+                video_id=f"{c[:3]}v{i // 3}",
+                class_label=c,
+                path=f"clips/{c}_{i}.mp4",
+                start_s=0.0,
+                end_s=2.0,
+                kind="hard",
+            )
+            for c in classes
+            for i in range(n_per_class)
+        ]
+    )
 
 
 class Tick:
@@ -78,7 +92,10 @@ def test_assignment_one_annotator_per_class(store):
     with pytest.raises(A.AssignmentError, match="class 'archery' is assigned to annotator 'alice'"):
         store.assign("bob", "archery")
     store.assign("bob", "hula_hoop")
-    assert store.assignments()[["class_label", "annotator"]].values.tolist() == [["archery", "alice"], ["hula_hoop", "bob"]]
+    assert store.assignments()[["class_label", "annotator"]].values.tolist() == [
+        ["archery", "alice"],
+        ["hula_hoop", "bob"],
+    ]
     with pytest.raises(ValueError, match="annotator name"):
         store.assign("  ", "jump_rope")
 
@@ -121,7 +138,13 @@ def test_session_rows_after_each_action(store):
 
     assert s.flip(1) == 1
     last = store.events().iloc[-1]
-    assert (last.action, last.clip_id, last.label, last.page, last.page_event) == ("flip", queue[1], 1, 0, ev.event_id.iloc[1])
+    assert (last.action, last.clip_id, last.label, last.page, last.page_event) == (
+        "flip",
+        queue[1],
+        1,
+        0,
+        ev.event_id.iloc[1],
+    )
     s.flip(2)
     assert s.undo() == "flip" and s.labels == [-1, 1, -1]
     last = store.events().iloc[-1]
@@ -143,7 +166,9 @@ def test_session_rows_after_each_action(store):
     assert s.finished and s.progress() == dict(done=5, remaining=0, total=5, page=2)
     assert store.current_labels().label.sum() == 2 - 3  # two positives, three negatives
     assert s.undo() == "page" and not s.finished  # a finished class can still be corrected
-    acts = store.events().action.value_counts().to_dict()  # pages viewed: 1st, 2nd, 1st again, 2nd again, 2nd after the undo (finishing opens none)
+    acts = (
+        store.events().action.value_counts().to_dict()
+    )  # pages viewed: 1st, 2nd, 1st again, 2nd again, 2nd after the undo (finishing opens none)
     assert acts == dict(assign=1, page_view=5, flip=3, undo=1 + 3 + 2, submit=3 + 3 + 2)
 
 
@@ -183,7 +208,9 @@ def test_gold_accuracy_hand_case(store):
 
 def test_select_gold_counts():
     clips = _clips(20, classes=("archery",))
-    truth = pd.DataFrame(dict(clip_id=clips.clip_id, truth_kind="action", truth_label=[1 if i % 4 == 0 else -1 for i in range(20)]))
+    truth = pd.DataFrame(
+        dict(clip_id=clips.clip_id, truth_kind="action", truth_label=[1 if i % 4 == 0 else -1 for i in range(20)])
+    )
     g = A.select_gold(clips, truth, gold_rate=0.1, examples=1, seed=0)
     ex, chk = g[g.role == "example"], g[g.role == "check"]
     assert sorted(ex.label.tolist()) == [-1, 1]
@@ -195,7 +222,11 @@ def test_select_gold_counts():
 def test_queue_is_seeded_permutation():
     ids = [f"c{i}" for i in range(30)]
     q = A.page_queue(ids, "archery", 0)
-    assert sorted(q) == sorted(ids) and q == A.page_queue(reversed(ids), "archery", 0) and q != A.page_queue(ids, "archery", 1)
+    assert (
+        sorted(q) == sorted(ids)
+        and q == A.page_queue(reversed(ids), "archery", 0)
+        and q != A.page_queue(ids, "archery", 1)
+    )
 
 
 # ----------------------------------------------------------------------------- durability and concurrency
@@ -226,7 +257,9 @@ def _child(tmp_path, *args):
     script = tmp_path / "child.py"
     script.write_text(_CHILD)
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.Popen([sys.executable, str(script), *map(str, args)], stdout=subprocess.PIPE, text=True, cwd=str(REPO), env=env)
+    return subprocess.Popen(
+        [sys.executable, str(script), *map(str, args)], stdout=subprocess.PIPE, text=True, cwd=str(REPO), env=env
+    )
 
 
 def test_sigkill_after_submits_loses_nothing(tmp_path):
@@ -273,7 +306,10 @@ def test_two_annotators_at_once_lose_nothing(tmp_path):
     clips.to_parquet(tmp_path / "clips.parquet")
     db = tmp_path / "labels.sqlite"
     A.LabelStore(db).close()  # created before both start
-    ps = [_child(tmp_path, db, tmp_path / "clips.parquet", cls, who, 40, "wait", 1) for cls, who in (("archery", "alice"), ("hula_hoop", "bob"))]
+    ps = [
+        _child(tmp_path, db, tmp_path / "clips.parquet", cls, who, 40, "wait", 1)
+        for cls, who in (("archery", "alice"), ("hula_hoop", "bob"))
+    ]
     for p in ps:
         assert p.stdout.readline().strip() == "ready"
     Path(str(db) + ".go").touch()
@@ -286,8 +322,15 @@ def test_two_annotators_at_once_lose_nothing(tmp_path):
     assert (cur.label == 1).all()  # one flip per single-clip page
     ev = s.events()
     assert ev.groupby(["annotator", "action"]).size().to_dict() == {
-        ("alice", "assign"): 1, ("alice", "flip"): 40, ("alice", "page_view"): 40, ("alice", "submit"): 40,
-        ("bob", "assign"): 1, ("bob", "flip"): 40, ("bob", "page_view"): 40, ("bob", "submit"): 40}
+        ("alice", "assign"): 1,
+        ("alice", "flip"): 40,
+        ("alice", "page_view"): 40,
+        ("alice", "submit"): 40,
+        ("bob", "assign"): 1,
+        ("bob", "flip"): 40,
+        ("bob", "page_view"): 40,
+        ("bob", "submit"): 40,
+    }
     # they really overlapped: bob's events are not all after alice's
     a, b = ev.event_id[ev.annotator == "alice"], ev.event_id[ev.annotator == "bob"]
     assert a.max() > b.min() and b.max() > a.min()
@@ -297,11 +340,27 @@ def test_two_annotators_at_once_lose_nothing(tmp_path):
 # ----------------------------------------------------------------------------- simulation and the stage
 def _run(params_file, w, out):
     P = load_params(params_file)
-    return A.run(P, w["clips_path"], w["truth_path"], w["world_path"], out / "labeled_clips.parquet", out / "tables", out / "figures", out / "metrics.json", progress=False)
+    return A.run(
+        P,
+        w["clips_path"],
+        w["truth_path"],
+        w["world_path"],
+        out / "labeled_clips.parquet",
+        out / "tables",
+        out / "figures",
+        out / "metrics.json",
+        progress=False,
+    )
 
 
 def test_simulate_mode_is_deterministic_and_leaves_store_alone(tmp_path):
-    w = make_clip_world(tmp_path / "w", classes=("archery", "hula_hoop", "jump_rope"), videos_per_class=4, clips_per_video=5, files=False)
+    w = make_clip_world(
+        tmp_path / "w",
+        classes=("archery", "hula_hoop", "jump_rope"),
+        videos_per_class=4,
+        clips_per_video=5,
+        files=False,
+    )
     store = tmp_path / "human" / "labels.sqlite"
     pf = write_params(tmp_path / "params.yaml", mode="simulate", store=str(store), page_size=6)
     r1 = _run(pf, w, tmp_path / "o1")
@@ -313,7 +372,19 @@ def test_simulate_mode_is_deterministic_and_leaves_store_alone(tmp_path):
         assert (tmp_path / "o1" / f).read_bytes() == (tmp_path / "o2" / f).read_bytes(), f"{f} differs between runs"
     lab = pd.read_parquet(tmp_path / "o1" / "labeled_clips.parquet")
     assert len(lab) == 60 and set(lab.label) <= {1, -1} and lab.clip_id.is_unique
-    assert {"clip_id", "video_id", "class_label", "label", "annotator", "is_gold", "seconds", "start_s", "end_s", "kind", "path"} <= set(lab.columns)
+    assert {
+        "clip_id",
+        "video_id",
+        "class_label",
+        "label",
+        "annotator",
+        "is_gold",
+        "seconds",
+        "start_s",
+        "end_s",
+        "kind",
+        "path",
+    } <= set(lab.columns)
     # one annotator per class
     assert lab[lab.annotator != "golden_set"].groupby("class_label").annotator.nunique().eq(1).all()
     m = json.loads((tmp_path / "o1" / "metrics.json").read_text())
@@ -326,7 +397,13 @@ def test_simulate_mode_is_deterministic_and_leaves_store_alone(tmp_path):
 
 
 def test_simulated_annotator_matches_its_parameters(tmp_path):
-    w = make_clip_world(tmp_path / "w", classes=("archery", "hula_hoop", "jump_rope", "juggling_balls"), videos_per_class=25, clips_per_video=8, files=False)
+    w = make_clip_world(
+        tmp_path / "w",
+        classes=("archery", "hula_hoop", "jump_rope", "juggling_balls"),
+        videos_per_class=25,
+        clips_per_video=8,
+        files=False,
+    )
     pf = write_params(tmp_path / "params.yaml", sim_accuracy=0.9, sim_seconds_per_clip=6.0, gold_rate=0.2)
     r = _run(pf, w, tmp_path / "o")
     m = r["metrics"]
@@ -368,13 +445,17 @@ def test_human_mode_refuses_short_classes_then_exports(tmp_path):
     r = _run(pf, w, tmp_path / "o")
     lab = pd.read_parquet(tmp_path / "o" / "labeled_clips.parquet")
     assert lab.groupby("class_label").size().to_dict() == {"archery": 5, "hula_hoop": 4}
-    assert r["metrics"]["orphan_labels"] == 1 and r["metrics"]["mode"] == "human" and r["metrics"]["unlabeled"] == 24 - 9
+    assert (
+        r["metrics"]["orphan_labels"] == 1 and r["metrics"]["mode"] == "human" and r["metrics"]["unlabeled"] == 24 - 9
+    )
     assert "measured" in r["table3"].columns[-1]
 
 
 def test_cost_table_hand_case():
     clips = pd.DataFrame(dict(clip_id=["a", "b", "c", "d"], video_id=["v1", "v1", "v2", "v3"]))
-    lab = pd.DataFrame(dict(clip_id=["a", "b", "c"], video_id=["v1", "v1", "v2"], annotator="x", seconds=[6.0, 12.0, 9.0]))
+    lab = pd.DataFrame(
+        dict(clip_id=["a", "b", "c"], video_id=["v1", "v1", "v2"], annotator="x", seconds=[6.0, 12.0, 9.0])
+    )
     t, n = A.cost_table(lab, clips, AnnotationConfig(full_annotation_minutes_per_video=10.0), simulated=False)
     assert n["seconds_per_clip"] == 9.0 and n["seconds_per_video"] == 13.5 and n["clips_per_video"] == 1.5
     assert n["dataset_hours"] == pytest.approx(13.5 * 3 / 3600) and n["saving_vs_full"] == pytest.approx(1 - 13.5 / 600)
@@ -393,7 +474,10 @@ def test_check_min_labeled_names_classes():
 def test_definitions_fall_back_to_class_name(tmp_path):
     assert A.load_definitions(None, ["jump_rope"]) == {"jump_rope": "jump rope"}
     (tmp_path / "world.json").write_text(json.dumps(dict(classes={"archery": "Shooting arrows."})))
-    assert A.load_definitions(tmp_path / "world.json", ["jump_rope"]) == {"archery": "Shooting arrows.", "jump_rope": "jump rope"}
+    assert A.load_definitions(tmp_path / "world.json", ["jump_rope"]) == {
+        "archery": "Shooting arrows.",
+        "jump_rope": "jump rope",
+    }
 
 
 # ----------------------------------------------------------------------------- notebook
@@ -415,9 +499,23 @@ def test_notebook_runs_under_papermill_in_simulate_mode(tmp_path):
     store = tmp_path / "human" / "labels.sqlite"
     pf = write_params(tmp_path / "params.yaml", store=str(store), page_size=4)
     out = tmp_path / "o"
-    pm.execute_notebook(str(REPO / "notebooks" / "05_annotate.ipynb"), str(tmp_path / "05.ipynb"), cwd=str(REPO), kernel_name="python3", progress_bar=False,
-                        parameters=dict(params_file=str(pf), clips_path=str(w["clips_path"]), clips_truth_path=str(w["truth_path"]), guideline_path=str(w["world_path"]),
-                                        labeled_path=str(out / "labeled.parquet"), tables_dir=str(out / "t"), figures_dir=str(out / "f"), metrics_path=str(out / "m.json")))
+    pm.execute_notebook(
+        str(REPO / "notebooks" / "05_annotate.ipynb"),
+        str(tmp_path / "05.ipynb"),
+        cwd=str(REPO),
+        kernel_name="python3",
+        progress_bar=False,
+        parameters=dict(
+            params_file=str(pf),
+            clips_path=str(w["clips_path"]),
+            clips_truth_path=str(w["truth_path"]),
+            guideline_path=str(w["world_path"]),
+            labeled_path=str(out / "labeled.parquet"),
+            tables_dir=str(out / "t"),
+            figures_dir=str(out / "f"),
+            metrics_path=str(out / "m.json"),
+        ),
+    )
     assert json.loads((out / "m.json").read_text())["labeled"] == 24
     assert not store.parent.exists()
     nb = json.loads((tmp_path / "05.ipynb").read_text())

@@ -6,6 +6,7 @@ reads the labels back from the SQLite store.
 Needs: apt ``chromium``; pip ``playwright`` (its Python package only; no browser download). Skipped, with the
 reason, when either is missing.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,16 @@ from .conftest import REPO
 pytestmark = pytest.mark.slow
 
 CHROMIUM = os.environ.get("SLAC_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 GREEN_RGB, RED_RGB = "rgb(44, 160, 44)", "rgb(214, 39, 40)"
 PAGE = 4
 
@@ -36,7 +45,9 @@ def _requirements():
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        pytest.skip("browser test needs the Python package 'playwright' (pip install playwright; no browser download: it drives Debian's chromium)")
+        pytest.skip(
+            "browser test needs the Python package 'playwright' (pip install playwright; no browser download: it drives Debian's chromium)"
+        )
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         pytest.skip(f"browser test needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
     try:
@@ -66,17 +77,52 @@ def lab(tmp_path):
     root.mkdir()
     nb = load_notebook_node(str(REPO / "notebooks" / "05_annotate.ipynb"))
     out = tmp_path / "out"
-    nb = parameterize_notebook(nb, dict(params_file=str(pf), clips_path=str(w["clips_path"]), clips_truth_path=str(w["truth_path"]),
-                                        guideline_path=str(w["world_path"]), labeled_path=str(out / "labeled.parquet"), tables_dir=str(out / "t"),
-                                        figures_dir=str(out / "f"), metrics_path=str(out / "m.json")))
+    nb = parameterize_notebook(
+        nb,
+        dict(
+            params_file=str(pf),
+            clips_path=str(w["clips_path"]),
+            clips_truth_path=str(w["truth_path"]),
+            guideline_path=str(w["world_path"]),
+            labeled_path=str(out / "labeled.parquet"),
+            tables_dir=str(out / "t"),
+            figures_dir=str(out / "f"),
+            metrics_path=str(out / "m.json"),
+        ),
+    )
     nbformat.write(nb, str(root / "05_annotate.ipynb"))
     port, token = _free_port(), "slac-test-token"
-    env = dict(os.environ, PYTHONPATH=str(REPO), JUPYTER_CONFIG_DIR=str(tmp_path / "jcfg"), JUPYTER_RUNTIME_DIR=str(tmp_path / "jrt"))
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(REPO),
+        JUPYTER_CONFIG_DIR=str(tmp_path / "jcfg"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "jrt"),
+    )
     log = open(tmp_path / "lab.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--allow-root", f"--IdentityProvider.token={token}", "--LabApp.extension_manager=readonly",
-                             f"--ServerApp.root_dir={root}", "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-                             f"--LabServerApp.workspaces_dir={tmp_path / 'ws'}", f"--LabServerApp.user_settings_dir={tmp_path / 'settings'}"],
-                            cwd=str(root), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--allow-root",
+            f"--IdentityProvider.token={token}",
+            "--LabApp.extension_manager=readonly",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            f"--LabServerApp.workspaces_dir={tmp_path / 'ws'}",
+            f"--LabServerApp.user_settings_dir={tmp_path / 'settings'}",
+        ],
+        cwd=str(root),
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 90
@@ -103,7 +149,9 @@ def _labels(store: Path) -> dict[str, tuple[int, str]]:
         return {}
     con = sqlite3.connect(str(store))
     try:
-        return {c: (l, s) for c, l, s in con.execute("SELECT clip_id, label, source FROM events WHERE action = 'submit'")}
+        return {
+            c: (l, s) for c, l, s in con.execute("SELECT clip_id, label, source FROM events WHERE action = 'submit'")
+        }
     finally:
         con.close()
 
@@ -122,8 +170,13 @@ def test_grid_plays_flips_and_submits_in_jupyterlab(lab, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                                                    viewport=dict(width=1400, height=1000))
+        ctx = pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport=dict(width=1400, height=1000),
+        )
         page = ctx.new_page()
         try:
             page.goto(f"{lab['url']}/lab/tree/05_annotate.ipynb?token={lab['token']}", timeout=120_000)
@@ -144,21 +197,36 @@ def test_grid_plays_flips_and_submits_in_jupyterlab(lab, tmp_path):
             login = page.locator(".slac-login")
             login.wait_for(timeout=120_000)
             login.locator("input[type='text']").fill("alice")
-            login.locator("select").select_option(value="archery") if login.locator("select option[value='archery']").count() else None
+            login.locator("select").select_option(value="archery") if login.locator(
+                "select option[value='archery']"
+            ).count() else None
             login.locator("button", has_text="Start").click()
 
             tiles = page.locator(".slac-tile:visible")
-            _wait(lambda: tiles.count() == PAGE and page.locator(".slac-tile:visible video").count() == PAGE, 60, "a page of clips")
+            _wait(
+                lambda: tiles.count() == PAGE and page.locator(".slac-tile:visible video").count() == PAGE,
+                60,
+                "a page of clips",
+            )
             # the clips really play: decoded frames, not paused, muted, and the playback position moves
-            state = lambda: page.evaluate("() => [...document.querySelectorAll('.slac-tile video')].filter(v => v.offsetParent)"  # noqa: E731
-                                          ".map(v => ({rs: v.readyState, t: v.currentTime, paused: v.paused, muted: v.muted, w: v.videoWidth, err: v.error && v.error.code, loop: v.loop}))")
-            s1 = _wait(lambda: (s := state()) and all(v["rs"] >= 2 and v["w"] > 0 for v in s) and s, 30, "clips decoded")
+            state = lambda: page.evaluate(
+                "() => [...document.querySelectorAll('.slac-tile video')].filter(v => v.offsetParent)"  # noqa: E731
+                ".map(v => ({rs: v.readyState, t: v.currentTime, paused: v.paused, muted: v.muted, w: v.videoWidth, err: v.error && v.error.code, loop: v.loop}))"
+            )
+            s1 = _wait(
+                lambda: (s := state()) and all(v["rs"] >= 2 and v["w"] > 0 for v in s) and s, 30, "clips decoded"
+            )
             time.sleep(0.7)
             s2 = state()
             assert all(not v["paused"] and v["muted"] and v["loop"] and v["err"] is None for v in s2), s2
             assert any(abs(a["t"] - b["t"]) > 0.05 for a, b in zip(s1, s2)), (s1, s2)
-            clip_ids = page.evaluate("() => [...document.querySelectorAll('.slac-tile video')].filter(v => v.offsetParent).map(v => v.dataset.clip)")
-            border = lambda i: page.evaluate("(i) => getComputedStyle([...document.querySelectorAll('.slac-tile')].filter(t => t.offsetParent)[i]).borderTopColor", i)  # noqa: E731
+            clip_ids = page.evaluate(
+                "() => [...document.querySelectorAll('.slac-tile video')].filter(v => v.offsetParent).map(v => v.dataset.clip)"
+            )
+            border = lambda i: page.evaluate(
+                "(i) => getComputedStyle([...document.querySelectorAll('.slac-tile')].filter(t => t.offsetParent)[i]).borderTopColor",
+                i,
+            )  # noqa: E731
             assert [border(i) for i in range(PAGE)] == [RED_RGB] * PAGE  # default negative
 
             tiles.nth(0).locator("video").click()  # a click on the clip itself
@@ -175,16 +243,41 @@ def test_grid_plays_flips_and_submits_in_jupyterlab(lab, tmp_path):
             page.screenshot(path=str(tmp_path / "grid.png"))
             keys.press("Enter")  # submit the page
 
-            got = _wait(lambda: len(lab_labels := _labels(lab["store"])) >= PAGE and lab_labels, 30, "submitted labels in the store")
-            assert {c: got[c][0] for c in clip_ids} == {clip_ids[0]: 1, clip_ids[1]: 1, clip_ids[2]: -1, clip_ids[3]: -1}
+            got = _wait(
+                lambda: len(lab_labels := _labels(lab["store"])) >= PAGE and lab_labels,
+                30,
+                "submitted labels in the store",
+            )
+            assert {c: got[c][0] for c in clip_ids} == {
+                clip_ids[0]: 1,
+                clip_ids[1]: 1,
+                clip_ids[2]: -1,
+                clip_ids[3]: -1,
+            }
             assert {got[c][1] for c in clip_ids} == {"key"}
             con = sqlite3.connect(str(lab["store"]))
-            flips = con.execute("SELECT clip_id, label, source FROM events WHERE action = 'flip' ORDER BY event_id").fetchall()
+            flips = con.execute(
+                "SELECT clip_id, label, source FROM events WHERE action = 'flip' ORDER BY event_id"
+            ).fetchall()
             con.close()
-            assert flips == [(clip_ids[0], 1, "click"), (clip_ids[1], 1, "click"), (clip_ids[2], 1, "key"), (clip_ids[2], -1, "key")]
+            assert flips == [
+                (clip_ids[0], 1, "click"),
+                (clip_ids[1], 1, "click"),
+                (clip_ids[2], 1, "key"),
+                (clip_ids[2], -1, "key"),
+            ]
             # the next page is shown, all red, and the progress moved
             _wait(lambda: page.locator(".slac-done").first.inner_text() == str(PAGE), 20, "progress after submit")
-            _wait(lambda: page.evaluate("() => [...document.querySelectorAll('.slac-tile video')].filter(v => v.offsetParent).map(v => v.dataset.clip)") != clip_ids, 20, "next page")
+            _wait(
+                lambda: (
+                    page.evaluate(
+                        "() => [...document.querySelectorAll('.slac-tile video')].filter(v => v.offsetParent).map(v => v.dataset.clip)"
+                    )
+                    != clip_ids
+                ),
+                20,
+                "next page",
+            )
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"))
             raise

@@ -1,4 +1,5 @@
 """CDC localization model (paper section 5): shapes, frame alignment, parameter counts, refinement, training."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -44,7 +45,9 @@ def test_conv_deconv_interleaves_one_kernel_per_output_step():
 
 def test_every_output_frame_sees_its_input_frame():
     m = _tiny(frames=16).eval()
-    for mod in m.modules():  # a fresh Res3D zero-initialises each block's last BN (identity blocks); make them trained-like
+    for (
+        mod
+    ) in m.modules():  # a fresh Res3D zero-initialises each block's last BN (identity blocks); make them trained-like
         if isinstance(mod, torch.nn.BatchNorm3d):
             torch.nn.init.ones_(mod.weight)
     for t in (1, 7, 8, 15):
@@ -55,6 +58,7 @@ def test_every_output_frame_sees_its_input_frame():
 
 class _FrameMean(torch.nn.Module):
     """A 'model' whose logit of class 0 at frame t is the mean of input frame t (class 1: 0)."""
+
     num_classes = 2
 
     def forward(self, x):
@@ -126,7 +130,9 @@ def test_refine_hand_made_curve():
 def test_classify_only_keeps_the_proposal():
     c = cdc.classify_only(_curve(), 10.0, [(1.2, 2.8)], alpha=0.25)
     assert (c.start[0], c.end[0], c.label[0]) == (pytest.approx(1.2), pytest.approx(2.8), 0)
-    assert c.score[0] == pytest.approx(0.9 - (0.6 + 0.1 + 0.9 * 4 + 0.1 * 2) / 8)  # inside [12, 28) minus flanks [8, 12), [28, 32)
+    assert c.score[0] == pytest.approx(
+        0.9 - (0.6 + 0.1 + 0.9 * 4 + 0.1 * 2) / 8
+    )  # inside [12, 28) minus flanks [8, 12), [28, 32)
 
 
 def test_background_proposals_are_dropped():
@@ -139,7 +145,9 @@ def test_background_proposals_are_dropped():
 def test_sliding_window_proposals():
     p = cdc.sliding_window_proposals(100, 10.0, [2.0, 4.0, 20.0], 0.25)
     two, four = p[np.isclose(p.end - p.start, 2.0)], p[np.isclose(p.end - p.start, 4.0)]
-    assert len(two) == 17 and len(four) == 7 and len(p) == 24  # 20-frame windows every 5, 40-frame every 10; 20 s > video
+    assert (
+        len(two) == 17 and len(four) == 7 and len(p) == 24
+    )  # 20-frame windows every 5, 40-frame every 10; 20 s > video
     assert (two.start.min(), two.end.max(), four.start.max(), four.end.max()) == pytest.approx((0.0, 10.0, 6.0, 10.0))
     assert (p.score == 1.0).all()
     short = cdc.sliding_window_proposals(8, 10.0, [2.0], 0.25)
@@ -147,7 +155,9 @@ def test_sliding_window_proposals():
 
 
 def test_temporal_nms():
-    d = pd.DataFrame(dict(start=[0.0, 0.1, 5.0, 0.0], end=[2.0, 2.1, 6.0, 2.0], label=[0, 0, 0, 1], score=[0.9, 0.8, 0.7, 0.6]))
+    d = pd.DataFrame(
+        dict(start=[0.0, 0.1, 5.0, 0.0], end=[2.0, 2.1, 6.0, 2.0], label=[0, 0, 0, 1], score=[0.9, 0.8, 0.7, 0.6])
+    )
     kept = cdc.temporal_nms(d, 0.5)
     assert kept.score.tolist() == [0.9, 0.7, 0.6]  # the near-duplicate of the same class goes
 
@@ -155,10 +165,14 @@ def test_temporal_nms():
 # ----------------------------------------------------------------------------- data
 def test_untrimmed_windows_labels_follow_the_original_segments():
     n, fps = 120, 10.0
-    video = np.repeat(np.arange(n, dtype=np.uint8)[:, None, None, None], 40, 1).repeat(40, 2).repeat(3, 3)  # frame t has value t
+    video = (
+        np.repeat(np.arange(n, dtype=np.uint8)[:, None, None, None], 40, 1).repeat(40, 2).repeat(3, 3)
+    )  # frame t has value t
     videos = pd.DataFrame(dict(video_id=["v"], path=["unused"], fps=[fps]))
     segs = pd.DataFrame(dict(video_id=["v", "v"], start=[3.0, 8.0], end=[5.0, 8.5], label_index=[1, 0]))
-    ds = cdc.UntrimmedWindowDataset(videos, segs, frames=16, crop=32, background=2, expand_seconds=2.0, frames_by_video={"v": video})
+    ds = cdc.UntrimmedWindowDataset(
+        videos, segs, frames=16, crop=32, background=2, expand_seconds=2.0, frames_by_video={"v": video}
+    )
     assert ds.window(0) == (10, 70) and ds.window(1) == (60, 105)
     for i in range(2):
         for draw in range(5):
@@ -173,13 +187,17 @@ def test_untrimmed_windows_labels_follow_the_original_segments():
 
 def test_window_start_range():
     assert cdc.window_start_range(10, 70, 16, 120) == (10, 54)
-    assert cdc.window_start_range(50, 58, 16, 120) == (42, 50)  # window shorter than L: the L-frame windows containing it
+    assert cdc.window_start_range(50, 58, 16, 120) == (
+        42,
+        50,
+    )  # window shorter than L: the L-frame windows containing it
     assert cdc.window_start_range(0, 5, 16, 10) == (0, 0)  # video shorter than L
 
 
 # ----------------------------------------------------------------------------- training
 class _Toy:
     """Synthetic windows: a bright square in colour channel c on the frames of action c, background elsewhere."""
+
     background = 2
 
     def __init__(self, L=16):
@@ -200,7 +218,9 @@ class _Toy:
 
 
 def _cfg(**kw):
-    base = dict(frames=16, crop=32, epochs=3, batch_size=2, base_lr=0.05, warmup_epochs=0, step_epochs=100, windows_per_epoch=4)
+    base = dict(
+        frames=16, crop=32, epochs=3, batch_size=2, base_lr=0.05, warmup_epochs=0, step_epochs=100, windows_per_epoch=4
+    )
     return LocalizationConfig(**{**base, **kw})
 
 
@@ -214,11 +234,15 @@ def test_tiny_cdc_overfits(tmp_path):
 
     m = _tiny(width=4)
     before = loss(m)
-    log = cdc.train_cdc(m, ds, _cfg(epochs=40, base_lr=0.02, batch_size=4, windows_per_epoch=8), tmp_path, seed=0, progress=False)
+    log = cdc.train_cdc(
+        m, ds, _cfg(epochs=40, base_lr=0.02, batch_size=4, windows_per_epoch=8), tmp_path, seed=0, progress=False
+    )
     assert loss(m) < 0.5 * before  # per-frame cross-entropy of the four windows
     assert list(log.columns) == ["epoch", "lr", "loss", "frame_accuracy", "windows", "seconds"]
     assert (tmp_path / "last.pt").exists() and (tmp_path / "log.csv").exists()
-    assert "seconds" not in torch.load(tmp_path / "last.pt", weights_only=False)["log"][0]  # no wall clock in the checkpoint
+    assert (
+        "seconds" not in torch.load(tmp_path / "last.pt", weights_only=False)["log"][0]
+    )  # no wall clock in the checkpoint
 
 
 def test_resume_equals_uninterrupted(tmp_path):
@@ -250,10 +274,14 @@ def test_external_ground_truth_quarantines_missing_and_broken_videos(tmp_path):
     write_h264(vd / "good.mp4", clip_frames(0, n=30), 15.0)
     (vd / "broken.mp4").write_bytes(b"\x00" * 500)
     seg = lambda s, e: {"label": "archery", "segment": [s, e]}  # noqa: E731
-    db = {v: {"subset": sub, "duration": 2.0, "annotations": [seg(0.2, 1.5)]}
-          for v, sub in (("good", "training"), ("broken", "training"), ("gone", "validation"))}
+    db = {
+        v: {"subset": sub, "duration": 2.0, "annotations": [seg(0.2, 1.5)]}
+        for v, sub in (("good", "training"), ("broken", "training"), ("gone", "validation"))
+    }
     (tmp_path / "gt.json").write_text(json.dumps({"database": db}))
-    cfg = Params().localization.model_copy(update=dict(dataset="activitynet", annotations_path=str(tmp_path / "gt.json"), videos_dir=str(vd)))
+    cfg = Params().localization.model_copy(
+        update=dict(dataset="activitynet", annotations_path=str(tmp_path / "gt.json"), videos_dir=str(vd))
+    )
     videos, gt, amb, bad = external_ground_truth(cfg)
     assert list(videos.video_id) == ["good"] and videos.n_frames.iloc[0] == 30 and amb is None
     assert list(gt.video_id) == ["good"] and gt.subset.iloc[0] == "training"

@@ -1,4 +1,5 @@
 """The one typed schema: defaults, the shipped files, and errors that name the bad key."""
+
 import subprocess
 import sys
 
@@ -84,8 +85,13 @@ def test_paper_profile_flags_parse_as_dvc_parses_them():
     assert "-S recognition.crop=[112,144]" in flags
     assert all(" " not in f.split(" ", 1)[1] for f in flags)  # each flag survives shell word splitting of $(...)
     values = {k: _plain(v) for k, v in parse_set_flags(flags).items()}
-    assert values["transfer.targets"][1] == {"name": "HMDB-51", "format": "hmdb51", "root": "data/raw/hmdb51/videos",
-                                             "lists_dir": "data/raw/hmdb51/testTrainMulti_7030_splits", "epochs": 50}
+    assert values["transfer.targets"][1] == {
+        "name": "HMDB-51",
+        "format": "hmdb51",
+        "root": "data/raw/hmdb51/videos",
+        "lists_dir": "data/raw/hmdb51/testTrainMulti_7030_splits",
+        "epochs": 50,
+    }
     p = load_params(REPO / "params.yaml", values)  # the profile applied through -S is a valid config
     assert p.recognition.depth == 34 and p.transfer.targets[2].csv_paths[1].endswith("kinetics_val.csv")
 
@@ -114,11 +120,25 @@ def test_auto_backends_are_reported_with_what_they_resolve_to():
 
     demo = Params()
     r = resolved_backends(demo)
-    assert r == {"dedup.embedder": "signature", "shots.detector": "transnetv2" if torch.cuda.is_available() else "histogram",
-                 "persons.detector": "opencv", "proposals.backbone": "features", "annotation.mode": "simulate"}
+    assert r == {
+        "dedup.embedder": "signature",
+        "shots.detector": "transnetv2" if torch.cuda.is_available() else "histogram",
+        "persons.detector": "opencv",
+        "proposals.backbone": "features",
+        "annotation.mode": "simulate",
+    }
     items = param_items(demo, ["dedup.embedder", "dedup.gamma", "annotation.mode"])
-    assert items == ["dedup.embedder=auto -> signature", f"dedup.gamma.signature={demo.dedup.gamma['signature']}", "annotation.mode=auto -> simulate"]
+    assert items == [
+        "dedup.embedder=auto -> signature",
+        f"dedup.gamma.signature={demo.dedup.gamma['signature']}",
+        "annotation.mode=auto -> simulate",
+    ]
     folder = validate({"data": {"source": "folder"}})
     assert resolved_backends(folder)["annotation.mode"] == "human"
-    explicit = validate({"data": {"source": "folder"}, "dedup": {"embedder": "signature"}, "persons": {"detector": "opencv"}})
-    assert param_items(explicit, ["dedup.embedder", "persons.detector"]) == ["dedup.embedder=signature", "persons.detector=opencv"]
+    explicit = validate(
+        {"data": {"source": "folder"}, "dedup": {"embedder": "signature"}, "persons": {"detector": "opencv"}}
+    )
+    assert param_items(explicit, ["dedup.embedder", "persons.detector"]) == [
+        "dedup.embedder=signature",
+        "persons.detector=opencv",
+    ]

@@ -1,4 +1,5 @@
 """Transfer-learning dataset readers on hand-written files in the official formats, and the demo UCF-101 writer."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -50,30 +51,84 @@ def ucf(tmp_path) -> Path:
     lists = tmp_path / "ucfTrainTestlist"
     # classInd spells "HandStandPushups"; folders and lists say "HandstandPushups" (and one list line "HANDSTANDPUSHUPS")
     _write(lists / "classInd.txt", "1 ApplyEyeMakeup \n2 HandStandPushups\n3 YoYo\n\n")
-    _write(lists / "trainlist01.txt", "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\n"
-                                      "HandstandPushups/v_HandStandPushups_g08_c01.avi 2 \n"
-                                      "YoYo/v_YoYo_g09_c02.avi 3\n")
-    _write(lists / "testlist01.txt", "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi\n"
-                                     "HANDSTANDPUSHUPS/v_HandStandPushups_g01_c01.avi   \n"
-                                     "YoYo/v_YoYo_g01_c01.avi\n\n")
+    _write(
+        lists / "trainlist01.txt",
+        "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\n"
+        "HandstandPushups/v_HandStandPushups_g08_c01.avi 2 \n"
+        "YoYo/v_YoYo_g09_c02.avi 3\n",
+    )
+    _write(
+        lists / "testlist01.txt",
+        "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi\n"
+        "HANDSTANDPUSHUPS/v_HandStandPushups_g01_c01.avi   \n"
+        "YoYo/v_YoYo_g01_c01.avi\n\n",
+    )
     _write(lists / "trainlist02.txt", "YoYo/v_YoYo_g01_c01.avi 3\n")
     _write(lists / "testlist02.txt", "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi\n")
-    _touch(tmp_path / "UCF-101", "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi", "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi",
-           "HandstandPushups/v_HandStandPushups_g08_c01.avi", "HandstandPushups/v_HandStandPushups_g01_c01.avi",
-           "yoyo/v_YoYo_g09_c02.avi")  # folder case differs from the list; v_YoYo_g01_c01.avi is missing
+    _touch(
+        tmp_path / "UCF-101",
+        "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi",
+        "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi",
+        "HandstandPushups/v_HandStandPushups_g08_c01.avi",
+        "HandstandPushups/v_HandStandPushups_g01_c01.avi",
+        "yoyo/v_YoYo_g09_c02.avi",
+    )  # folder case differs from the list; v_YoYo_g01_c01.avi is missing
     return tmp_path
 
 
 def test_ucf101_split1_exact(ucf):
     v = ucf / "UCF-101"
-    want = _table([
-        ("v_ApplyEyeMakeup_g08_c01", str(v / "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi"), "ApplyEyeMakeup", 0, "train", True, 1, 8, 1),
-        ("v_HandStandPushups_g08_c01", str(v / "HandstandPushups/v_HandStandPushups_g08_c01.avi"), "HandStandPushups", 1, "train", True, 1, 8, 1),
-        ("v_YoYo_g09_c02", str(v / "yoyo/v_YoYo_g09_c02.avi"), "YoYo", 2, "train", True, 1, 9, 2),
-        ("v_ApplyEyeMakeup_g01_c01", str(v / "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi"), "ApplyEyeMakeup", 0, "test", True, 1, 1, 1),
-        ("v_HandStandPushups_g01_c01", str(v / "HandstandPushups/v_HandStandPushups_g01_c01.avi"), "HandStandPushups", 1, "test", True, 1, 1, 1),
-        ("v_YoYo_g01_c01", str(v / "YoYo/v_YoYo_g01_c01.avi"), "YoYo", 2, "test", False, 1, 1, 1),
-    ], UCF_COLUMNS)
+    want = _table(
+        [
+            (
+                "v_ApplyEyeMakeup_g08_c01",
+                str(v / "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi"),
+                "ApplyEyeMakeup",
+                0,
+                "train",
+                True,
+                1,
+                8,
+                1,
+            ),
+            (
+                "v_HandStandPushups_g08_c01",
+                str(v / "HandstandPushups/v_HandStandPushups_g08_c01.avi"),
+                "HandStandPushups",
+                1,
+                "train",
+                True,
+                1,
+                8,
+                1,
+            ),
+            ("v_YoYo_g09_c02", str(v / "yoyo/v_YoYo_g09_c02.avi"), "YoYo", 2, "train", True, 1, 9, 2),
+            (
+                "v_ApplyEyeMakeup_g01_c01",
+                str(v / "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi"),
+                "ApplyEyeMakeup",
+                0,
+                "test",
+                True,
+                1,
+                1,
+                1,
+            ),
+            (
+                "v_HandStandPushups_g01_c01",
+                str(v / "HandstandPushups/v_HandStandPushups_g01_c01.avi"),
+                "HandStandPushups",
+                1,
+                "test",
+                True,
+                1,
+                1,
+                1,
+            ),
+            ("v_YoYo_g01_c01", str(v / "YoYo/v_YoYo_g01_c01.avi"), "YoYo", 2, "test", False, 1, 1, 1),
+        ],
+        UCF_COLUMNS,
+    )
     got = read_ucf101(ucf)
     pd.testing.assert_frame_equal(got, want)
     validate_table(got)
@@ -82,7 +137,10 @@ def test_ucf101_split1_exact(ucf):
 
 def test_ucf101_other_split_and_dirs(ucf, tmp_path):
     got = read_ucf101(ucf, split_id=2)
-    assert got[["video_id", "split", "split_id", "exists"]].values.tolist() == [["v_YoYo_g01_c01", "train", 2, False], ["v_ApplyEyeMakeup_g08_c01", "test", 2, True]]
+    assert got[["video_id", "split", "split_id", "exists"]].values.tolist() == [
+        ["v_YoYo_g01_c01", "train", 2, False],
+        ["v_ApplyEyeMakeup_g08_c01", "test", 2, True],
+    ]
     moved = read_ucf101(tmp_path / "elsewhere", lists_dir=ucf / "ucfTrainTestlist", videos_dir=ucf / "UCF-101")
     pd.testing.assert_frame_equal(moved, read_ucf101(ucf))
     with pytest.raises(FileNotFoundError, match="trainlist03.txt"):
@@ -99,16 +157,38 @@ def test_ucf101_classind_parsing(tmp_path):
         read_ucf101_classes(_write(tmp_path / "c4.txt", "1 A\n3 B\n"))
 
 
-@pytest.mark.parametrize("name,text,pattern", [
-    ("trainlist01.txt", "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\nYoYo/v_YoYo_g09_c02.avi\n",
-     r"trainlist01\.txt:2: expected '<Class>/<file> <label 1\.\.3>', got 'YoYo/v_YoYo_g09_c02.avi'"),
-    ("trainlist01.txt", "YoYo/v_YoYo_g09_c02.avi 1\n", r"trainlist01\.txt:1: label 1 \(ApplyEyeMakeup\) disagrees with the folder"),
-    ("trainlist01.txt", "YoYo/v_YoYo_g09_c02.avi 7\n", r"trainlist01\.txt:1: label 7 outside 1\.\.3"),
-    ("testlist01.txt", "YoYo/v_YoYo_g01_c01.avi\n\nFoo/v_Foo_g01_c01.avi\n", r"testlist01\.txt:3: unknown class 'Foo' \(not in classInd"),
-    ("testlist01.txt", "YoYo/v_YoYo_g01_c01.avi 3\n", r"testlist01\.txt:1: expected '<Class>/<file>' \(no label"),
-    ("testlist01.txt", "v_YoYo_g01_c01.avi\n", r"testlist01\.txt:1: expected '<Class>/<file>', got 'v_YoYo_g01_c01.avi'"),
-    ("testlist01.txt", "yoyo/V_YOYO_G09_C02.AVI\n", r"testlist01\.txt:1: 'yoyo/V_YOYO_G09_C02.AVI' listed twice \(first in trainlist01\.txt:3\)"),
-])
+@pytest.mark.parametrize(
+    "name,text,pattern",
+    [
+        (
+            "trainlist01.txt",
+            "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\nYoYo/v_YoYo_g09_c02.avi\n",
+            r"trainlist01\.txt:2: expected '<Class>/<file> <label 1\.\.3>', got 'YoYo/v_YoYo_g09_c02.avi'",
+        ),
+        (
+            "trainlist01.txt",
+            "YoYo/v_YoYo_g09_c02.avi 1\n",
+            r"trainlist01\.txt:1: label 1 \(ApplyEyeMakeup\) disagrees with the folder",
+        ),
+        ("trainlist01.txt", "YoYo/v_YoYo_g09_c02.avi 7\n", r"trainlist01\.txt:1: label 7 outside 1\.\.3"),
+        (
+            "testlist01.txt",
+            "YoYo/v_YoYo_g01_c01.avi\n\nFoo/v_Foo_g01_c01.avi\n",
+            r"testlist01\.txt:3: unknown class 'Foo' \(not in classInd",
+        ),
+        ("testlist01.txt", "YoYo/v_YoYo_g01_c01.avi 3\n", r"testlist01\.txt:1: expected '<Class>/<file>' \(no label"),
+        (
+            "testlist01.txt",
+            "v_YoYo_g01_c01.avi\n",
+            r"testlist01\.txt:1: expected '<Class>/<file>', got 'v_YoYo_g01_c01.avi'",
+        ),
+        (
+            "testlist01.txt",
+            "yoyo/V_YOYO_G09_C02.AVI\n",
+            r"testlist01\.txt:1: 'yoyo/V_YOYO_G09_C02.AVI' listed twice \(first in trainlist01\.txt:3\)",
+        ),
+    ],
+)
 def test_ucf101_malformed_lines_name_file_and_line(ucf, name, text, pattern):
     _write(ucf / "ucfTrainTestlist" / name, text)
     with pytest.raises(DatasetFormatError, match=pattern):
@@ -123,31 +203,75 @@ HMDB_COLUMNS = ["video_id", "path", "label", "label_index", "split", "exists", "
 def hmdb(tmp_path) -> Path:
     s = tmp_path / "testTrainMulti_7030_splits"
     # the real files end every line with a blank; CRLF here too
-    _write(s / "sword_exercise_test_split1.txt", "Blade_Of_Fury_-_Scene_1_sword_exercise_f_cm_np1_ri_med_3.avi 1 \n"
-                                                 "Sword_Exercise_sword_exercise_f_cm_np1_fr_med_0.avi 2 \n"
-                                                 "Sword_Exercise_sword_exercise_f_cm_np1_fr_med_1.avi 0 \n\n")
-    _write(s / "brush_hair_test_split1.txt", "April_09_brush_hair_u_nm_np1_ba_goo_0.avi 2 \n"
-                                             "April_09_brush_hair_u_nm_np1_ba_goo_1.avi 1 \n")
+    _write(
+        s / "sword_exercise_test_split1.txt",
+        "Blade_Of_Fury_-_Scene_1_sword_exercise_f_cm_np1_ri_med_3.avi 1 \n"
+        "Sword_Exercise_sword_exercise_f_cm_np1_fr_med_0.avi 2 \n"
+        "Sword_Exercise_sword_exercise_f_cm_np1_fr_med_1.avi 0 \n\n",
+    )
+    _write(
+        s / "brush_hair_test_split1.txt",
+        "April_09_brush_hair_u_nm_np1_ba_goo_0.avi 2 \nApril_09_brush_hair_u_nm_np1_ba_goo_1.avi 1 \n",
+    )
     _write(s / "brush_hair_test_split2.txt", "April_09_brush_hair_u_nm_np1_ba_goo_0.avi 1 \n")
     _write(s / "sword_exercise_test_split2.txt", "Sword_Exercise_sword_exercise_f_cm_np1_fr_med_0.avi 0 \n")
-    _touch(tmp_path, "brush_hair/April_09_brush_hair_u_nm_np1_ba_goo_0.avi", "brush_hair/April_09_brush_hair_u_nm_np1_ba_goo_1.avi",
-           "sword_exercise/Blade_Of_Fury_-_Scene_1_sword_exercise_f_cm_np1_ri_med_3.avi")  # one test video missing
+    _touch(
+        tmp_path,
+        "brush_hair/April_09_brush_hair_u_nm_np1_ba_goo_0.avi",
+        "brush_hair/April_09_brush_hair_u_nm_np1_ba_goo_1.avi",
+        "sword_exercise/Blade_Of_Fury_-_Scene_1_sword_exercise_f_cm_np1_ri_med_3.avi",
+    )  # one test video missing
     return tmp_path
 
 
 def test_hmdb51_split1_exact(hmdb):
-    want = _table([
-        ("April_09_brush_hair_u_nm_np1_ba_goo_1", str(hmdb / "brush_hair/April_09_brush_hair_u_nm_np1_ba_goo_1.avi"), "brush_hair", 0, "train", True, 1),
-        ("Blade_Of_Fury_-_Scene_1_sword_exercise_f_cm_np1_ri_med_3", str(hmdb / "sword_exercise/Blade_Of_Fury_-_Scene_1_sword_exercise_f_cm_np1_ri_med_3.avi"),
-         "sword_exercise", 1, "train", True, 1),
-        ("April_09_brush_hair_u_nm_np1_ba_goo_0", str(hmdb / "brush_hair/April_09_brush_hair_u_nm_np1_ba_goo_0.avi"), "brush_hair", 0, "test", True, 1),
-        ("Sword_Exercise_sword_exercise_f_cm_np1_fr_med_0", str(hmdb / "sword_exercise/Sword_Exercise_sword_exercise_f_cm_np1_fr_med_0.avi"),
-         "sword_exercise", 1, "test", False, 1),
-    ], HMDB_COLUMNS)
+    want = _table(
+        [
+            (
+                "April_09_brush_hair_u_nm_np1_ba_goo_1",
+                str(hmdb / "brush_hair/April_09_brush_hair_u_nm_np1_ba_goo_1.avi"),
+                "brush_hair",
+                0,
+                "train",
+                True,
+                1,
+            ),
+            (
+                "Blade_Of_Fury_-_Scene_1_sword_exercise_f_cm_np1_ri_med_3",
+                str(hmdb / "sword_exercise/Blade_Of_Fury_-_Scene_1_sword_exercise_f_cm_np1_ri_med_3.avi"),
+                "sword_exercise",
+                1,
+                "train",
+                True,
+                1,
+            ),
+            (
+                "April_09_brush_hair_u_nm_np1_ba_goo_0",
+                str(hmdb / "brush_hair/April_09_brush_hair_u_nm_np1_ba_goo_0.avi"),
+                "brush_hair",
+                0,
+                "test",
+                True,
+                1,
+            ),
+            (
+                "Sword_Exercise_sword_exercise_f_cm_np1_fr_med_0",
+                str(hmdb / "sword_exercise/Sword_Exercise_sword_exercise_f_cm_np1_fr_med_0.avi"),
+                "sword_exercise",
+                1,
+                "test",
+                False,
+                1,
+            ),
+        ],
+        HMDB_COLUMNS,
+    )
     got = read_hmdb51(hmdb)
     pd.testing.assert_frame_equal(got, want)
     validate_table(got)
-    assert read_hmdb51(hmdb, split_id=2)[["video_id", "split"]].values.tolist() == [["April_09_brush_hair_u_nm_np1_ba_goo_0", "train"]]
+    assert read_hmdb51(hmdb, split_id=2)[["video_id", "split"]].values.tolist() == [
+        ["April_09_brush_hair_u_nm_np1_ba_goo_0", "train"]
+    ]
 
 
 def test_hmdb51_classes_and_errors(hmdb):
@@ -160,10 +284,18 @@ def test_hmdb51_classes_and_errors(hmdb):
     with pytest.raises(FileNotFoundError, match=r"_test_split3\.txt"):
         read_hmdb51(hmdb, split_id=3)
     _write(hmdb / "testTrainMulti_7030_splits/brush_hair_test_split1.txt", "a.avi 1\nb.avi 3\n")
-    with pytest.raises(DatasetFormatError, match=r"brush_hair_test_split1\.txt:2: expected '<video>\.avi <0\|1\|2>', got 'b.avi 3'"):
+    with pytest.raises(
+        DatasetFormatError, match=r"brush_hair_test_split1\.txt:2: expected '<video>\.avi <0\|1\|2>', got 'b.avi 3'"
+    ):
         read_hmdb51(hmdb)
-    _write(hmdb / "testTrainMulti_7030_splits/brush_hair_test_split1.txt", "Sword_Exercise_sword_exercise_f_cm_np1_fr_med_0.avi 1\n")
-    with pytest.raises(DatasetFormatError, match=r"sword_exercise_test_split1\.txt:2: video .* listed twice \(first in brush_hair_test_split1\.txt:1\)"):
+    _write(
+        hmdb / "testTrainMulti_7030_splits/brush_hair_test_split1.txt",
+        "Sword_Exercise_sword_exercise_f_cm_np1_fr_med_0.avi 1\n",
+    )
+    with pytest.raises(
+        DatasetFormatError,
+        match=r"sword_exercise_test_split1\.txt:2: video .* listed twice \(first in brush_hair_test_split1\.txt:1\)",
+    ):
         read_hmdb51(hmdb)
 
 
@@ -175,30 +307,94 @@ K_COLUMNS = ["video_id", "path", "label", "label_index", "split", "exists", "you
 def kinetics(tmp_path) -> tuple[Path, Path, Path]:
     root = tmp_path / "videos"
     # Kinetics-400 style: label first, is_cc, quoted labels; Kinetics-700 style: no is_cc, another column order
-    train = _write(tmp_path / "train.csv", 'label,youtube_id,time_start,time_end,split,is_cc\n'
-                                           '"abseiling",--07WQ2iBlw,1,11,train,0\n'
-                                           '"passing American football (in game)",-0aYw4ddPOU,23,33,train,0\n'
-                                           'abseiling,0347ZoDXyP0,18,28,train,1\n', crlf=False)
-    val = _write(tmp_path / "validate.csv", "youtube_id,time_start,time_end,label,split\n"
-                                            "--33Lscn6sk,4,14,passing American football (in game),validate\n"
-                                            "-4wsuPCjDBc,5,15,abseiling,validate\n\n", crlf=True)
-    _touch(root, "train/abseiling/--07WQ2iBlw_000001_000011.mp4",                         # <split>/<label>/
-           "train/passing_American_football_(in_game)/-0aYw4ddPOU_000023_000033.mp4",     # label with underscores
-           "val/--33Lscn6sk_000004_000014.mp4")                                            # flat split folder
-    _touch(tmp_path, "videos/-4wsuPCjDBc_000005_000015.mp4")                               # flat root; 0347ZoDXyP0 missing
+    train = _write(
+        tmp_path / "train.csv",
+        "label,youtube_id,time_start,time_end,split,is_cc\n"
+        '"abseiling",--07WQ2iBlw,1,11,train,0\n'
+        '"passing American football (in game)",-0aYw4ddPOU,23,33,train,0\n'
+        "abseiling,0347ZoDXyP0,18,28,train,1\n",
+        crlf=False,
+    )
+    val = _write(
+        tmp_path / "validate.csv",
+        "youtube_id,time_start,time_end,label,split\n"
+        "--33Lscn6sk,4,14,passing American football (in game),validate\n"
+        "-4wsuPCjDBc,5,15,abseiling,validate\n\n",
+        crlf=True,
+    )
+    _touch(
+        root,
+        "train/abseiling/--07WQ2iBlw_000001_000011.mp4",  # <split>/<label>/
+        "train/passing_American_football_(in_game)/-0aYw4ddPOU_000023_000033.mp4",  # label with underscores
+        "val/--33Lscn6sk_000004_000014.mp4",
+    )  # flat split folder
+    _touch(tmp_path, "videos/-4wsuPCjDBc_000005_000015.mp4")  # flat root; 0347ZoDXyP0 missing
     return root, train, val
 
 
 def test_kinetics_exact(kinetics):
     root, train, val = kinetics
     football = "passing American football (in game)"
-    want = _table([
-        ("--07WQ2iBlw_000001_000011", str(root / "train/abseiling/--07WQ2iBlw_000001_000011.mp4"), "abseiling", 0, "train", True, "--07WQ2iBlw", 1, 11),
-        ("-0aYw4ddPOU_000023_000033", str(root / "train/passing_American_football_(in_game)/-0aYw4ddPOU_000023_000033.mp4"), football, 1, "train", True, "-0aYw4ddPOU", 23, 33),
-        ("0347ZoDXyP0_000018_000028", str(root / "train/abseiling/0347ZoDXyP0_000018_000028.mp4"), "abseiling", 0, "train", False, "0347ZoDXyP0", 18, 28),
-        ("--33Lscn6sk_000004_000014", str(root / "val/--33Lscn6sk_000004_000014.mp4"), football, 1, "val", True, "--33Lscn6sk", 4, 14),
-        ("-4wsuPCjDBc_000005_000015", str(root / "-4wsuPCjDBc_000005_000015.mp4"), "abseiling", 0, "val", True, "-4wsuPCjDBc", 5, 15),
-    ], K_COLUMNS)
+    want = _table(
+        [
+            (
+                "--07WQ2iBlw_000001_000011",
+                str(root / "train/abseiling/--07WQ2iBlw_000001_000011.mp4"),
+                "abseiling",
+                0,
+                "train",
+                True,
+                "--07WQ2iBlw",
+                1,
+                11,
+            ),
+            (
+                "-0aYw4ddPOU_000023_000033",
+                str(root / "train/passing_American_football_(in_game)/-0aYw4ddPOU_000023_000033.mp4"),
+                football,
+                1,
+                "train",
+                True,
+                "-0aYw4ddPOU",
+                23,
+                33,
+            ),
+            (
+                "0347ZoDXyP0_000018_000028",
+                str(root / "train/abseiling/0347ZoDXyP0_000018_000028.mp4"),
+                "abseiling",
+                0,
+                "train",
+                False,
+                "0347ZoDXyP0",
+                18,
+                28,
+            ),
+            (
+                "--33Lscn6sk_000004_000014",
+                str(root / "val/--33Lscn6sk_000004_000014.mp4"),
+                football,
+                1,
+                "val",
+                True,
+                "--33Lscn6sk",
+                4,
+                14,
+            ),
+            (
+                "-4wsuPCjDBc_000005_000015",
+                str(root / "-4wsuPCjDBc_000005_000015.mp4"),
+                "abseiling",
+                0,
+                "val",
+                True,
+                "-4wsuPCjDBc",
+                5,
+                15,
+            ),
+        ],
+        K_COLUMNS,
+    )
     got = read_kinetics([train, val], root)
     pd.testing.assert_frame_equal(got, want)
     validate_table(got)
@@ -210,18 +406,41 @@ def test_kinetics_exact(kinetics):
 def test_kinetics_unlabeled_test_set(tmp_path):
     csv = _write(tmp_path / "test.csv", "youtube_id,time_start,time_end,split\nabcdefghijk,0,10,test\n", crlf=False)
     got = read_kinetics(csv, tmp_path)
-    assert got[["label", "label_index", "split", "exists", "path"]].values.tolist() == [["", -1, "test", False, str(tmp_path / "test/abcdefghijk_000000_000010.mp4")]]
+    assert got[["label", "label_index", "split", "exists", "path"]].values.tolist() == [
+        ["", -1, "test", False, str(tmp_path / "test/abcdefghijk_000000_000010.mp4")]
+    ]
 
 
-@pytest.mark.parametrize("text,pattern", [
-    ("label,youtube_id,time_start,time_end,split\nabseiling,x1,abc,10,train\n", r"k\.csv:2: time_start 'abc' is not a number"),
-    ("label,youtube_id,time_start,time_end,split\nabseiling,x1,0,10,train\nabseiling,x2,0,10,train,extra\n", r"k\.csv:3: expected 5 fields"),
-    ("label,youtube_id,time_start,time_end,split\nabseiling,x1,0,10\n", r"k\.csv:2: expected 5 fields"),
-    ("label,youtube_id,time_start,time_end,split\nabseiling,x1,10,10,train\n", r"k\.csv:2: time_end 10 is not after time_start 10"),
-    ("label,youtube_id,time_start,time_end,split\nabseiling,x1,0,10,holdout\n", r"k\.csv:2: unknown split 'holdout'"),
-    ("label,youtube_id,start,end,split\nabseiling,x1,0,10,train\n", r"k\.csv:1: missing columns \['time_start', 'time_end'\]"),
-    ("label,youtube_id,time_start,time_end,split\nabseiling,x1,0,10,train\nbungee jumping,x2,0,10,train\n", r"k\.csv:3: unknown class 'bungee jumping'"),
-])
+@pytest.mark.parametrize(
+    "text,pattern",
+    [
+        (
+            "label,youtube_id,time_start,time_end,split\nabseiling,x1,abc,10,train\n",
+            r"k\.csv:2: time_start 'abc' is not a number",
+        ),
+        (
+            "label,youtube_id,time_start,time_end,split\nabseiling,x1,0,10,train\nabseiling,x2,0,10,train,extra\n",
+            r"k\.csv:3: expected 5 fields",
+        ),
+        ("label,youtube_id,time_start,time_end,split\nabseiling,x1,0,10\n", r"k\.csv:2: expected 5 fields"),
+        (
+            "label,youtube_id,time_start,time_end,split\nabseiling,x1,10,10,train\n",
+            r"k\.csv:2: time_end 10 is not after time_start 10",
+        ),
+        (
+            "label,youtube_id,time_start,time_end,split\nabseiling,x1,0,10,holdout\n",
+            r"k\.csv:2: unknown split 'holdout'",
+        ),
+        (
+            "label,youtube_id,start,end,split\nabseiling,x1,0,10,train\n",
+            r"k\.csv:1: missing columns \['time_start', 'time_end'\]",
+        ),
+        (
+            "label,youtube_id,time_start,time_end,split\nabseiling,x1,0,10,train\nbungee jumping,x2,0,10,train\n",
+            r"k\.csv:3: unknown class 'bungee jumping'",
+        ),
+    ],
+)
 def test_kinetics_malformed(tmp_path, text, pattern):
     csv = _write(tmp_path / "k.csv", text, crlf=False)
     with pytest.raises(DatasetFormatError, match=pattern):
@@ -229,8 +448,14 @@ def test_kinetics_malformed(tmp_path, text, pattern):
 
 
 # ----------------------------------------------------------------------------- demo target dataset
-TINY_TARGET = dict(classes_map={"Archery": "archery", "JugglingBalls": "juggling_balls", "HulaHoop": "hula_hoop"},
-                   videos_per_class_train=2, videos_per_class_test=1, seconds=(1.0, 1.6), sizes=((128, 96), (96, 96)), fps_choices=(10.0, 12.0))
+TINY_TARGET = dict(
+    classes_map={"Archery": "archery", "JugglingBalls": "juggling_balls", "HulaHoop": "hula_hoop"},
+    videos_per_class_train=2,
+    videos_per_class_test=1,
+    seconds=(1.0, 1.6),
+    sizes=((128, 96), (96, 96)),
+    fps_choices=(10.0, 12.0),
+)
 
 
 @pytest.fixture(scope="module")
@@ -251,7 +476,9 @@ def test_demo_target_round_trips_through_the_ucf_reader(demo_target):
     for col in ("label", "label_index", "split", "group", "clip"):
         assert got[col].tolist() == t[col].tolist(), col
     assert got.path.tolist() == [str(out / p) for p in t.path]
-    assert got.groupby(["label", "split"]).size().to_dict() == {(c, s): n for c in ("Archery", "HulaHoop", "JugglingBalls") for s, n in (("test", 1), ("train", 2))}
+    assert got.groupby(["label", "split"]).size().to_dict() == {
+        (c, s): n for c in ("Archery", "HulaHoop", "JugglingBalls") for s, n in (("test", 1), ("train", 2))
+    }
     # UCF-101's protocol: no group straddles train and test
     assert got.groupby(["label", "group"]).split.nunique().max() == 1
     assert (truth.action_frames > 0).all() and (truth.action_frames <= truth.n_frames).all()

@@ -1,4 +1,5 @@
 """De-dup: blockwise similarity = brute force; components; keep rule; external class map; embedder invariances."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,7 +36,9 @@ def test_components_hand_case():
 
 def _meta(ids, cls, w=None, dur=None):
     n = len(ids)
-    return pd.DataFrame(dict(video_id=ids, class_label=cls, width=w or [320] * n, height=[240] * n, duration_s=dur or [10.0] * n))
+    return pd.DataFrame(
+        dict(video_id=ids, class_label=cls, width=w or [320] * n, height=[240] * n, duration_s=dur or [10.0] * n)
+    )
 
 
 def test_internal_dedup_keeps_best_quality_per_component():
@@ -54,9 +57,14 @@ def test_internal_dedup_keeps_best_quality_per_component():
 def test_external_dedup_respects_class_map_and_order():
     X = D.normalize_rows(np.eye(3))
     table = D.internal_dedup(_meta(["a", "b", "c"], ["swim", "swim", "run"]), X, 0.9)
-    ext = pd.DataFrame(dict(target=["K", "K", "U"], video_id=["k1", "k2", "u1"], class_label=["backstroke", "jogging", "Swim"]))
+    ext = pd.DataFrame(
+        dict(target=["K", "K", "U"], video_id=["k1", "k2", "u1"], class_label=["backstroke", "jogging", "Swim"])
+    )
     Xe = D.normalize_rows(np.array([[1, 0, 0], [0, 0, 1], [0, 1, 0]], float))
-    targets = [ExternalTarget(name="K", class_map={"swim": ["backstroke"]}), ExternalTarget(name="U", class_map={"swim": ["Swim"]})]
+    targets = [
+        ExternalTarget(name="K", class_map={"swim": ["backstroke"]}),
+        ExternalTarget(name="U", class_map={"swim": ["Swim"]}),
+    ]
     t = D.external_dedup(table, X, ext, Xe, targets, 0.9).set_index("video_id")
     assert t.loc["a", "removed_by"] == "K" and t.loc["a", "duplicate_of"] == "K:k1"
     assert t.loc["b", "removed_by"] == "U"
@@ -85,7 +93,9 @@ def test_signature_invariant_to_reupload_changes():
     b = random_background(rng, 224, 224)
     hsv = cv2.cvtColor(a, cv2.COLOR_RGB2HSV).astype(np.float32)
     hsv[..., 1] *= 1.5
-    jitter = np.clip((cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2RGB).astype(float) - 128) * 1.2 + 138, 0, 255).astype(np.uint8)
+    jitter = np.clip(
+        (cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2RGB).astype(float) - 128) * 1.2 + 138, 0, 255
+    ).astype(np.uint8)
     small = cv2.resize(cv2.resize(a, (150, 150), interpolation=cv2.INTER_AREA), (224, 224))
     fa, fj, fs, fb = emb.embed(np.stack([a, jitter, small, b]))
     assert fa @ fj > 0.97 and fa @ fs > 0.97
@@ -94,12 +104,14 @@ def test_signature_invariant_to_reupload_changes():
 
 def test_dedup_on_planted_world(tiny_world):
     """Signature features + calibrated γ find the planted copies of the tiny world and spare its siblings."""
+    from slac_utils import ingest
     from slac_utils.config import DedupConfig, IngestConfig
     from slac_utils.demo_world import load_truth
     from slac_utils.features import video_features
-    from slac_utils import ingest
 
-    m = ingest.build_manifest(ingest.list_csv(tiny_world / "videos.csv", tiny_world / "videos"), IngestConfig(), progress=False)
+    m = ingest.build_manifest(
+        ingest.list_csv(tiny_world / "videos.csv", tiny_world / "videos"), IngestConfig(), progress=False
+    )
     cfg = DedupConfig()
     X, ids, failed = video_features(m, SignatureEmbedder(), cfg, progress=False)
     assert not failed

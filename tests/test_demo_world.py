@@ -1,4 +1,5 @@
 """The demo world: real decodable videos, consistent truth, planted copies/broken files, determinism."""
+
 import json
 
 import numpy as np

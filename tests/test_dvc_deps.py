@@ -1,4 +1,5 @@
 """dvc.yaml's code deps are each stage's import closure, computed statically (slac_utils.dvc_deps)."""
+
 import json
 
 from slac_utils import dvc_deps
@@ -20,16 +21,39 @@ def test_closure_follows_imports_inside_functions_and_relative_ones(tmp_path):
     (pkg / "d.py").write_text("")
     (pkg / "unused.py").write_text("")
     got = {str(p.relative_to(tmp_path)) for p in dvc_deps.closure({"slac_utils.a"}, tmp_path)}
-    assert got == {"slac_utils/__init__.py", "slac_utils/a.py", "slac_utils/b.py", "slac_utils/sub/__init__.py", "slac_utils/sub/c.py", "slac_utils/d.py"}
+    assert got == {
+        "slac_utils/__init__.py",
+        "slac_utils/a.py",
+        "slac_utils/b.py",
+        "slac_utils/sub/__init__.py",
+        "slac_utils/sub/c.py",
+        "slac_utils/d.py",
+    }
 
 
 def test_stage_modules_come_from_the_command_and_the_notebook(tmp_path):
     nb = tmp_path / "notebooks" / "x.ipynb"
     nb.parent.mkdir()
-    nb.write_text(json.dumps({"cells": [{"cell_type": "code", "source": ["%matplotlib inline\n", "from slac_utils import io\n", "import slac_utils.video\n"]},
-                                        {"cell_type": "markdown", "source": ["from slac_utils import plots"]}]}))
+    nb.write_text(
+        json.dumps(
+            {
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "source": ["%matplotlib inline\n", "from slac_utils import io\n", "import slac_utils.video\n"],
+                    },
+                    {"cell_type": "markdown", "source": ["from slac_utils import plots"]},
+                ]
+            }
+        )
+    )
     (tmp_path / "slac_utils").mkdir()
     for m in ("__init__", "io", "video", "plots", "annotation"):
         (tmp_path / "slac_utils" / f"{m}.py").write_text("")
     cmd = "python -m slac_utils.annotation check && papermill notebooks/x.ipynb reports/notebooks/x.ipynb -p a b"
-    assert dvc_deps.stage_entry_modules(cmd, tmp_path) == {"slac_utils", "slac_utils.annotation", "slac_utils.io", "slac_utils.video"}
+    assert dvc_deps.stage_entry_modules(cmd, tmp_path) == {
+        "slac_utils",
+        "slac_utils.annotation",
+        "slac_utils.io",
+        "slac_utils.video",
+    }

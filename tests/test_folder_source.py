@@ -7,6 +7,7 @@ and nothing else about the data: stages 00-04 run, stage 05 (human mode) stops w
 truth), and a second ``dvc repro`` runs stages 05-10. Every declared output exists, and the truth-based
 tables say that this source has no ground truth.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,9 @@ pytestmark = pytest.mark.slow
 
 
 def _copy_repo(dst: Path) -> None:
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
     for f in files:
         if f.startswith(("data/", "reports/notebooks/")) or not (REPO / f).is_file():
             continue
@@ -81,7 +84,17 @@ def test_whole_pipeline_on_a_folder_source_without_truth(tmp_path):
     from slac_utils.demo_world import generate
 
     hidden = tmp_path / "hidden_world"
-    generate(DemoConfig(videos_per_class=6, web_images_per_class=0, background_images=0, external_videos_per_class=0, external_overlaps=0), hidden, progress=False)
+    generate(
+        DemoConfig(
+            videos_per_class=6,
+            web_images_per_class=0,
+            background_images=0,
+            external_videos_per_class=0,
+            external_overlaps=0,
+        ),
+        hidden,
+        progress=False,
+    )
     videos = tmp_path / "my_videos"
     shutil.copytree(hidden / "videos", videos)
     repo = tmp_path / "repo"
@@ -91,9 +104,16 @@ def test_whole_pipeline_on_a_folder_source_without_truth(tmp_path):
     first = _dvc(repo)
     assert first.returncode != 0, first.stdout[-3000:]
     line = [ln for ln in first.stderr.splitlines() if ln.startswith("stage 05")]
-    assert line and "fewer than annotation.min_labeled_per_class" in line[0] and "notebooks/05_annotate.ipynb" in line[0], first.stderr[-3000:]
-    for out in ("data/interim/clips.parquet", "reports/figures/02_shots_persons/person_scores.png", "reports/figures/04_sampling/R_by_selection.png",
-                "reports/figures/01_dedup/similarity_hist.png", "reports/figures/03_proposals/training_curves.png"):
+    assert (
+        line and "fewer than annotation.min_labeled_per_class" in line[0] and "notebooks/05_annotate.ipynb" in line[0]
+    ), first.stderr[-3000:]
+    for out in (
+        "data/interim/clips.parquet",
+        "reports/figures/02_shots_persons/person_scores.png",
+        "reports/figures/04_sampling/R_by_selection.png",
+        "reports/figures/01_dedup/similarity_hist.png",
+        "reports/figures/03_proposals/training_curves.png",
+    ):
         assert (repo / out).exists(), out
     assert not list((repo / "data/raw/demo").rglob("*.mp4")), "a folder source must not generate the demo world"
     assert "no ground truth for this source" in (repo / "reports/tables/02_shots_persons/shot_eval.md").read_text()

@@ -1,5 +1,6 @@
 """The ipywidgets grid driven headlessly: button .click(), hotkeys through handle_key and the hotkey box,
 borders, submit, undo, progress, live golden-set accuracy, refusal of a taken class."""
+
 import base64
 
 import pandas as pd
@@ -14,7 +15,12 @@ from .clip_fixtures import make_clip_world, write_params
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    return make_clip_world(tmp_path_factory.mktemp("clips"), classes=("archery", "hula_hoop", "jump_rope"), videos_per_class=2, clips_per_video=4)
+    return make_clip_world(
+        tmp_path_factory.mktemp("clips"),
+        classes=("archery", "hula_hoop", "jump_rope"),
+        videos_per_class=2,
+        clips_per_video=4,
+    )
 
 
 @pytest.fixture
@@ -25,7 +31,9 @@ def store(tmp_path):
 
 
 def _grid(store, world, **kw):
-    return AnnotationGrid(store, world["clips"], {"archery": "Shooting arrows with a bow."}, page_size=kw.pop("page_size", 3), **kw)
+    return AnnotationGrid(
+        store, world["clips"], {"archery": "Shooting arrows with a bow."}, page_size=kw.pop("page_size", 3), **kw
+    )
 
 
 def _border(grid, i):
@@ -48,7 +56,7 @@ def test_login_shows_a_page_of_red_autoplaying_clips(store, world):
             assert attr in v
         assert f'data-clip="{c}"' in v
         assert _border(g, i) == f"5px solid {RED}" and g.buttons[i].description.startswith(f"[{KEYS[i]}] negative")
-    assert "done <b class=\"slac-done\">0</b> / 8" in g.progress_text.value
+    assert 'done <b class="slac-done">0</b> / 8' in g.progress_text.value
     assert store.assignments().annotator.tolist() == ["alice"]
 
 
@@ -111,7 +119,9 @@ def test_resume_after_restart(store, world):
 def test_live_gold_accuracy_and_flag(store, world):
     clips = world["clips"]
     ids = sorted(clips.clip_id[clips.class_label == "jump_rope"])
-    store.add_gold(pd.DataFrame(dict(clip_id=ids, class_label="jump_rope", label=-1, role="check")))  # every clip is a golden negative
+    store.add_gold(
+        pd.DataFrame(dict(clip_id=ids, class_label="jump_rope", label=-1, role="check"))
+    )  # every clip is a golden negative
     g = _grid(store, world, annotator="carol", class_label="jump_rope", page_size=4, gold_min_accuracy=0.9)
     assert "no golden clip labeled yet" in g.gold_text.value
     g.submit()  # 4 correct negatives

@@ -1,4 +1,5 @@
 """The researcher's guideline file, annotation.mode auto, and the one line stage 05 stops with."""
+
 import pandas as pd
 import pytest
 
@@ -11,19 +12,28 @@ from .clip_fixtures import make_clip_world, write_params
 
 def test_guideline_definitions_and_examples(tmp_path):
     g = tmp_path / "g.yaml"
-    g.write_text("classes:\n  archery:\n    definition: ' Shooting arrows. '\n    positive_examples: [c1]\n    negative_examples: [c2, c3]\n")
+    g.write_text(
+        "classes:\n  archery:\n    definition: ' Shooting arrows. '\n    positive_examples: [c1]\n    negative_examples: [c2, c3]\n"
+    )
     gl = load_guideline(g, ["archery", "hula_hoop"])
     assert gl.definitions == {"archery": "Shooting arrows.", "hula_hoop": "hula hoop"}
-    assert gl.examples.to_dict("records") == [dict(clip_id="c1", class_label="archery", label=1, role="example"),
-                                              dict(clip_id="c2", class_label="archery", label=-1, role="example"),
-                                              dict(clip_id="c3", class_label="archery", label=-1, role="example")]
+    assert gl.examples.to_dict("records") == [
+        dict(clip_id="c1", class_label="archery", label=1, role="example"),
+        dict(clip_id="c2", class_label="archery", label=-1, role="example"),
+        dict(clip_id="c3", class_label="archery", label=-1, role="example"),
+    ]
     assert load_guideline(tmp_path / "absent.yaml", ["jump_rope"]).definitions == {"jump_rope": "jump rope"}
 
 
-@pytest.mark.parametrize("text, match", [("classes:\n  archery: {}\n", "archery.*definition"),
-                                         ("classes:\n  archery:\n    definition: x\n    examples: [a]\n", "unknown keys"),
-                                         ("classes: [a, b]\n", "expected a mapping"),
-                                         ("classes:\n  archery:\n    definition: x\n    positive_examples: c1\n", "must be a list")])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("classes:\n  archery: {}\n", "archery.*definition"),
+        ("classes:\n  archery:\n    definition: x\n    examples: [a]\n", "unknown keys"),
+        ("classes: [a, b]\n", "expected a mapping"),
+        ("classes:\n  archery:\n    definition: x\n    positive_examples: c1\n", "must be a list"),
+    ],
+)
 def test_guideline_errors_name_the_entry(tmp_path, text, match):
     g = tmp_path / "g.yaml"
     g.write_text(text)
@@ -62,7 +72,13 @@ def test_stage05_stops_with_one_line_until_labels_exist(tmp_path):
     P = load_params(write_params(tmp_path / "p.yaml", store=str(db), min_labeled_per_class=3))
     P.data.source = "folder"
     msg = A.labels_missing(P, w["clips_path"])
-    assert msg.count("\n") == 0 and "2 of 2 classes" in msg and "archery 0" in msg and "notebooks/05_annotate.ipynb" in msg and str(db) in msg
+    assert (
+        msg.count("\n") == 0
+        and "2 of 2 classes" in msg
+        and "archery 0" in msg
+        and "notebooks/05_annotate.ipynb" in msg
+        and str(db) in msg
+    )
     store = A.LabelStore(db)
     for cls in ("archery", "hula_hoop"):
         s = A.AnnotationSession(store, w["clips"], cls, "alice" if cls == "archery" else "bob", page_size=3)

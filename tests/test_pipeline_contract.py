@@ -1,4 +1,5 @@
 """DVC + papermill contract: -p names match parameters cells, notebooks stored clean, params listed exist."""
+
 import json
 import re
 import shlex
@@ -38,7 +39,9 @@ def test_p_names_match_parameters_cell():
         assert declared <= names, f"stage {name}: parameters {sorted(declared - names)} of {nb_in} not set by dvc.yaml"
         assert nb_in in st["deps"], f"stage {name}: its notebook must be a dependency"
         out = next(a for a in argv if a.startswith("reports/notebooks/"))
-        assert not any(out == (o if isinstance(o, str) else next(iter(o))) for o in st.get("outs", [])), "executed notebooks are not DVC outputs"
+        assert not any(out == (o if isinstance(o, str) else next(iter(o))) for o in st.get("outs", [])), (
+            "executed notebooks are not DVC outputs"
+        )
         seen += 1
     assert seen >= 3
 
@@ -55,7 +58,9 @@ def test_stored_notebooks_have_no_outputs():
         nb = json.loads(nb_path.read_text())
         for c in nb["cells"]:
             if c["cell_type"] == "code":
-                assert c.get("outputs") == [] and c.get("execution_count") is None, f"{nb_path.name}: strip outputs before committing"
+                assert c.get("outputs") == [] and c.get("execution_count") is None, (
+                    f"{nb_path.name}: strip outputs before committing"
+                )
 
 
 def test_stage_params_exist_in_schema():

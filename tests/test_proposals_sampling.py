@@ -1,4 +1,5 @@
 """Stages 03-04: R(x) on hand-computed cases, sampling rules, clip windows, the proposal models."""
+
 import numpy as np
 import pandas as pd
 import pytest

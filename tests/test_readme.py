@@ -7,6 +7,7 @@ repro`` stages exist in dvc.yaml, every ``-S key=value`` of ``dvc exp run`` vali
 point is in that entry point's ``--help``.  ``make repro`` is the pipeline itself and ``make test`` is CI.
 A README command that none of these rules recognises fails the test: add a rule with it.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,8 @@ def check_flags(module: str, args: list[str]) -> None:
 
 def check_set_flags(args: list[str]) -> None:
     """-S key=value flags (as in `dvc exp run`) parse in DVC's (Hydra's) grammar and validate against the schema."""
-    from omegaconf import OmegaConf
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
 
     parser = OverridesParser.create()
     overrides = {}
@@ -76,19 +77,29 @@ def check_set_flags(args: list[str]) -> None:
 
 def expand_substitutions(cmd: str) -> str:
     """Replace $(...) by its output (only slac_utils commands are allowed inside)."""
+
     def sub(m):
         inner = m.group(1)
         assert inner.startswith("python -m slac_utils."), f"unexpected substitution $({inner})"
         r = _run([sys.executable, *shlex.split(inner)[1:]])
         assert r.returncode == 0, r.stderr
         return r.stdout.strip()
+
     return re.sub(r"\$\(([^)]*)\)", sub, cmd)
 
 
 @pytest.fixture(scope="module")
 def detection_files(tmp_path_factory):
     d = tmp_path_factory.mktemp("det")
-    gt = {"database": {"v1": {"subset": "validation", "duration": 10.0, "annotations": [{"label": "archery", "segment": [1.0, 4.0]}]}}}
+    gt = {
+        "database": {
+            "v1": {
+                "subset": "validation",
+                "duration": 10.0,
+                "annotations": [{"label": "archery", "segment": [1.0, 4.0]}],
+            }
+        }
+    }
     pred = {"results": {"v1": [{"label": "archery", "score": 0.9, "segment": [1.2, 4.1]}]}}
     (d / "gt.json").write_text(json.dumps(gt))
     (d / "pred.json").write_text(json.dumps(pred))
@@ -140,9 +151,9 @@ def test_every_readme_command_is_exercised(detection_files):
                 unknown.append(cmd)
         elif head == "torchrun":
             module = argv[argv.index("-m") + 1]
-            check_flags(module, argv[argv.index("-m") + 2:])
+            check_flags(module, argv[argv.index("-m") + 2 :])
             torchrun_help = _run([str(BIN / "torchrun"), "--help"]).stdout
-            for a in argv[1:argv.index("-m")]:
+            for a in argv[1 : argv.index("-m")]:
                 if a.startswith("--"):
                     assert a.split("=")[0] in torchrun_help, f"torchrun has no {a}"
         elif head == "slac-eval-detection":

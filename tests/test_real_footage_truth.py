@@ -3,6 +3,7 @@
 Hand-made cases only; no network.  The tests on the built benchmark skip when data/real_footage
 has not been built (`.venv/bin/python bench/real_footage/build.py`).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -89,8 +90,15 @@ def test_shot_prf_without_span_start_is_centred():
 
 # ----------------------------------------------------------------------------- persons
 def _shots():
-    return pd.DataFrame(dict(video=["v"] * 5, shot_id=range(5), has_person=[1, 1, 0, 0, 1],
-                             framing=["full", "closeup", "animation", "none", "closeup"], ambiguous=[0, 0, 0, 0, 1]))
+    return pd.DataFrame(
+        dict(
+            video=["v"] * 5,
+            shot_id=range(5),
+            has_person=[1, 1, 0, 0, 1],
+            framing=["full", "closeup", "animation", "none", "closeup"],
+            ambiguous=[0, 0, 0, 0, 1],
+        )
+    )
 
 
 def test_person_shot_pr_threshold_and_ambiguous():
@@ -98,7 +106,12 @@ def test_person_shot_pr_threshold_and_ambiguous():
     r = T.person_shot_pr(s, _shots(), threshold=0.5)
     assert (r["tp"], r["fp"], r["fn"], r["tn"], r["n"]) == (1, 1, 1, 1, 4)
     assert r["precision"] == 0.5 and r["recall"] == 0.5
-    assert r["recall_full"] == 1.0 and r["recall_closeup"] == 0.0 and r["fp_rate_animation"] == 1.0 and r["fp_rate_none"] == 0.0
+    assert (
+        r["recall_full"] == 1.0
+        and r["recall_closeup"] == 0.0
+        and r["fp_rate_animation"] == 1.0
+        and r["fp_rate_none"] == 0.0
+    )
     r = T.person_shot_pr(s, _shots(), threshold=0.5, include_ambiguous=True)
     assert r["fn"] == 2 and r["n"] == 5
     assert T.person_shot_pr(s, _shots(), threshold=0.05)["recall"] == 1.0
@@ -111,9 +124,14 @@ def test_person_shot_pr_missing_shots_are_counted_not_scored():
 
 # ----------------------------------------------------------------------------- dedup
 def _dups():
-    return pd.DataFrame(dict(video_a=["o", "o", "x", "o", "p"], video_b=["c1", "c2", "y", "z", "q"],
-                             relation=["copy", "copy", "copy", "distinct_shared_footage", "distinct"],
-                             transform=["trim", "mirror", "grade", "share", "time ranges"]))
+    return pd.DataFrame(
+        dict(
+            video_a=["o", "o", "x", "o", "p"],
+            video_b=["c1", "c2", "y", "z", "q"],
+            relation=["copy", "copy", "copy", "distinct_shared_footage", "distinct"],
+            transform=["trim", "mirror", "grade", "share", "time ranges"],
+        )
+    )
 
 
 def test_dedup_pr_closure_star_equals_pairwise():
@@ -151,7 +169,10 @@ def test_hand_truth_tables_are_consistent():
         assert sorted(cuts_[cuts_.source == src].frame) == g.start_frame.tolist()[1:], src
         assert ((g.clean_start >= g.start_frame) & (g.clean_end <= g.end_frame)).all(), src
         for r in g.itertuples():
-            assert all(r.start_frame <= a and b <= r.end_frame for a, b in T.parse_ranges(r.person_frames)), (src, r.shot_id)
+            assert all(r.start_frame <= a and b <= r.end_frame for a, b in T.parse_ranges(r.person_frames)), (
+                src,
+                r.shot_id,
+            )
             assert bool(r.has_person) == bool(r.person_frames) or r.ambiguous, (src, r.shot_id)
             assert r.framing != "animation" or not r.has_person
     g = cuts_[cuts_.kind != "cut"]
@@ -159,8 +180,10 @@ def test_hand_truth_tables_are_consistent():
 
 
 # ----------------------------------------------------------------------------- the built benchmark (optional)
-needs_built = pytest.mark.skipif(not (BUILT / "truth" / "spliced_cuts.csv").exists(),
-                                 reason="real-footage benchmark not built (run .venv/bin/python bench/real_footage/build.py)")
+needs_built = pytest.mark.skipif(
+    not (BUILT / "truth" / "spliced_cuts.csv").exists(),
+    reason="real-footage benchmark not built (run .venv/bin/python bench/real_footage/build.py)",
+)
 
 
 @needs_built

@@ -1,4 +1,5 @@
 """slac_utils.report (stage 10) on a small hand-made pipeline: stage tables, metrics, labeled clips with real clip files."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,7 +27,9 @@ PAGE = 4
 def _labeled(clips: pd.DataFrame, truth: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """labeled_clips in stage 05's layout: per class one positive and one negative guideline example (golden_set),
     one golden check clip, the rest labeled by one annotator page by page (one wrong answer per class)."""
-    d = clips.merge(truth, on="clip_id").assign(frame=lambda f: (f.start_s * 8 + 8).astype("int64"), time_s=lambda f: f.start_s + 1.0)
+    d = clips.merge(truth, on="clip_id").assign(
+        frame=lambda f: (f.start_s * 8 + 8).astype("int64"), time_s=lambda f: f.start_s + 1.0
+    )
     rows = []
     for k, (cls, g) in enumerate(d.groupby("class_label", sort=True)):
         g = g.sort_values("clip_id")
@@ -38,13 +41,30 @@ def _labeled(clips: pd.DataFrame, truth: pd.DataFrame, seed: int = 0) -> pd.Data
             base.pop("truth_kind")
             lab = int(r.truth_label)
             if r.clip_id in examples:
-                base.update(label=lab, annotator_label=0, annotator="golden_set", is_gold=True, gold_label=lab, seconds=np.nan, page=-1, ts_server=np.nan)
+                base.update(
+                    label=lab,
+                    annotator_label=0,
+                    annotator="golden_set",
+                    is_gold=True,
+                    gold_label=lab,
+                    seconds=np.nan,
+                    page=-1,
+                    ts_server=np.nan,
+                )
             else:
                 pos = queue.index(r.clip_id)
                 says = -lab if pos == 1 else lab
                 gold = pos == 2
-                base.update(label=lab if gold else says, annotator_label=says, annotator=f"sim-{k + 1:02d}", is_gold=gold, gold_label=lab if gold else 0,
-                            seconds=8.0 + pos, page=pos // PAGE, ts_server=1.0e9 + pos)
+                base.update(
+                    label=lab if gold else says,
+                    annotator_label=says,
+                    annotator=f"sim-{k + 1:02d}",
+                    is_gold=gold,
+                    gold_label=lab if gold else 0,
+                    seconds=8.0 + pos,
+                    page=pos // PAGE,
+                    ts_server=1.0e9 + pos,
+                )
             base.pop("truth_label")
             rows.append(base)
     out = pd.DataFrame(rows).astype(dict(label="int8", annotator_label="int8", gold_label="int8"))
@@ -55,7 +75,9 @@ def _labeled(clips: pd.DataFrame, truth: pd.DataFrame, seed: int = 0) -> pd.Data
 def world(tmp_path_factory) -> dict:
     """A pipeline's outputs of stages 00-07 (no 08/09) under one root, laid out like the repo."""
     root = tmp_path_factory.mktemp("report")
-    w = make_clip_world(root / "data" / "interim", classes=CLASSES, videos_per_class=3, clips_per_video=4, files=True, seed=3)
+    w = make_clip_world(
+        root / "data" / "interim", classes=CLASSES, videos_per_class=3, clips_per_video=4, files=True, seed=3
+    )
     clips, truth = w["clips"], w["truth"]
     vids = sorted(clips.video_id.unique())
     labeled = _labeled(clips, truth)
@@ -63,30 +85,81 @@ def world(tmp_path_factory) -> dict:
     # candidates 00-01: 6 videos with clips + 1 kept without clips + 1 internal and 1 external duplicate + 1 quarantined
     extra = ["arc90", "hul90", "hul91", "arc91"]
     cls_of = clips.drop_duplicates("video_id").set_index("video_id").class_label
-    man = pd.DataFrame(dict(video_id=vids + extra, class_label=[cls_of[v] for v in vids] + ["archery", "hula_hoop", "hula_hoop", "archery"]))
-    man = man.assign(path=[f"videos/{v}.mp4" for v in man.video_id], n_frames=80, fps=8.0, duration_s=10.0, sha256=[hashlib.sha256(v.encode()).hexdigest() for v in man.video_id],
-                     status=["ok"] * 9 + ["quarantined"])
+    man = pd.DataFrame(
+        dict(
+            video_id=vids + extra,
+            class_label=[cls_of[v] for v in vids] + ["archery", "hula_hoop", "hula_hoop", "archery"],
+        )
+    )
+    man = man.assign(
+        path=[f"videos/{v}.mp4" for v in man.video_id],
+        n_frames=80,
+        fps=8.0,
+        duration_s=10.0,
+        sha256=[hashlib.sha256(v.encode()).hexdigest() for v in man.video_id],
+        status=["ok"] * 9 + ["quarantined"],
+    )
     man.to_parquet(root / "manifest.parquet", index=False)
-    dd = man[man.status == "ok"][["video_id", "class_label"]].assign(kept=lambda f: ~f.video_id.isin(["hul90", "hul91"]),
-                                                                        removed_by=lambda f: f.video_id.map({"hul90": "internal", "hul91": "demo_kinetics_val"}).fillna(""))
+    dd = man[man.status == "ok"][["video_id", "class_label"]].assign(
+        kept=lambda f: ~f.video_id.isin(["hul90", "hul91"]),
+        removed_by=lambda f: f.video_id.map({"hul90": "internal", "hul91": "demo_kinetics_val"}).fillna(""),
+    )
     dd.to_parquet(root / "dedup.parquet", index=False)
-    cand = clips[["video_id", "class_label", "shot_id"]].drop_duplicates().assign(person_score=np.linspace(0.55, 0.99, len(vids)))
+    cand = (
+        clips[["video_id", "class_label", "shot_id"]]
+        .drop_duplicates()
+        .assign(person_score=np.linspace(0.55, 0.99, len(vids)))
+    )
     cand.to_parquet(root / "candidates.parquet", index=False)
-    segs = pd.DataFrame([dict(video_id=v, shot_id=0, kind=k, start_frame=16 * i, end_frame=16 * i + 16, start_s=2.0 * i, end_s=2.0 * i + 2)
-                         for v in vids for i, k in enumerate(["action", "no_action", "no_context", "no_person"])])
+    segs = pd.DataFrame(
+        [
+            dict(
+                video_id=v,
+                shot_id=0,
+                kind=k,
+                start_frame=16 * i,
+                end_frame=16 * i + 16,
+                start_s=2.0 * i,
+                end_s=2.0 * i + 2,
+            )
+            for v in vids
+            for i, k in enumerate(["action", "no_action", "no_context", "no_person"])
+        ]
+    )
     (root / "demo" / "truth").mkdir(parents=True)
     segs.to_parquet(root / "demo" / "truth" / "segments.parquet", index=False)
 
     t = root / "reports" / "tables"
-    write_markdown_table(pd.DataFrame([dict(Internal=1, demo_kinetics_val=1, demo_ucf101_test=0, Kept=7)]), t / "01_dedup" / "table2_dedup.md",
-                         "Table 2 — videos removed by de-duplication", ["embedder: signature"])
-    write_markdown_table(pd.DataFrame([("Per clip", "N/A", "8.8 sec", "9.5 sec"), ("Saving vs full", "—", "96.1%", "97.0%")],
-                                      columns=["", "Sparse annotation (paper)", "x", "Sparse annotation (ours: simulated)"]),
-                         t / "05_annotate" / "table3_cost.md", "Table 3 — cost of full versus sparse annotation", ["paper columns: Table 3 as printed"])
-    write_markdown_table(pd.DataFrame([dict(input="RGB & Flow 50%", **{"val_agnostic (ours)": 12.345, "val agnostic (paper)": 54.3}),
-                                       dict(input="Flow #2", **{"val_agnostic (ours)": np.nan, "val agnostic (paper)": 47.3})]),
-                         t / "07_evaluate" / "table4_slac.md", "Table 4 — Clip@1 on SLAC", ["ours: demo"], floatfmt=".1f")
-    write_markdown_table(pd.DataFrame(dict(epoch=[1, 2])), t / "06_train" / "splits.md", "Stage 06 — SLAC splits by video")
+    write_markdown_table(
+        pd.DataFrame([dict(Internal=1, demo_kinetics_val=1, demo_ucf101_test=0, Kept=7)]),
+        t / "01_dedup" / "table2_dedup.md",
+        "Table 2 — videos removed by de-duplication",
+        ["embedder: signature"],
+    )
+    write_markdown_table(
+        pd.DataFrame(
+            [("Per clip", "N/A", "8.8 sec", "9.5 sec"), ("Saving vs full", "—", "96.1%", "97.0%")],
+            columns=["", "Sparse annotation (paper)", "x", "Sparse annotation (ours: simulated)"],
+        ),
+        t / "05_annotate" / "table3_cost.md",
+        "Table 3 — cost of full versus sparse annotation",
+        ["paper columns: Table 3 as printed"],
+    )
+    write_markdown_table(
+        pd.DataFrame(
+            [
+                dict(input="RGB & Flow 50%", **{"val_agnostic (ours)": 12.345, "val agnostic (paper)": 54.3}),
+                dict(input="Flow #2", **{"val_agnostic (ours)": np.nan, "val agnostic (paper)": 47.3}),
+            ]
+        ),
+        t / "07_evaluate" / "table4_slac.md",
+        "Table 4 — Clip@1 on SLAC",
+        ["ours: demo"],
+        floatfmt=".1f",
+    )
+    write_markdown_table(
+        pd.DataFrame(dict(epoch=[1, 2])), t / "06_train" / "splits.md", "Stage 06 — SLAC splits by video"
+    )
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(2, 1.5))
@@ -94,9 +167,16 @@ def world(tmp_path_factory) -> dict:
     save_figure(fig, root / "reports" / "figures" / "01_dedup" / "pr_vs_threshold.png")
     m = root / "metrics"
     write_json(dict(listed=10, ok=9, quarantined=1), m / "00_ingest.json")
-    write_json(dict(candidates=9, kept=7, removed_internal=1, removed_external={"demo_kinetics_val": 1, "demo_ucf101_test": 0}), m / "01_dedup.json")
+    write_json(
+        dict(
+            candidates=9, kept=7, removed_internal=1, removed_external={"demo_kinetics_val": 1, "demo_ucf101_test": 0}
+        ),
+        m / "01_dedup.json",
+    )
     write_json(dict(shots=30, person_shots=len(cand), videos_kept=6), m / "02_shots_persons.json")
-    write_json(dict(X_frames=20, frames_model_heldout_accuracy=0.5, web_model_heldout_accuracy=0.625), m / "03_proposals.json")
+    write_json(
+        dict(X_frames=20, frames_model_heldout_accuracy=0.5, web_model_heldout_accuracy=0.625), m / "03_proposals.json"
+    )
     write_json(dict(labeled=int(len(labeled)), seconds_per_clip=9.5), m / "05_annotate.json")
     return dict(root=root, labeled=labeled, clips=clips, truth=truth, vids=vids, world=w)
 
@@ -111,10 +191,26 @@ def _params(source: str = "demo") -> Params:
 def _run(world, params=None, out=None):
     r = world["root"]
     o = Path(out or r)
-    return report.run(params or _params(), r / "reports" / "tables", r / "reports" / "figures", r / "metrics", r / "manifest.parquet", r / "dedup.parquet",
-                      r / "candidates.parquet", world["world"]["clips_path"], world["world"]["truth_path"], r / "labeled.parquet", r / "demo",
-                      world["world"]["world_path"], o / "data" / "export" / "hacs", o / "reports" / "tables" / "10_report", o / "reports" / "figures" / "10_report",
-                      o / "reports" / "index.md", paper_profile_path=REPO / "configs" / "paper.yaml", progress=False)
+    return report.run(
+        params or _params(),
+        r / "reports" / "tables",
+        r / "reports" / "figures",
+        r / "metrics",
+        r / "manifest.parquet",
+        r / "dedup.parquet",
+        r / "candidates.parquet",
+        world["world"]["clips_path"],
+        world["world"]["truth_path"],
+        r / "labeled.parquet",
+        r / "demo",
+        world["world"]["world_path"],
+        o / "data" / "export" / "hacs",
+        o / "reports" / "tables" / "10_report",
+        o / "reports" / "figures" / "10_report",
+        o / "reports" / "index.md",
+        paper_profile_path=REPO / "configs" / "paper.yaml",
+        progress=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -135,16 +231,44 @@ def _hashes(*dirs) -> dict:
 def test_table1_paper_rows_and_ours(world, result):
     t1 = report.read_report_csv(world["root"] / "reports" / "tables" / "10_report" / "table1_datasets.csv")
     paper = t1[t1["values from"] == "paper (Table 1)"].set_index("Dataset")
-    assert list(paper.index) == ["UCF101", "HMDB51", "Kinetics", "Sports1M", "THUMOS 15", "ActivityNet", "Charades", "AVA", "SLAC"]
-    assert paper.loc["UCF101", ["Actions", "Videos", "Annotations", "Source", "Localization"]].astype(str).tolist() == ["101", "13K", "13K", "YouTube", "No"]
+    assert list(paper.index) == [
+        "UCF101",
+        "HMDB51",
+        "Kinetics",
+        "Sports1M",
+        "THUMOS 15",
+        "ActivityNet",
+        "Charades",
+        "AVA",
+        "SLAC",
+    ]
+    assert paper.loc["UCF101", ["Actions", "Videos", "Annotations", "Source", "Localization"]].astype(str).tolist() == [
+        "101",
+        "13K",
+        "13K",
+        "YouTube",
+        "No",
+    ]
     assert paper.loc["HMDB51", "Source"] == "YouTube/Movie"
-    assert paper.loc["Charades", ["Actions", "Videos", "Annotations", "Source", "Localization"]].astype(str).tolist() == ["157", "10K", "67K", "267 Homes", "Yes"]
+    assert paper.loc["Charades", ["Actions", "Videos", "Annotations", "Source", "Localization"]].astype(
+        str
+    ).tolist() == ["157", "10K", "67K", "267 Homes", "Yes"]
     assert paper.loc["AVA", ["Videos", "Annotations", "Source"]].astype(str).tolist() == ["214", "197K", "Movie"]
-    assert paper.loc["SLAC", ["Actions", "Videos", "Annotations", "Localization"]].astype(str).tolist() == ["200", "520K", "1.75M", "Yes"]
+    assert paper.loc["SLAC", ["Actions", "Videos", "Annotations", "Localization"]].astype(str).tolist() == [
+        "200",
+        "520K",
+        "1.75M",
+        "Yes",
+    ]
     ours = t1[t1["values from"].str.startswith("ours")].iloc[0]
     lab = world["labeled"]
     # 6 videos with clips, all kept by de-dup (the kept video without clips does not count); every labeled clip; 9 decodable candidates
-    assert (str(ours.Actions), str(ours.Videos), str(ours.Annotations), str(ours["Candidate videos"])) == ("2", "6", str(len(lab)), "9")
+    assert (str(ours.Actions), str(ours.Videos), str(ours.Annotations), str(ours["Candidate videos"])) == (
+        "2",
+        "6",
+        str(len(lab)),
+        "9",
+    )
     assert ours["values from"] == "ours (demo scale)"
     md = (world["root"] / "reports" / "tables" / "10_report" / "table1_datasets.md").read_text()
     assert "profile: demo (DEMO SCALE" in md and "params: data.source=demo" in md
@@ -152,13 +276,20 @@ def test_table1_paper_rows_and_ours(world, result):
 
 
 def test_table2_beside_the_paper(world, result):
-    t2 = report.read_report_csv(world["root"] / "reports" / "tables" / "10_report" / "table2_dedup.csv").set_index("step")
+    t2 = report.read_report_csv(world["root"] / "reports" / "tables" / "10_report" / "table2_dedup.csv").set_index(
+        "step"
+    )
     assert t2["removed (paper)"].tolist()[1:6] == ["171,378", "4,029", "1,925", "660", "11"]
     assert t2.loc["Internal (within the dataset)", "removed (ours)"] == 1
     assert t2.loc["Kinetics", "target set (ours)"] == "demo_kinetics_val" and t2.loc["Kinetics", "removed (ours)"] == 1
     assert t2.loc["UCF-101", "target set (ours)"] == "demo_ucf101_test" and t2.loc["UCF-101", "removed (ours)"] == 0
-    assert t2.loc["ActivityNet", "target set (ours)"] == "not in this run" and pd.isna(t2.loc["ActivityNet", "removed (ours)"])
-    assert t2.loc["Kept after de-duplication", "removed (ours)"] == 7 and t2.loc["Candidate videos (start)", "removed (ours)"] == 9
+    assert t2.loc["ActivityNet", "target set (ours)"] == "not in this run" and pd.isna(
+        t2.loc["ActivityNet", "removed (ours)"]
+    )
+    assert (
+        t2.loc["Kept after de-duplication", "removed (ours)"] == 7
+        and t2.loc["Candidate videos (start)", "removed (ours)"] == 9
+    )
 
 
 def test_every_table_in_three_formats_with_profile(world, result):
@@ -170,7 +301,12 @@ def test_every_table_in_three_formats_with_profile(world, result):
             assert "profile: demo (DEMO SCALE" in text, (stem, ext)
             assert "params: " in text
     t3 = report.read_report_csv(d / "table3_cost.csv")
-    assert t3.columns[0] == "" and t3.iloc[0].tolist() == ["Per clip", "N/A", "8.8 sec", "9.5 sec"]  # 'N/A' kept, unnamed column kept
+    assert t3.columns[0] == "" and t3.iloc[0].tolist() == [
+        "Per clip",
+        "N/A",
+        "8.8 sec",
+        "9.5 sec",
+    ]  # 'N/A' kept, unnamed column kept
     t4 = report.read_report_csv(d / "table4_slac.csv")
     assert t4.input.tolist() == ["RGB & Flow 50%", "Flow #2"]  # a '#' inside a cell survives the comment header
     assert t4["val_agnostic (ours)"].iloc[0] == pytest.approx(12.345) and pd.isna(t4["val_agnostic (ours)"].iloc[1])
@@ -178,11 +314,19 @@ def test_every_table_in_three_formats_with_profile(world, result):
 
 
 def test_latex_escaping(world, result):
-    assert report.latex_escape("a_b & 5% #1 $x {y} ~ ^ \\") == r"a\_b \& 5\% \#1 \$x \{y\} \textasciitilde{} \textasciicircum{} \textbackslash{}"
+    assert (
+        report.latex_escape("a_b & 5% #1 $x {y} ~ ^ \\")
+        == r"a\_b \& 5\% \#1 \$x \{y\} \textasciitilde{} \textasciicircum{} \textbackslash{}"
+    )
     assert report.latex_escape("γ = 0.82 — ok") == r"$\gamma$ = 0.82 --- ok"
     tex = (world["root"] / "reports" / "tables" / "10_report" / "table4_slac.tex").read_text()
     body = [ln for ln in tex.splitlines() if not ln.startswith("%")]
-    assert body[0].startswith("\\begin{tabular}{") and "\\toprule" in body and "\\midrule" in body and body[-2:] == ["\\bottomrule", "\\end{tabular}"]
+    assert (
+        body[0].startswith("\\begin{tabular}{")
+        and "\\toprule" in body
+        and "\\midrule" in body
+        and body[-2:] == ["\\bottomrule", "\\end{tabular}"]
+    )
     assert "input & val\\_agnostic (ours) & val agnostic (paper) \\\\" in body
     assert "RGB \\& Flow 50\\% & 12.3 & 54.3 \\\\" in body
     assert "Flow \\#2 & --- & 47.3 \\\\" in body
@@ -206,9 +350,25 @@ def test_missing_tables_are_reported(world, result):
 def test_partial_pipeline_does_not_crash(tmp_path):
     """Nothing but params: every table but Table 1 and every data figure are reported missing."""
     e = tmp_path / "empty"
-    r = report.run(_params(), e / "reports" / "tables", e / "reports" / "figures", e / "metrics", e / "m.parquet", e / "d.parquet", e / "c.parquet",
-                   e / "clips.parquet", e / "t.parquet", e / "l.parquet", e / "demo", e / "world.json", e / "export", e / "reports" / "tables" / "10_report",
-                   e / "reports" / "figures" / "10_report", e / "reports" / "index.md", progress=False)
+    r = report.run(
+        _params(),
+        e / "reports" / "tables",
+        e / "reports" / "figures",
+        e / "metrics",
+        e / "m.parquet",
+        e / "d.parquet",
+        e / "c.parquet",
+        e / "clips.parquet",
+        e / "t.parquet",
+        e / "l.parquet",
+        e / "demo",
+        e / "world.json",
+        e / "export",
+        e / "reports" / "tables" / "10_report",
+        e / "reports" / "figures" / "10_report",
+        e / "reports" / "index.md",
+        progress=False,
+    )
     assert r["missing_tables"] == [2, 3, 4, 5, 6, 7, 8, 9] and r["export"] is None
     assert set(r["figures"]) == {"fig1_pipeline.png"}
     index = (e / "reports" / "index.md").read_text()
@@ -227,8 +387,16 @@ def test_index_links_point_to_files(world, result):
         assert not link.startswith("/") and "://" not in link, link
         assert (index_path.parent / link).is_file(), link
     # every stage table (each format) and figure is linked, grouped by stage in order
-    for p in ["tables/01_dedup/table2_dedup.md", "tables/01_dedup/table2_dedup.csv", "tables/06_train/splits.md", "figures/01_dedup/pr_vs_threshold.png",
-              "tables/10_report/table1_datasets.tex", "figures/10_report/fig1_pipeline.png", "../data/export/hacs/HACS_clips_v1.1.csv", "../metrics/01_dedup.json"]:
+    for p in [
+        "tables/01_dedup/table2_dedup.md",
+        "tables/01_dedup/table2_dedup.csv",
+        "tables/06_train/splits.md",
+        "figures/01_dedup/pr_vs_threshold.png",
+        "tables/10_report/table1_datasets.tex",
+        "figures/10_report/fig1_pipeline.png",
+        "../data/export/hacs/HACS_clips_v1.1.csv",
+        "../metrics/01_dedup.json",
+    ]:
         assert f"]({p})" in text, p
     heads = re.findall(r"^### (\d\d_\w+)", text, re.M)
     assert heads == sorted(heads) and heads[:2] == ["00_ingest", "01_dedup"] and "10_report" not in heads
@@ -237,14 +405,26 @@ def test_index_links_point_to_files(world, result):
 
 
 def test_figures_written(world, result):
-    names = {"fig1_pipeline.png", "fig2_negatives.png", "fig3_guideline.png", "fig4_grid.png", "class_balance.png", "clips_per_video.png", "r_distribution.png"}
+    names = {
+        "fig1_pipeline.png",
+        "fig2_negatives.png",
+        "fig3_guideline.png",
+        "fig4_grid.png",
+        "class_balance.png",
+        "clips_per_video.png",
+        "r_distribution.png",
+    }
     assert set(result["figures"]) == names
     for name in names:
         p = world["root"] / "reports" / "figures" / "10_report" / name
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000, name
     assert "demo world's truth" in result["figure_notes"]["fig2_negatives.png"]
     assert "guideline examples" in result["figure_notes"]["fig3_guideline.png"]
-    assert result["counts"]["labeled"] == len(world["labeled"]) and result["counts"]["kept"] == 7 and result["counts"]["removed_external"] == 1
+    assert (
+        result["counts"]["labeled"] == len(world["labeled"])
+        and result["counts"]["kept"] == 7
+        and result["counts"]["removed_external"] == 1
+    )
 
 
 def test_grid_page_follows_stage05_order(world):
@@ -264,7 +444,12 @@ def test_export_written(world, result):
 
 def test_same_inputs_same_bytes(world, result, tmp_path):
     r = world["root"]
-    outs = [r / "reports" / "tables" / "10_report", r / "reports" / "figures" / "10_report", r / "reports" / "index.md", r / "data" / "export" / "hacs"]
+    outs = [
+        r / "reports" / "tables" / "10_report",
+        r / "reports" / "figures" / "10_report",
+        r / "reports" / "index.md",
+        r / "data" / "export" / "hacs",
+    ]
     first = _hashes(*outs)
     _run(world)  # its own outputs now lie under the tables root: they must not be read back
     assert _hashes(*outs) == first
@@ -280,7 +465,9 @@ def test_non_demo_falls_back_to_proxies(world, tmp_path):
     t1 = report.read_report_csv(tmp_path / "reports" / "tables" / "10_report" / "table1_datasets.csv")
     assert t1.iloc[-1]["values from"] == "ours (custom scale)"
     db = json.loads((tmp_path / "data" / "export" / "hacs" / "HACS_segments_v1.1.json").read_text())["database"]
-    assert sum(len(v["annotations"]) for v in db.values()) == int((world["labeled"].label == 1).sum())  # positive clips, no demo truth
+    assert sum(len(v["annotations"]) for v in db.values()) == int(
+        (world["labeled"].label == 1).sum()
+    )  # positive clips, no demo truth
 
 
 def test_paper_scale_profile_detected():

@@ -1,4 +1,5 @@
 """Res3D shapes and size, the LR schedule, weighted sampling, overfitting a handful of clips, exact resume."""
+
 import numpy as np
 import pytest
 import torch
@@ -74,7 +75,16 @@ class ToyClips:
 
 
 def _cfg(**kw):
-    base = dict(epochs=12, batch_size=4, base_lr=0.05, warmup_epochs=2, step_epochs=8, workers=0, clips_per_epoch=24, neg_weight=0.02)
+    base = dict(
+        epochs=12,
+        batch_size=4,
+        base_lr=0.05,
+        warmup_epochs=2,
+        step_epochs=8,
+        workers=0,
+        clips_per_epoch=24,
+        neg_weight=0.02,
+    )
     return RecognitionConfig(**{**base, **kw})
 
 
@@ -82,7 +92,9 @@ def test_tiny_model_overfits(tmp_path):
     torch.manual_seed(0)
     ds = ToyClips()
     model = Res3D(4, depth=10, width=8)
-    log = train(model, ds, ds.labels, background=-1, cfg=_cfg(base_lr=0.02), out_dir=tmp_path, seed=0, progress=False)  # all clips weight 1
+    log = train(
+        model, ds, ds.labels, background=-1, cfg=_cfg(base_lr=0.02), out_dir=tmp_path, seed=0, progress=False
+    )  # all clips weight 1
     assert log.loss.iloc[-1] < log.loss.iloc[0] / 3
     P = predict(model, ds)
     assert (P.argmax(1) == ds.labels).mean() == 1.0
@@ -113,8 +125,15 @@ def test_splits_by_video_and_background_label():
     from slac_utils.recognition import make_splits
 
     videos = [f"v{i:02d}" for i in range(20) for _ in range(3)]
-    lab = pd.DataFrame(dict(clip_id=[f"c{i}" for i in range(60)], video_id=videos, class_label=["a", "b"] * 30,
-                            label=[1, -1, 1] * 20, path=["x.mp4"] * 60))
+    lab = pd.DataFrame(
+        dict(
+            clip_id=[f"c{i}" for i in range(60)],
+            video_id=videos,
+            class_label=["a", "b"] * 30,
+            label=[1, -1, 1] * 20,
+            path=["x.mp4"] * 60,
+        )
+    )
     s = make_splits(lab, ["a", "b"], RecognitionConfig(val_fraction=0.2, test_fraction=0.2), seed=0)
     assert s.groupby("video_id").split.nunique().max() == 1  # never a video in two splits
     assert s.split.value_counts().to_dict() == {"train": 36, "val": 12, "test": 12}

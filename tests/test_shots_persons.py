@@ -1,4 +1,5 @@
 """Shots (histogram score + gradient) and persons (calibrated OpenCV detector) against known answers."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +12,9 @@ from slac_utils.config import PersonsConfig, ShotsConfig
 def _hist_seq(colors, bins=16):
     """Histograms of textured frames (a colour plus seeded noise, like real footage)."""
     rng = np.random.default_rng(0)
-    frames = np.stack([np.clip(np.array(c, float) + rng.normal(0, 25, (48, 64, 3)), 0, 255).astype(np.uint8) for c in colors])
+    frames = np.stack(
+        [np.clip(np.array(c, float) + rng.normal(0, 25, (48, 64, 3)), 0, 255).astype(np.uint8) for c in colors]
+    )
     return S.hsv_histograms(frames, bins)
 
 
@@ -47,8 +50,19 @@ def test_min_shot_length_merges():
 
 
 def test_evaluate_shots_hand_case():
-    truth = pd.DataFrame(dict(video_id=["v"] * 3, shot_id=[0, 1, 2], start_frame=[0, 50, 100], end_frame=[50, 100, 150], transition_in=["start", "cut", "dissolve"], transition_frames=[0, 0, 10]))
-    pred = pd.DataFrame(dict(video_id=["v"] * 4, shot_id=[0, 1, 2, 3], start_frame=[0, 52, 80, 106], end_frame=[52, 80, 106, 150]))
+    truth = pd.DataFrame(
+        dict(
+            video_id=["v"] * 3,
+            shot_id=[0, 1, 2],
+            start_frame=[0, 50, 100],
+            end_frame=[50, 100, 150],
+            transition_in=["start", "cut", "dissolve"],
+            transition_frames=[0, 0, 10],
+        )
+    )
+    pred = pd.DataFrame(
+        dict(video_id=["v"] * 4, shot_id=[0, 1, 2, 3], start_frame=[0, 52, 80, 106], end_frame=[52, 80, 106, 150])
+    )
     e = S.evaluate_shots(pred, truth).set_index("boundaries")
     # 52 matches the cut (±2), 106 matches the dissolve (±2+5), 80 is a false positive
     assert e.loc["all", "matched"] == 2 and e.loc["all", "predicted"] == 3
@@ -56,11 +70,13 @@ def test_evaluate_shots_hand_case():
 
 
 def test_shots_on_planted_world(tiny_world):
-    from slac_utils.demo_world import load_truth
     from slac_utils import ingest
     from slac_utils.config import IngestConfig
+    from slac_utils.demo_world import load_truth
 
-    m = ingest.build_manifest(ingest.list_csv(tiny_world / "videos.csv", tiny_world / "videos"), IngestConfig(), progress=False)
+    m = ingest.build_manifest(
+        ingest.list_csv(tiny_world / "videos.csv", tiny_world / "videos"), IngestConfig(), progress=False
+    )
     m = m[m.status == "ok"]
     shots, failed = S.detect_shots(m, ShotsConfig(), progress=False)
     assert not failed
@@ -102,17 +118,23 @@ def test_opencv_detector_finds_figure_and_talking_head():
 
 
 def test_person_stage_removes_videos_without_people(tiny_world):
-    from slac_utils.demo_world import load_truth
     from slac_utils import ingest
     from slac_utils.config import IngestConfig
+    from slac_utils.demo_world import load_truth
 
     truth = load_truth(tiny_world)
-    m = ingest.build_manifest(ingest.list_csv(tiny_world / "videos.csv", tiny_world / "videos"), IngestConfig(), progress=False)
+    m = ingest.build_manifest(
+        ingest.list_csv(tiny_world / "videos.csv", tiny_world / "videos"), IngestConfig(), progress=False
+    )
     m = m[m.status == "ok"].reset_index(drop=True)
     shots, _ = S.detect_shots(m, ShotsConfig(), progress=False)
-    cfg = PersonsConfig(detector="opencv")  # the weight-free fallback, calibrated on drawn figures; SSD (auto) sees ~0.8 of them
+    cfg = PersonsConfig(
+        detector="opencv"
+    )  # the weight-free fallback, calibrated on drawn figures; SSD (auto) sees ~0.8 of them
     pers = P.score_shots(shots, m, P.make_detector(cfg), cfg, progress=False)
     ev = P.evaluate_persons(shots, pers, truth["shots"], truth["videos"])
-    assert ev["recall"] >= 0.9 and ev["precision"] >= 0.8  # full demo world: 1.00 / 0.93 (reports/tables/02_shots_persons)
+    assert (
+        ev["recall"] >= 0.9 and ev["precision"] >= 0.8
+    )  # full demo world: 1.00 / 0.93 (reports/tables/02_shots_persons)
     cand = P.candidates(shots, pers, m)
     assert set(cand.video_id) <= set(m.video_id) and cand.shot_id.notna().all()

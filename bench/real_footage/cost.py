@@ -13,6 +13,7 @@ Prints seconds per video and the derived videos per core-hour (1 thread) for eac
 defaults, and writes ``--out`` (default ``bench/results/real_footage_cost.md``).  On a CUDA machine the
 torch models run there too (``--device cuda``); cv2.dnn and OpenCV always run on the CPU.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,9 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from slac_utils import ingest, persons as P, shots as S  # noqa: E402
+from slac_utils import ingest  # noqa: E402
+from slac_utils import persons as P
+from slac_utils import shots as S
 from slac_utils.config import DedupConfig, PersonsConfig, ShotsConfig  # noqa: E402
 from slac_utils.features import make_embedder, video_features  # noqa: E402
 
@@ -47,20 +50,33 @@ def measure(path: Path, device: str, repeats: int = 1) -> pd.DataFrame:
         if hasattr(emb, "device") and device:
             emb.device = device
         _, secs = timed(lambda: video_features(man, emb, cfg, progress=False))
-        rows.append(dict(stage="01 dedup", step=f"features ({cfg.max_frames} frames max)", backend=emb_name, seconds=secs))
+        rows.append(
+            dict(stage="01 dedup", step=f"features ({cfg.max_frames} frames max)", backend=emb_name, seconds=secs)
+        )
     shots_by = {}
     for det_name in ("histogram", "transnetv2"):
         cfg = ShotsConfig(detector=det_name, transnet_device=device if det_name == "transnetv2" else None)
         det = S.make_shot_detector(cfg)
         (sh, _), secs = timed(lambda: S.detect_shots(man, cfg, progress=False, detector=det))
         shots_by[det_name] = sh
-        rows.append(dict(stage="02a shots", step=f"{meta['n_frames']} frames -> {len(sh)} shots", backend=det_name, seconds=secs))
+        rows.append(
+            dict(
+                stage="02a shots", step=f"{meta['n_frames']} frames -> {len(sh)} shots", backend=det_name, seconds=secs
+            )
+        )
     sh = shots_by["histogram"]
     for p_name in ("opencv", "ssd_mobilenet"):
         cfg = PersonsConfig(detector=p_name)
         det = P.make_detector(cfg)
         _, secs = timed(lambda: P.score_shots(sh, man, det, cfg, progress=False))
-        rows.append(dict(stage="02b persons", step=f"{len(sh)} shots x {cfg.frames_per_shot} frames", backend=p_name, seconds=secs))
+        rows.append(
+            dict(
+                stage="02b persons",
+                step=f"{len(sh)} shots x {cfg.frames_per_shot} frames",
+                backend=p_name,
+                seconds=secs,
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -68,11 +84,22 @@ def totals(t: pd.DataFrame) -> pd.DataFrame:
     s = {(r.stage, r.backend): r.seconds for r in t.itertuples()}
     probe = s[("00 ingest", "-")]
     rows = []
-    for name, emb, shot, per in (("weight-free (demo defaults)", "signature", "histogram", "opencv"),
-                                 ("CPU defaults on real footage", "efficientnet_lite0", "histogram", "ssd_mobilenet"),
-                                 ("GPU defaults (TransNetV2) run here", "efficientnet_lite0", "transnetv2", "ssd_mobilenet")):
+    for name, emb, shot, per in (
+        ("weight-free (demo defaults)", "signature", "histogram", "opencv"),
+        ("CPU defaults on real footage", "efficientnet_lite0", "histogram", "ssd_mobilenet"),
+        ("GPU defaults (TransNetV2) run here", "efficientnet_lite0", "transnetv2", "ssd_mobilenet"),
+    ):
         sec = probe + s[("01 dedup", emb)] + s[("02a shots", shot)] + s[("02b persons", per)]
-        rows.append(dict(combination=name, embedder=emb, shots=shot, persons=per, seconds_per_video=sec, videos_per_hour=3600 / sec))
+        rows.append(
+            dict(
+                combination=name,
+                embedder=emb,
+                shots=shot,
+                persons=per,
+                seconds_per_video=sec,
+                videos_per_hour=3600 / sec,
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -93,9 +120,14 @@ def main(argv=None):
     t = measure(a.video, a.device)
     tot = totals(t)
     gpu = torch.cuda.get_device_name(0) if a.device.startswith("cuda") else "none"
-    text = (f"# Per-video cost of stages 00-02\n\n`python bench/real_footage/cost.py --threads {a.threads} --device {a.device}` on "
-            f"`{a.video.name}` ({a.threads} CPU thread(s); GPU: {gpu}).\n\n" + t.to_markdown(index=False, floatfmt=".2f")
-            + "\n\n" + tot.to_markdown(index=False, floatfmt=".1f") + "\n")
+    text = (
+        f"# Per-video cost of stages 00-02\n\n`python bench/real_footage/cost.py --threads {a.threads} --device {a.device}` on "
+        f"`{a.video.name}` ({a.threads} CPU thread(s); GPU: {gpu}).\n\n"
+        + t.to_markdown(index=False, floatfmt=".2f")
+        + "\n\n"
+        + tot.to_markdown(index=False, floatfmt=".1f")
+        + "\n"
+    )
     print(text)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(text)

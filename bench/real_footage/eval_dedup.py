@@ -14,6 +14,7 @@ packages are installed), each at its ``dedup.gamma`` of the schema, after ``dedu
 Output: Markdown on stdout and in ``--out`` (default ``bench/results/real_footage_dedup.md``); features
 cached in ``--cache``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,8 @@ sys.path.insert(0, str(HERE))
 from calibrate_dedup import cached_features  # noqa: E402
 from truth import copy_recall_by_transform, dedup_pr, load_truth  # noqa: E402
 
-from slac_utils import dedup as D, ingest  # noqa: E402
+from slac_utils import dedup as D  # noqa: E402
+from slac_utils import ingest
 from slac_utils.config import DataConfig, DedupConfig, IngestConfig  # noqa: E402
 from slac_utils.features import make_embedder  # noqa: E402
 
@@ -64,14 +66,33 @@ def evaluate(root: Path, cache: Path | None, embedders=("signature", "efficientn
         A = D.prepare_features(X, emb.name)
         gamma = cfg.gamma[emb.name]
         r = dedup_pr(predicted_pairs(meta, A, gamma), dups)
-        rows.append(dict(embedder=name, gamma=gamma, videos=len(ids), precision=r["precision"], recall=r["recall"],
-                         true_pairs=r["n_true_pairs"], predicted_pairs=r["n_pred_pairs"], distinct_merged=r["distinct_merged"],
-                         distinct_pairs=r["distinct_pairs"], missed=" ".join(f"{a}~{b}" for a, b in r["missed_pairs"][:6]),
-                         videos_per_s=len(ids) / secs if secs > 1 else float("nan")))
+        rows.append(
+            dict(
+                embedder=name,
+                gamma=gamma,
+                videos=len(ids),
+                precision=r["precision"],
+                recall=r["recall"],
+                true_pairs=r["n_true_pairs"],
+                predicted_pairs=r["n_pred_pairs"],
+                distinct_merged=r["distinct_merged"],
+                distinct_pairs=r["distinct_pairs"],
+                missed=" ".join(f"{a}~{b}" for a, b in r["missed_pairs"][:6]),
+                videos_per_s=len(ids) / secs if secs > 1 else float("nan"),
+            )
+        )
         by_tr[name] = copy_recall_by_transform(predicted_pairs(meta, A, gamma), dups)
         for g in GRID:
             q = dedup_pr(predicted_pairs(meta, A, g), dups)
-            grid_rows.append(dict(embedder=name, gamma=g, precision=q["precision"], recall=q["recall"], distinct_merged=q["distinct_merged"]))
+            grid_rows.append(
+                dict(
+                    embedder=name,
+                    gamma=g,
+                    precision=q["precision"],
+                    recall=q["recall"],
+                    distinct_merged=q["distinct_merged"],
+                )
+            )
     quarantined = m[m.status != "ok"][["video_id", "error"]]
     return pd.DataFrame(rows), pd.DataFrame(grid_rows), pd.DataFrame(by_tr), quarantined
 
@@ -87,11 +108,18 @@ def main(argv=None):
     tab, grid, by_tr, quar = evaluate(a.root, a.cache)
     wide = grid.pivot(index="gamma", columns="embedder", values=["precision", "recall", "distinct_merged"])
     wide.columns = [f"{e} {k}" for k, e in wide.columns]
-    text = ("# Near-duplicate removal on real footage\n\n`python bench/real_footage/eval_dedup.py` — all classes as one "
-            "(harder than stage 01's per-class de-dup); pairs closed transitively. videos_per_s: NaN when features came from the cache.\n\n"
-            + tab.to_markdown(index=False, floatfmt=".3f") + "\n\n## Copy recall per transform (at each embedder's γ)\n\n"
-            + by_tr.to_markdown(floatfmt=".2f") + "\n\n## PR versus γ\n\n" + wide.reset_index().to_markdown(index=False, floatfmt=".3f")
-            + "\n\n## Quarantined by stage 00\n\n" + quar.to_markdown(index=False) + "\n")
+    text = (
+        "# Near-duplicate removal on real footage\n\n`python bench/real_footage/eval_dedup.py` — all classes as one "
+        "(harder than stage 01's per-class de-dup); pairs closed transitively. videos_per_s: NaN when features came from the cache.\n\n"
+        + tab.to_markdown(index=False, floatfmt=".3f")
+        + "\n\n## Copy recall per transform (at each embedder's γ)\n\n"
+        + by_tr.to_markdown(floatfmt=".2f")
+        + "\n\n## PR versus γ\n\n"
+        + wide.reset_index().to_markdown(index=False, floatfmt=".3f")
+        + "\n\n## Quarantined by stage 00\n\n"
+        + quar.to_markdown(index=False)
+        + "\n"
+    )
     print(text)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(text)

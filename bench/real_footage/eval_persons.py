@@ -17,6 +17,7 @@ false-positive rate per framing (animation is "no person", as in the paper), and
 Output: Markdown on stdout and in ``--out`` (default ``bench/results/real_footage_persons.md``); per-frame
 raw scores cached in ``--cache``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,20 +47,44 @@ def bench_shots(root: Path) -> pd.DataFrame:
     src["path"] = [str(root / "sources" / f"{v}.mp4") for v in src.video]
     spl = t["spliced_shots"].assign(group="spliced")
     spl["path"] = [str(root / "spliced" / f"{v}.mp4") for v in spl.video]
-    cal = t["sources"].assign(video=[Path(f).stem for f in t["sources"].file]).set_index("video").in_person_calibration.astype(int)
+    cal = (
+        t["sources"]
+        .assign(video=[Path(f).stem for f in t["sources"].file])
+        .set_index("video")
+        .in_person_calibration.astype(int)
+    )
     src["held_out"] = [int(cal.get(v, 0)) == 0 for v in src.video]
     spl["held_out"] = [int(cal.get(s, 0)) == 0 for s in spl.source]
-    cols = ["video", "shot_id", "start_frame", "end_frame", "has_person", "framing", "ambiguous", "group", "path", "held_out"]
+    cols = [
+        "video",
+        "shot_id",
+        "start_frame",
+        "end_frame",
+        "has_person",
+        "framing",
+        "ambiguous",
+        "group",
+        "path",
+        "held_out",
+    ]
     return pd.concat([src[cols], spl[cols]], ignore_index=True)
 
 
-def frame_scores(shots: pd.DataFrame, detector, cfg: PersonsConfig, cache: Path | None, name: str) -> tuple[dict, float, int]:
+def frame_scores(
+    shots: pd.DataFrame, detector, cfg: PersonsConfig, cache: Path | None, name: str
+) -> tuple[dict, float, int]:
     """{(video, frame): raw feature vector} for frames_per_shot frames of every shot; seconds, frames scored."""
     out, secs, n = {}, 0.0, 0
     for vid, g in shots.groupby("video", sort=True):
         path = g.path.iloc[0]
-        idx = sorted({i for s in g.itertuples() for i in P.shot_frame_indices(s.start_frame, s.end_frame, cfg.frames_per_shot)})
-        f = None if cache is None else cache / f"persons-{name}-{cfg.detect_width}-{vid}-{hash(tuple(idx)) & 0xffffffff:08x}.npy"
+        idx = sorted(
+            {i for s in g.itertuples() for i in P.shot_frame_indices(s.start_frame, s.end_frame, cfg.frames_per_shot)}
+        )
+        f = (
+            None
+            if cache is None
+            else cache / f"persons-{name}-{cfg.detect_width}-{vid}-{hash(tuple(idx)) & 0xFFFFFFFF:08x}.npy"
+        )
         if f is not None and f.exists():
             raw = np.load(f)
         else:
@@ -97,16 +122,31 @@ def backends(cfg: PersonsConfig) -> dict:
     return out
 
 
-def evaluate(shots: pd.DataFrame, cfg: PersonsConfig, cache: Path | None, dets: dict | None = None) -> tuple[pd.DataFrame, dict]:
+def evaluate(
+    shots: pd.DataFrame, cfg: PersonsConfig, cache: Path | None, dets: dict | None = None
+) -> tuple[pd.DataFrame, dict]:
     rows, scores = [], {}
     for name, det in (dets or backends(cfg)).items():
         raw, secs, n = frame_scores(shots, det, cfg, cache, name)
         sc = shot_scores(shots, raw, det, cfg)
         scores[name] = sc
         live = shots[shots.framing != "animation"]
-        for subset, sel in (("all", shots), ("held-out sources", shots[shots.held_out]), ("live action (animation left out)", live)):
+        for subset, sel in (
+            ("all", shots),
+            ("held-out sources", shots[shots.held_out]),
+            ("live action (animation left out)", live),
+        ):
             m = person_shot_pr(sc, sel.rename(columns={"video": "source"}), cfg.threshold)
-            row = dict(backend=name, shots=subset, n=m["n"], precision=m["precision"], recall=m["recall"], tp=m["tp"], fp=m["fp"], fn=m["fn"])
+            row = dict(
+                backend=name,
+                shots=subset,
+                n=m["n"],
+                precision=m["precision"],
+                recall=m["recall"],
+                tp=m["tp"],
+                fp=m["fp"],
+                fn=m["fn"],
+            )
             row.update({k: v for k, v in m.items() if k.startswith(("recall_", "fp_rate_"))})
             row["frames_per_s"] = n / secs if secs else float("nan")
             rows.append(row)
@@ -120,7 +160,16 @@ def errors(shots: pd.DataFrame, scores: dict, threshold: float) -> pd.DataFrame:
         for s in shots[shots.ambiguous.astype(int) == 0].itertuples():
             p = sc[(s.video, int(s.shot_id))]
             if (p >= threshold) != bool(int(s.has_person)):
-                rows.append(dict(backend=name, video=s.video, shot_id=s.shot_id, framing=s.framing, has_person=int(s.has_person), score=round(p, 3)))
+                rows.append(
+                    dict(
+                        backend=name,
+                        video=s.video,
+                        shot_id=s.shot_id,
+                        framing=s.framing,
+                        has_person=int(s.has_person),
+                        score=round(p, 3),
+                    )
+                )
     return pd.DataFrame(rows)
 
 
@@ -137,11 +186,15 @@ def main(argv=None):
     tab, scores = evaluate(shots, cfg, a.cache)
     err = errors(shots, scores, cfg.threshold)
     n_amb = int(shots.ambiguous.astype(int).sum())
-    text = (f"# Person shots on real footage\n\n`python bench/real_footage/eval_persons.py` — {len(shots)} shots "
-            f"({int(shots.has_person.astype(int).sum())} with a person, {n_amb} ambiguous left out), {cfg.frames_per_shot} frames per shot at "
-            f"{cfg.detect_width} px, threshold {cfg.threshold}. frames_per_s: decode + score, NaN when read from the cache.\n\n"
-            + tab.to_markdown(index=False, floatfmt=".3f") + "\n\n## Shots scored wrong\n\n"
-            + (err.to_markdown(index=False) if len(err) else "none") + "\n")
+    text = (
+        f"# Person shots on real footage\n\n`python bench/real_footage/eval_persons.py` — {len(shots)} shots "
+        f"({int(shots.has_person.astype(int).sum())} with a person, {n_amb} ambiguous left out), {cfg.frames_per_shot} frames per shot at "
+        f"{cfg.detect_width} px, threshold {cfg.threshold}. frames_per_s: decode + score, NaN when read from the cache.\n\n"
+        + tab.to_markdown(index=False, floatfmt=".3f")
+        + "\n\n## Shots scored wrong\n\n"
+        + (err.to_markdown(index=False) if len(err) else "none")
+        + "\n"
+    )
     print(text)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(text)

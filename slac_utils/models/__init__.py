@@ -8,6 +8,7 @@ weight file and its size.
 Rooms: ``transnet`` (TransNetV2 shot boundaries), ``person_ssd`` (SSD-MobileNetV2-COCO persons via
 ``cv2.dnn``), ``efficientnet`` (ImageNet EfficientNet-Lite0 image features).
 """
+
 from __future__ import annotations
 
 import importlib.metadata as md
@@ -27,7 +28,9 @@ def package_file(module: str, relative: str) -> Path:
     """
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"package {module!r} is not installed (it ships the weights); `make install` installs it")
+        raise FileNotFoundError(
+            f"package {module!r} is not installed (it ships the weights); `make install` installs it"
+        )
     for root in spec.submodule_search_locations:
         p = Path(root) / relative
         if p.is_file():
@@ -35,7 +38,9 @@ def package_file(module: str, relative: str) -> Path:
     raise FileNotFoundError(f"{relative} not found inside the installed package {module!r}")
 
 
-def provenance(backend: str, distribution: str | None, weights: str | Path | None, licence: str | None = None, **extra) -> dict:
+def provenance(
+    backend: str, distribution: str | None, weights: str | Path | None, licence: str | None = None, **extra
+) -> dict:
     """What a report says about a model: backend, package==version, licence, weight file (name and MB)."""
     out = {"backend": backend}
     if distribution:
@@ -60,6 +65,11 @@ def provenance(backend: str, distribution: str | None, weights: str | Path | Non
 def provenance_line(info: dict) -> str:
     """One line for a report's provenance list."""
     keys = [k for k in ("package", "licence", "weights") if info.get(k)]
-    body = ", ".join(f"{k} {info[k]}" + (f" ({info['weights_mb']} MB)" if k == "weights" and info.get("weights_mb") else "") for k in keys)
-    rest = ", ".join(f"{k} {v}" for k, v in info.items() if k not in {"backend", "package", "licence", "weights", "weights_mb"})
+    body = ", ".join(
+        f"{k} {info[k]}" + (f" ({info['weights_mb']} MB)" if k == "weights" and info.get("weights_mb") else "")
+        for k in keys
+    )
+    rest = ", ".join(
+        f"{k} {v}" for k, v in info.items() if k not in {"backend", "package", "licence", "weights", "weights_mb"}
+    )
     return f"{info['backend']}" + (f": {body}" if body else "") + (f"; {rest}" if rest else "")

@@ -29,6 +29,7 @@ eval mode once and never trained; torch's thread count is set only for the durat
 ``threads`` is given (and restored after), so constructing or running the embedder leaves the
 process's global state alone.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -69,7 +70,9 @@ def build_network(path: str | Path | None = None):
     missing = sorted(set(net.state_dict()) - set(state))
     unexpected = sorted(set(state) - set(net.state_dict()))
     if missing or unexpected:
-        raise ValueError(f"{path}: not an EfficientNet-Lite0 state_dict (missing {missing[:3]}, unexpected {unexpected[:3]})")
+        raise ValueError(
+            f"{path}: not an EfficientNet-Lite0 state_dict (missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
     net.load_state_dict(state, strict=True)
     for p in net.parameters():
         p.requires_grad_(False)
@@ -134,9 +137,15 @@ class EfficientNetLite0Embedder:
         return np.concatenate(outs).astype(np.float32, copy=False)
 
     def info(self) -> dict:
-        return provenance("efficientnet_lite0", DISTRIBUTION, self.weights, licence="Apache-2.0",
-                          architecture=f"{ARCH_DISTRIBUTION}=={_version(ARCH_DISTRIBUTION)}", input=f"{INPUT_SIZE}px RGB, (x-127)/128",
-                          output=f"{DIM}-d pooled head features")
+        return provenance(
+            "efficientnet_lite0",
+            DISTRIBUTION,
+            self.weights,
+            licence="Apache-2.0",
+            architecture=f"{ARCH_DISTRIBUTION}=={_version(ARCH_DISTRIBUTION)}",
+            input=f"{INPUT_SIZE}px RGB, (x-127)/128",
+            output=f"{DIM}-d pooled head features",
+        )
 
 
 class FrozenFeatures:

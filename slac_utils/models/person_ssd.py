@@ -41,6 +41,7 @@ of 8 was no faster than single frames (2.9 vs 3.3 frames/s, same outputs), so th
 Threads: ``threads`` sets OpenCV's thread count only while a batch runs and restores it afterwards.
 Results are deterministic for a given thread count (cv2.dnn's default CPU backend).
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -111,13 +112,22 @@ class SSDMobileNetPersonDetector:
 
     name = "ssd_mobilenet"
 
-    def __init__(self, calibration: dict[str, float], input_size: int = 300, threads: int | None = None,
-                 batch_size: int = 1, graph: str | Path | None = None, text_graph: str | Path | None = None):
+    def __init__(
+        self,
+        calibration: dict[str, float],
+        input_size: int = 300,
+        threads: int | None = None,
+        batch_size: int = 1,
+        graph: str | Path | None = None,
+        text_graph: str | Path | None = None,
+    ):
         self.calibration = dict(calibration)
         self.features = tuple(k for k in self.calibration if k != "bias")
         unknown = set(self.features) - set(FEATURES)
         if unknown or "bias" not in self.calibration:
-            raise ValueError(f"ssd_calibration needs 'bias' and weights for some of {FEATURES}; unknown: {sorted(unknown)}")
+            raise ValueError(
+                f"ssd_calibration needs 'bias' and weights for some of {FEATURES}; unknown: {sorted(unknown)}"
+            )
         if graph is None or text_graph is None:
             graph, text_graph = weight_paths()
         self.graph, self.text_graph = Path(graph), Path(text_graph)
@@ -135,7 +145,7 @@ class SSDMobileNetPersonDetector:
         size = (self.input_size, self.input_size)
         with _cv2_threads(self.threads):
             for i in range(0, len(frames), self.batch_size):
-                chunk = [np.ascontiguousarray(f) for f in frames[i:i + self.batch_size]]
+                chunk = [np.ascontiguousarray(f) for f in frames[i : i + self.batch_size]]
                 self.net.setInput(cv2.dnn.blobFromImages(chunk, 1.0, size, (0, 0, 0), swapRB=False, crop=False))
                 d = self.net.forward().reshape(-1, 7)
                 out.extend(d[d[:, 0] == j] for j in range(len(chunk)))
@@ -171,5 +181,12 @@ class SSDMobileNetPersonDetector:
         return self.score_raw(self.raw_scores_batch(frames)) if len(frames) else np.zeros(0)
 
     def info(self) -> dict:
-        return provenance("ssd_mobilenet", DISTRIBUTION, self.graph, licence=LICENCE, text_graph=self.text_graph.name,
-                          input_size=self.input_size, calibration=self.calibration)
+        return provenance(
+            "ssd_mobilenet",
+            DISTRIBUTION,
+            self.graph,
+            licence=LICENCE,
+            text_graph=self.text_graph.name,
+            input_size=self.input_size,
+            calibration=self.calibration,
+        )

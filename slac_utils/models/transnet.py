@@ -33,6 +33,7 @@ Differences from the package's own code:
 * shot boundaries: transition frames before the first shot belong to it and those after the last
   shot to it (no one-frame "shots" at the ends of the video).
 """
+
 from __future__ import annotations
 
 import os
@@ -105,8 +106,13 @@ def preserved_global_state():
             torch.cuda.set_rng_state_all(saved["cuda"])
         np.random.set_state(saved["np"])
         random.setstate(saved["py"])
-        if (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()) != (saved["det"], saved["warn_only"]):
-            torch.use_deterministic_algorithms(saved["det"], warn_only=saved["warn_only"])  # slow: imports torch._inductor
+        if (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()) != (
+            saved["det"],
+            saved["warn_only"],
+        ):
+            torch.use_deterministic_algorithms(
+                saved["det"], warn_only=saved["warn_only"]
+            )  # slow: imports torch._inductor
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved["cudnn"]
         if saved["env"] is None:
             os.environ.pop("PYTORCH_ENABLE_MPS_FALLBACK", None)
@@ -173,13 +179,23 @@ class TransNetV2ShotDetector:
 
     name = "transnetv2"
 
-    def __init__(self, threshold: float = 0.5, device: str | None = None, batch_windows: int | None = None, chunk_frames: int = 2000,
-                 autocast: str | None = None, weights: str | Path | None = None, progress: bool = False):
+    def __init__(
+        self,
+        threshold: float = 0.5,
+        device: str | None = None,
+        batch_windows: int | None = None,
+        chunk_frames: int = 2000,
+        autocast: str | None = None,
+        weights: str | Path | None = None,
+        progress: bool = False,
+    ):
         import torch
 
         self.threshold = float(threshold)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.batch_windows = max(1, int(batch_windows)) if batch_windows else (16 if str(self.device).startswith("cuda") else 1)
+        self.batch_windows = (
+            max(1, int(batch_windows)) if batch_windows else (16 if str(self.device).startswith("cuda") else 1)
+        )
         self.chunk_frames = max(STRIDE, -(-int(chunk_frames) // STRIDE) * STRIDE)
         self.autocast = autocast
         self.progress = progress
@@ -225,7 +241,11 @@ class TransNetV2ShotDetector:
                 seq = torch.from_numpy(np.ascontiguousarray(frames[idx]))
                 windows = seq.unfold(0, WINDOW, STRIDE).permute(0, 4, 1, 2, 3)  # (k, 100, 27, 48, 3)
                 for b in range(0, len(windows), self.batch_windows):
-                    out.append(_single_frame_probs(self.net, windows[b : b + self.batch_windows].contiguous(), self.device, self.autocast))
+                    out.append(
+                        _single_frame_probs(
+                            self.net, windows[b : b + self.batch_windows].contiguous(), self.device, self.autocast
+                        )
+                    )
         if not out:
             return np.zeros(0, np.float32)
         return torch.cat(out).numpy()[:n].astype(np.float32)
@@ -240,4 +260,6 @@ class TransNetV2ShotDetector:
         return self.detect(path, n_frames, fps)[0]
 
     def info(self) -> dict:
-        return provenance("transnetv2", DISTRIBUTION, self.weights, licence="MIT", device=str(self.device), threshold=self.threshold)
+        return provenance(
+            "transnetv2", DISTRIBUTION, self.weights, licence="MIT", device=str(self.device), threshold=self.threshold
+        )
