@@ -1,7 +1,7 @@
 """Calibrate the cosine threshold γ of a de-dup embedder (dedup.gamma.<embedder>).
 
 On demo worlds with planted near-duplicates and siblings (``--world DIR``, repeatable, generated with
-``python -m slac_utils.demo_world --params <params with demo.seed> --out DIR``; without ``--world`` a
+``python -m slac_utils.demo.world --params <params with demo.seed> --out DIR``; without ``--world`` a
 small world of ``--seed`` is generated in a temporary folder) it prints the cosine of planted-duplicate
 pairs versus different-video pairs of the same class, the gap between them and the precision/recall of
 each threshold.  With ``--real-footage DIR`` (``DIR/truth/dups.csv``: video_a, video_b, relation
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from slac_utils import dedup as D  # noqa: E402
 from slac_utils import ingest
 from slac_utils.config import DedupConfig, DemoConfig, IngestConfig  # noqa: E402
-from slac_utils.demo_world import generate, load_truth  # noqa: E402
+from slac_utils.demo.world import generate, load_truth  # noqa: E402
 from slac_utils.features import make_embedder, video_features  # noqa: E402
 
 GRID = [0.7, 0.75, 0.8, 0.82, 0.85, 0.88, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99]

@@ -59,11 +59,16 @@ class DataConfig(_Section):
 
 
 # ----------------------------------------------------------------------------- demo world
+# the classes the demo world can draw (slac_utils.demo.motions.CLASSES; a test keeps the two equal): named here so that
+# the schema imports no demo code
+DEMO_CLASSES = ("archery", "juggling_balls", "jump_rope", "basketball_dribbling", "hula_hoop", "waving_flag")
+
+
 class DemoConfig(_Section):
     seed: int = Field(0, description="Seed of the demo world generator (everything derives from it).")
     classes: list[str] = Field(
         ["archery", "juggling_balls", "jump_rope", "basketball_dribbling", "hula_hoop"],
-        description="Action classes of the demo world (at least 5; choose from slac_utils.motions.CLASSES).",
+        description="Action classes of the demo world (at least 5; choose from slac_utils.demo.motions.CLASSES).",
     )
     videos_per_class: int = Field(22, ge=2, description="Original candidate videos per class (before planted copies).")
     width: int = Field(320, ge=96, description="Frame width of generated videos.")
@@ -113,11 +118,9 @@ class DemoConfig(_Section):
     @field_validator("classes")
     @classmethod
     def _known(cls, v):
-        from .motions import CLASSES
-
-        unknown = [c for c in v if c not in CLASSES]
+        unknown = [c for c in v if c not in DEMO_CLASSES]
         if unknown:
-            raise ValueError(f"unknown demo classes {unknown}; choose from {sorted(CLASSES)}")
+            raise ValueError(f"unknown demo classes {unknown}; choose from {sorted(DEMO_CLASSES)}")
         if len(v) < 5 or len(set(v)) != len(v):
             raise ValueError("need at least 5 distinct classes")
         return v

@@ -375,7 +375,7 @@ def run(
 
     truth = None
     if truth_dir is not None and (Path(truth_dir) / "truth" / "videos.parquet").exists():
-        from .demo_world import load_truth
+        from .demo.world import load_truth
 
         truth = load_truth(truth_dir)
         ev = evaluate_internal(table, truth["videos"])

@@ -316,7 +316,7 @@ def run(
     )
     save_figure(plots.duration_hist(manifest), Path(figures_dir) / "videos_per_class.png")
     if params.data.source == "demo" and demo_dir is not None:
-        from .demo_world import contact_sheet_tiles
+        from .demo.world import contact_sheet_tiles
 
         kinds = ["action", "no_action", "no_context", "no_person"]
         classes = params.demo.classes

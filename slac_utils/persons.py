@@ -415,7 +415,7 @@ def run(
     out = dict(shots=shots, persons=persons, candidates=cand, per_class=per_class, detector=det.name)
 
     if truth_dir is not None and (Path(truth_dir) / "truth" / "shots.parquet").exists():
-        from .demo_world import load_truth
+        from .demo.world import load_truth
 
         truth = load_truth(truth_dir)
         sev = shots_mod.evaluate_shots(shots, truth["shots"])

@@ -28,7 +28,7 @@ TINY_DEMO = dict(
 
 @pytest.fixture(scope="session")
 def tiny_world(tmp_path_factory) -> Path:
-    from slac_utils.demo_world import generate
+    from slac_utils.demo.world import generate
 
     out = tmp_path_factory.mktemp("world") / "demo"
     generate(DemoConfig(**TINY_DEMO), out, progress=False)

@@ -16,7 +16,7 @@ from slac_utils.datasets import (
     read_ucf101_classes,
     validate_table,
 )
-from slac_utils.demo_target import DEMO_UCF_CLASSES, write_demo_ucf_layout
+from slac_utils.demo.target import DEMO_UCF_CLASSES, write_demo_ucf_layout
 from slac_utils.io import sha256_file
 
 

@@ -85,7 +85,7 @@ def test_evaluate_internal_hand_case():
 def test_signature_invariant_to_reupload_changes():
     import cv2
 
-    from slac_utils.render import random_background
+    from slac_utils.demo.render import random_background
 
     rng = np.random.default_rng(3)
     emb = SignatureEmbedder()
@@ -106,7 +106,7 @@ def test_dedup_on_planted_world(tiny_world):
     """Signature features + calibrated γ find the planted copies of the tiny world and spare its siblings."""
     from slac_utils import ingest
     from slac_utils.config import DedupConfig, IngestConfig
-    from slac_utils.demo_world import load_truth
+    from slac_utils.demo.world import load_truth
     from slac_utils.features import video_features
 
     m = ingest.build_manifest(

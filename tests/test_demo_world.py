@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from slac_utils.config import DemoConfig
-from slac_utils.demo_world import load_truth, plan_world, render_video, write_video
+from slac_utils.demo.world import load_truth, plan_world, render_video, write_video
 from slac_utils.video import open_reader
 
 from .conftest import TINY_DEMO
@@ -74,3 +74,10 @@ def test_generation_is_deterministic(tmp_path):
     write_video(tmp_path / "a.mp4", fa[:20], plan.fps)
     write_video(tmp_path / "b.mp4", fb[:20], plan.fps)
     assert (tmp_path / "a.mp4").read_bytes() == (tmp_path / "b.mp4").read_bytes()
+
+
+def test_schema_knows_the_demo_classes_without_importing_demo_code():
+    from slac_utils.config import DEMO_CLASSES
+    from slac_utils.demo.motions import CLASSES
+
+    assert tuple(CLASSES) == DEMO_CLASSES

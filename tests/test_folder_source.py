@@ -81,7 +81,7 @@ def _label_like_a_person(repo: Path, hidden_world: Path) -> int:
 
 def test_whole_pipeline_on_a_folder_source_without_truth(tmp_path):
     from slac_utils.config import DemoConfig
-    from slac_utils.demo_world import generate
+    from slac_utils.demo.world import generate
 
     hidden = tmp_path / "hidden_world"
     generate(

@@ -72,7 +72,7 @@ def test_evaluate_shots_hand_case():
 def test_shots_on_planted_world(tiny_world):
     from slac_utils import ingest
     from slac_utils.config import IngestConfig
-    from slac_utils.demo_world import load_truth
+    from slac_utils.demo.world import load_truth
 
     m = ingest.build_manifest(
         ingest.list_csv(tiny_world / "videos.csv", tiny_world / "videos"), IngestConfig(), progress=False
@@ -100,7 +100,7 @@ def test_fit_calibration_separable():
 
 
 def test_opencv_detector_finds_figure_and_talking_head():
-    from slac_utils.render import Pose, draw_person, draw_talking_head, random_background, random_look
+    from slac_utils.demo.render import Pose, draw_person, draw_talking_head, random_background, random_look
 
     rng = np.random.default_rng(11)
     det = P.make_detector(PersonsConfig(detector="opencv"))
@@ -120,7 +120,7 @@ def test_opencv_detector_finds_figure_and_talking_head():
 def test_person_stage_removes_videos_without_people(tiny_world):
     from slac_utils import ingest
     from slac_utils.config import IngestConfig
-    from slac_utils.demo_world import load_truth
+    from slac_utils.demo.world import load_truth
 
     truth = load_truth(tiny_world)
     m = ingest.build_manifest(

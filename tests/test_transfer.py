@@ -77,7 +77,7 @@ def test_tables_put_paper_values_beside_ours():
 
 @pytest.fixture(scope="module")
 def tiny_target(tmp_path_factory):
-    from slac_utils.demo_target import write_demo_ucf_layout
+    from slac_utils.demo.target import write_demo_ucf_layout
 
     root = tmp_path_factory.mktemp("ucf")
     truth = write_demo_ucf_layout(

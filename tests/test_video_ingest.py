@@ -6,7 +6,7 @@ import pytest
 
 from slac_utils import ingest
 from slac_utils.config import IngestConfig
-from slac_utils.demo_world import write_video
+from slac_utils.demo.world import write_video
 from slac_utils.video import center_crop, read_frames, resized_size, sample_indices
 
 

@@ -185,7 +185,7 @@ def score_table(results: dict, vids: pd.DataFrame, cuts: pd.DataFrame) -> pd.Dat
 
 def demo_videos(demo: Path, limit: int = 60) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The first `limit` unbroken, non-copy videos of a demo world (as bench/bench_shots.py) and its truth shots."""
-    from slac_utils.demo_world import load_truth as demo_truth
+    from slac_utils.demo.world import load_truth as demo_truth
 
     t = demo_truth(demo)
     v = t["videos"]

@@ -37,11 +37,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import DemoConfig
-from .demo_world import EXTERNAL_TAXONOMY, VideoPlan, plan_video, render_video, write_video
-from .io import write_table
+from ..config import DemoConfig
+from ..io import write_table
+from ..seeding import seed_of
 from .motions import CLASSES
-from .seeding import seed_of
+from .world import EXTERNAL_TAXONOMY, VideoPlan, plan_video, render_video, write_video
 
 # target class name -> demo action class (the demo world's UCF-like names)
 DEMO_UCF_CLASSES: dict[str, str] = {
@@ -278,7 +278,7 @@ def _main():  # pragma: no cover - exercised by the demo_target DVC stage
     import argparse
     import json
 
-    from .config import load_params
+    from ..config import load_params
 
     ap = argparse.ArgumentParser(description="Write the demo transfer target (UCF-101 layout) for stage 08.")
     ap.add_argument("--params", default="params.yaml")
@@ -286,7 +286,7 @@ def _main():  # pragma: no cover - exercised by the demo_target DVC stage
     a = ap.parse_args()
     p = load_params(a.params)
     if p.data.source != "demo":
-        from .io import PLACEHOLDER
+        from ..io import PLACEHOLDER
 
         out = Path(a.out)
         if out.exists():

@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .config import DemoConfig
-from .io import PLACEHOLDER, write_json, write_table
+from ..config import DemoConfig
+from ..io import PLACEHOLDER, write_json, write_table
 from .motions import CLASSES, pose_and_draw
 from .render import Pose, draw_person, draw_shape, draw_talking_head, random_background, random_look
 
@@ -795,7 +795,7 @@ def load_truth(demo_dir: str | Path) -> dict[str, pd.DataFrame]:
 def _main():  # pragma: no cover - exercised by the demo_world DVC stage
     import argparse
 
-    from .config import load_params
+    from ..config import load_params
 
     ap = argparse.ArgumentParser(description="Generate the embedded demo world.")
     ap.add_argument("--params", default="params.yaml")
@@ -816,7 +816,7 @@ if __name__ == "__main__":
 
 def contact_sheet_tiles(demo_dir, classes, kinds=("action", "no_action", "no_context", "no_person")):
     """One mid-segment frame per (class, kind) from the truth: tiles for plots.contact_sheet."""
-    from .video import read_frames
+    from ..video import read_frames
 
     demo_dir = Path(demo_dir)
     t = load_truth(demo_dir)
