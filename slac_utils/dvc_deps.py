@@ -83,6 +83,8 @@ def notebook_imports(nb_path: Path, root: Path = REPO) -> set[str]:
 
 def stage_entry_modules(cmd: str, root: Path = REPO) -> set[str]:
     mods = set(re.findall(r"python -m (slac_utils(?:\.\w+)+)", cmd))
+    # `python -m <package>` runs the package's __main__.py
+    mods |= {f"{m}.__main__" for m in mods if (root.joinpath(*m.split(".")) / "__main__.py").is_file()}
     for nb in re.findall(r"(notebooks/\S+\.ipynb)\s+reports/", cmd):
         mods |= notebook_imports(root / nb, root)
     return mods

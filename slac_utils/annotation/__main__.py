@@ -1,0 +1,5 @@
+"""``python -m slac_utils.annotation check --params P --clips C`` (stage 05's first command)."""
+
+from .stage import _main
+
+_main()

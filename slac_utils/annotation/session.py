@@ -1,0 +1,221 @@
+"""The golden set, the page order and :class:`AnnotationSession` -- the grid's logic in plain Python: the
+ipywidgets grid (``slac_utils/grid.py``) and the simulated annotator both drive it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..seeding import seed_of
+from .store import LabelStore, check_name
+
+
+# ----------------------------------------------------------------------------- golden set and page order
+def select_gold(clips: pd.DataFrame, truth: pd.DataFrame, gold_rate: float, examples: int, seed: int) -> pd.DataFrame:
+    """A golden set from known answers: per class ``examples`` positive and negative guideline examples, then
+    round(gold_rate * remaining clips) (at least 1 when gold_rate > 0) check clips mixed into the pages.
+
+    Returns clip_id, class_label, label, role (example | check)."""
+    known = clips[["clip_id", "class_label"]].merge(truth[["clip_id", "truth_label"]], on="clip_id")
+    out = []
+    for cls, g in known.sort_values("clip_id").groupby("class_label", sort=True):
+        rng = np.random.default_rng(seed_of(seed, "gold", cls))
+        g = g.iloc[rng.permutation(len(g))]
+        ex = pd.concat([g[g.truth_label == lab].head(examples) for lab in (1, -1)])
+        rest = g[~g.clip_id.isin(set(ex.clip_id))]
+        n_check = min(
+            len(rest),
+            max(1 if gold_rate > 0 else 0, int(round(gold_rate * (len(clips[clips.class_label == cls]) - len(ex))))),
+        )
+        out += [ex.assign(role="example"), rest.head(n_check).assign(role="check")]
+    cols = ["clip_id", "class_label", "label", "role"]
+    if not out:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(out).rename(columns=dict(truth_label="label"))[cols].sort_values("clip_id").reset_index(drop=True)
+
+
+def ensure_gold(
+    store: LabelStore, clips: pd.DataFrame, truth: pd.DataFrame, gold_rate: float, examples: int, seed: int
+) -> int:
+    """Seed the store's golden set from known answers (demo world) for classes that have none yet; returns rows added.
+    With your own data, add your golden set with ``store.add_gold(table)`` (clip_id, class_label, label, role)."""
+    if truth.empty:
+        return 0
+    have = set(store.gold().class_label)
+    g = select_gold(clips[~clips.class_label.isin(have)], truth, gold_rate, examples, seed)
+    return store.add_gold(g) if len(g) else 0
+
+
+def page_queue(clip_ids: Iterable[str], class_label: str, seed: int) -> list[str]:
+    """The fixed order in which a class's clips are shown: a seeded permutation (golden clips land anywhere)."""
+    ids = sorted(clip_ids)
+    rng = np.random.default_rng(seed_of(seed, "queue", class_label))
+    return [ids[i] for i in rng.permutation(len(ids))]
+
+
+# ----------------------------------------------------------------------------- the session (the grid's logic)
+class AnnotationSession:
+    """One annotator labeling one class, page by page; every action goes to the store at once.
+
+    ``flip(i)`` toggles clip i of the page, ``submit()`` saves the page and opens the next, ``undo()`` reverts
+    the last flip of this page or, with none, retracts the last submitted page and shows it again.
+    Resuming (a new session for the same annotator and class) shows the first clips not labeled yet.
+    """
+
+    def __init__(
+        self,
+        store: LabelStore,
+        clips: pd.DataFrame,
+        class_label: str,
+        annotator: str,
+        page_size: int = 12,
+        default_label: int = -1,
+        seed: int = 0,
+        clock: Callable[[], float] = time.time,
+        source: str = "api",
+        session: str | None = None,
+    ):
+        if default_label not in (1, -1):
+            raise ValueError(f"default_label must be +1 or -1, got {default_label}")
+        self.store, self.class_label, self.annotator = store, class_label, check_name(annotator)
+        self.page_size, self.default_label, self.clock, self.source = int(page_size), int(default_label), clock, source
+        self.session = session or f"{self.annotator}@{socket.gethostname()}:{os.getpid()}:{int(clock())}"
+        mine = clips[clips.class_label == class_label]
+        if mine.empty:
+            raise ValueError(f"no clips of class '{class_label}' (classes: {sorted(clips.class_label.unique())})")
+        self.clips = mine.set_index("clip_id", drop=False)
+        store.assign(self.annotator, class_label, ts_client=clock(), session=self.session)
+        gold = store.gold(class_label)
+        self.gold_check = dict(zip(gold.clip_id[gold.role == "check"], gold.label[gold.role == "check"]))
+        self.examples = gold[gold.role == "example"].reset_index(drop=True)
+        example_ids = set(self.examples.clip_id)
+        self.queue = page_queue([c for c in self.clips.clip_id if c not in example_ids], class_label, seed)
+        self.page_clips: list[str] = []
+        self.labels: list[int] = []
+        self.next_page()
+
+    # -- page state
+    @property
+    def finished(self) -> bool:
+        return not self.page_clips
+
+    @property
+    def page_rows(self) -> pd.DataFrame:
+        """The clips on the page (clips.parquet rows) with their current label and golden flag."""
+        rows = self.clips.loc[self.page_clips].reset_index(drop=True)
+        return rows.assign(label=self.labels, is_gold=[c in self.gold_check for c in self.page_clips])
+
+    def _open(self, clip_ids: list[str], labels: list[int]):
+        self.page_clips, self.labels, self._flips = list(clip_ids), list(labels), []
+        self.page_no = self.store.submitted_pages(self.annotator, self.class_label)
+        self.page_t0 = self.clock()
+        self.page_event = (
+            self.store.page_view(
+                self.annotator, self.class_label, self.page_no, self.page_clips, self.page_t0, self.source, self.session
+            )
+            if clip_ids
+            else None
+        )
+
+    def next_page(self):
+        """Open the next page: the first page_size clips of the queue without a current label."""
+        done = set(self.store.current_labels(self.class_label).clip_id)
+        todo = [c for c in self.queue if c not in done][: self.page_size]
+        self._open(todo, [self.default_label] * len(todo))
+
+    # -- actions
+    def flip(self, i: int, source: str = "click") -> int:
+        """Toggle clip i of the page between positive (+1) and negative (-1); returns its new label."""
+        if not 0 <= i < len(self.page_clips):
+            raise IndexError(f"clip {i} is not on this page ({len(self.page_clips)} clips)")
+        prev = self.labels[i]
+        self.labels[i] = -prev
+        c = self.page_clips[i]
+        eid = self.store.flip(
+            self.annotator,
+            self.class_label,
+            c,
+            self.labels[i],
+            c in self.gold_check,
+            self.page_no,
+            self.page_event,
+            self.clock(),
+            source,
+            self.session,
+        )
+        self._flips.append((eid, i, prev))
+        return self.labels[i]
+
+    def submit(self, source: str = "button") -> int:
+        """Save the page (one transaction), then open the next; returns the number of clips saved."""
+        if self.finished:
+            return 0
+        now = self.clock()
+        self.store.submit(
+            self.annotator,
+            self.class_label,
+            self.page_no,
+            self.page_event,
+            self.page_clips,
+            self.labels,
+            [c in self.gold_check for c in self.page_clips],
+            max(0.0, now - self.page_t0),
+            now,
+            source,
+            self.session,
+        )
+        n = len(self.page_clips)
+        self.next_page()
+        return n
+
+    def undo(self, source: str = "button") -> str | None:
+        """Revert the last flip on this page; with none, retract the last submitted page and show it again.
+        Returns 'flip', 'page' or None (nothing to undo)."""
+        if self._flips:
+            eid, i, prev = self._flips.pop()
+            self.labels[i] = prev
+            self.store.undo(
+                self.annotator,
+                self.class_label,
+                [(eid, self.page_clips[i], prev)],
+                self.page_no,
+                self.page_event,
+                self.clock(),
+                source,
+                self.session,
+            )
+            return "flip"
+        last = self.store.last_submitted_page(self.annotator, self.class_label)
+        if last.empty:
+            return None
+        self.store.undo(
+            self.annotator,
+            self.class_label,
+            [(int(e), c, None) for e, c in zip(last.event_id, last.clip_id)],
+            self.page_no,
+            self.page_event,
+            self.clock(),
+            source,
+            self.session,
+        )
+        self._open(list(last.clip_id), [int(v) for v in last.label])
+        return "page"
+
+    # -- live numbers
+    def progress(self) -> dict:
+        """done / remaining / total clips of this class (golden examples excluded), and the page number."""
+        done = len(set(self.store.current_labels(self.class_label).clip_id) & set(self.queue))
+        return dict(done=done, remaining=len(self.queue) - done, total=len(self.queue), page=self.page_no)
+
+    def gold_accuracy(self) -> dict:
+        """This annotator's golden-set accuracy so far (over every class they labeled)."""
+        t = self.store.gold_accuracy(self.annotator)
+        if t.empty:
+            return dict(gold_n=0, gold_correct=0, gold_accuracy=None)
+        r = t.iloc[0]
+        return dict(gold_n=int(r.gold_n), gold_correct=int(r.gold_correct), gold_accuracy=float(r.gold_accuracy))
