@@ -8,7 +8,7 @@ config, backends       the one typed schema of params.yaml (``load_params``); wh
 io, tables, seeding    deterministic parquet/JSON/PNG writers; Markdown/CSV/LaTeX tables; seeds from names
 video, flow            decord reading, frame sampling, paper preprocessing (short edge 256, crop 224); Farneback flow
 models/                detectors and embedders whose weights ship inside packages (TransNetV2, SSD, EfficientNet)
-res3d, cdc             the Res3D and CDC networks (cdc: also its datasets and the localization post-processing)
+res3d, cdc/            the Res3D network; CDC (model, data, temporal: proposals, refinement, NMS, beta)
 clips, sampling_clips  2-second H.264 clip files (browser-playable); which frames and pixels a Res3D clip is made of
 clipdata, datasets     clip datasets for training; readers of UCF-101 / HMDB-51 / Kinetics / ActivityNet / THUMOS14
 train, metrics         the training loop (exact resume); Clip@1, Video@1, late fusion

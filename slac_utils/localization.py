@@ -653,7 +653,7 @@ def run(
         Path(tables_dir) / "parameters.md",
         "CDC localization model — parameters",
         [
-            "CDC operator: conv in space (valid) + x2 de-conv in time in one step, one spatial kernel per upsampled output step, BN + ReLU (slac_utils/cdc.py docstring)",
+            "CDC operator: conv in space (valid) + x2 de-conv in time in one step, one spatial kernel per upsampled output step, BN + ReLU (slac_utils/cdc/ docstring)",
             f"paper settings: CDC {paper_counts['cdc']:,} vs the paper's 20.4M (+{(paper_counts['cdc'] - cdc.PAPER_CDC_PARAMETERS) / 1e6:.2f}M; the supplementary with the exact layer shapes is not available); trunk {paper_counts['trunk']:,}",
         ],
     )
