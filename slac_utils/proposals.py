@@ -50,190 +50,19 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .video import IMAGENET_MEAN, IMAGENET_STD, center_crop, read_frames
-
-MEAN = torch.from_numpy(IMAGENET_MEAN).view(1, 3, 1, 1)
-STD = torch.from_numpy(IMAGENET_STD).view(1, 3, 1, 1)
-BACKGROUND = "__background__"
-
-
-# ----------------------------------------------------------------------------- models
-class SmallCNN(nn.Module):
-    """A compact CNN for CPU demos: a 4x4/4 patchify stem, three conv stages (the last is 'conv5'),
-    average + max pooling (max keeps small context objects: balls, ropes), a linear classifier."""
-
-    def __init__(self, n_out: int, width: int = 32):
-        super().__init__()
-        c = [width, width * 2, width * 4, width * 8]
-
-        def block(i, o, stride):
-            return nn.Sequential(
-                nn.Conv2d(i, o, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True)
-            )
-
-        self.stages = nn.Sequential(
-            nn.Sequential(nn.Conv2d(3, c[0], 4, stride=4, bias=False), nn.BatchNorm2d(c[0]), nn.ReLU(inplace=True)),
-            block(c[0], c[1], 2),
-            block(c[1], c[2], 2),
-            block(c[2], c[3], 1),
-        )
-        self.dropout = nn.Dropout(0.2)
-        self.fc = nn.Linear(2 * c[3], n_out)
-        self.feature_dim = 2 * c[3]
-
-    def conv5(self, x):
-        return self.stages(x)
-
-    def forward(self, x):
-        m = self.conv5(x)
-        f = torch.cat([m.mean((2, 3)), m.amax((2, 3))], 1)
-        return self.fc(self.dropout(f)), f
-
-
-class ResNet50Classifier(nn.Module):
-    """torchvision ResNet-50 with a K+1 head (paper); conv5 = layer4."""
-
-    def __init__(self, n_out: int, weights_path: str | None = None):
-        super().__init__()
-        import torchvision
-
-        m = torchvision.models.resnet50(weights=None)
-        if weights_path:
-            state = torch.load(weights_path, map_location="cpu", weights_only=True)
-            m.load_state_dict({k: v for k, v in state.items() if not k.startswith("fc.")}, strict=False)
-        m.fc = nn.Linear(2048, n_out)
-        self.m = m
-        self.feature_dim = 2048
-
-    def conv5(self, x):
-        m = self.m
-        x = m.maxpool(m.relu(m.bn1(m.conv1(x))))
-        return m.layer4(m.layer3(m.layer2(m.layer1(x))))
-
-    def forward(self, x):
-        f = self.conv5(x).mean((2, 3))
-        return self.m.fc(f), f
-
-
-class Descriptor:
-    """Weight-free image descriptor for the CPU demo: HOG (shape, pose) + square-rooted HSV colour histograms
-    over the whole image and its four quadrants (context objects are mostly a colour in a place)."""
-
-    def __init__(self, size: int):
-        cell = max(8, size // 7)
-        win = cell * (size // cell)
-        self.size, self.win = size, win
-        self.hog = cv2.HOGDescriptor((win, win), (2 * cell, 2 * cell), (cell, cell), (cell, cell), 9)
-
-    def __call__(self, images: np.ndarray) -> np.ndarray:
-        out = []
-        h = self.size // 2
-        for im in images:
-            g = cv2.cvtColor(im[: self.win, : self.win], cv2.COLOR_RGB2GRAY)
-            parts = [self.hog.compute(g).ravel()]
-            hsv = cv2.cvtColor(im, cv2.COLOR_RGB2HSV)
-            for y0, y1, x0, x1 in (
-                (0, 2 * h, 0, 2 * h),
-                (0, h, 0, h),
-                (0, h, h, 2 * h),
-                (h, 2 * h, 0, h),
-                (h, 2 * h, h, 2 * h),
-            ):
-                c = cv2.calcHist([hsv[y0:y1, x0:x1]], [0, 1, 2], None, [12, 4, 4], [0, 180, 0, 256, 0, 256]).ravel()
-                parts.append(np.sqrt(c / max(c.sum(), 1)))
-            out.append(np.concatenate(parts))
-        return np.asarray(out, np.float32)
-
-
-class FeatureMLP(nn.Module):
-    """Standardised descriptor -> one hidden layer -> K+1 logits."""
-
-    def __init__(self, dim: int, n_out: int, hidden: int = 256):
-        super().__init__()
-        self.register_buffer("mu", torch.zeros(dim))
-        self.register_buffer("sd", torch.ones(dim))
-        self.net = nn.Sequential(
-            nn.Dropout(0.2), nn.Linear(dim, hidden), nn.ReLU(), nn.Dropout(0.3), nn.Linear(hidden, n_out)
-        )
-
-    def forward(self, d):
-        return self.net((d - self.mu) / self.sd)
-
-
-def resolve_backbone(cfg) -> str:
-    """proposals.backbone with auto resolved: efficientnet_lite0 when its two packages are installed, else features."""
-    if cfg.backbone != "auto":
-        return cfg.backbone
-    from .models.efficientnet import available
-
-    return "efficientnet_lite0" if available() else "features"
-
-
-def make_descriptor(backbone: str, image_size: int):
-    """The fixed descriptor of a descriptor backbone (None for the CNNs trained end to end)."""
-    if backbone == "efficientnet_lite0":
-        from .models.efficientnet import FrozenFeatures
-
-        return FrozenFeatures()
-    return Descriptor(image_size) if backbone == "features" else None
-
-
-class ProposalModel:
-    """One proposal classifier behind one interface: fit(images, labels), predict(images) -> (P, f).
-
-    backbone 'efficientnet_lite0' / 'features': frozen EfficientNet-Lite0 features / Descriptor + FeatureMLP,
-    f(x) = the descriptor. backbone 'small' / 'resnet50': a CNN trained end to end, f(x) = pooled conv5.
-    """
-
-    def __init__(self, cfg, n_out: int, seed: int):
-        self.cfg, self.n_out, self.seed = cfg, n_out, seed
-        self.backbone = resolve_backbone(cfg)
-        self.desc = make_descriptor(self.backbone, cfg.image_size)
-        self.net: nn.Module | None = None
-
-    def fit(self, images: np.ndarray, labels: np.ndarray, desc: str = "train", progress: bool = True) -> list[dict]:
-        if self.desc is None:
-            self.net, log = train_classifier(images, labels, self.n_out, self.cfg, self.seed, desc, progress)
-            return log
-        torch.manual_seed(self.seed)
-        D = torch.from_numpy(self.desc(images))
-        y = torch.from_numpy(np.asarray(labels, np.int64))
-        net = FeatureMLP(D.shape[1], self.n_out)
-        net.mu.copy_(D.mean(0))
-        # floor the scale: a bin never seen in training must not explode at test time
-        net.sd.copy_(D.std(0).clamp(min=0.05))
-        counts = torch.bincount(y, minlength=self.n_out).float().clamp(min=1)
-        weight = (counts.sum() / counts / self.n_out).clamp(max=10)
-        opt = torch.optim.AdamW(net.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
-        log = []
-        for ep in tqdm(range(self.cfg.epochs), desc=desc, disable=not progress):
-            net.train()
-            logits = net(D)
-            loss = F.cross_entropy(logits, y, weight=weight)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            log.append(
-                dict(
-                    epoch=ep + 1,
-                    loss=float(loss.detach()),
-                    train_accuracy=float((logits.argmax(1) == y).float().mean()),
-                )
-            )
-        self.net = net.eval()
-        return log
-
-    @torch.no_grad()
-    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self.desc is None:
-            return predict(self.net, images)
-        D = self.desc(images) if len(images) else np.zeros((0, 1), np.float32)
-        P = F.softmax(self.net(torch.from_numpy(D)), 1).numpy() if len(images) else np.zeros((0, self.n_out))
-        return P, D
-
-
-def make_model(cfg, n_out: int) -> nn.Module:
-    return ResNet50Classifier(n_out, cfg.resnet50_weights) if cfg.backbone == "resnet50" else SmallCNN(n_out)
+from .models.proposal_nets import (  # noqa: F401  (the networks, re-exported: proposals.SmallCNN etc.)
+    BACKGROUND,
+    MEAN,
+    STD,
+    Descriptor,
+    FeatureMLP,
+    ResNet50Classifier,
+    SmallCNN,
+    make_descriptor,
+    make_model,
+    resolve_backbone,
+)
+from .video import center_crop, read_frames
 
 
 # ----------------------------------------------------------------------------- data
@@ -384,6 +213,60 @@ def predict(model: nn.Module, images: np.ndarray, batch_size: int = 128) -> tupl
         Fe.append(f.numpy())
     d = getattr(model, "feature_dim", 1)
     return (np.concatenate(P) if P else np.zeros((0, 1))), (np.concatenate(Fe) if Fe else np.zeros((0, d)))
+
+
+class ProposalModel:
+    """One proposal classifier behind one interface: fit(images, labels), predict(images) -> (P, f).
+
+    backbone 'efficientnet_lite0' / 'features': frozen EfficientNet-Lite0 features / Descriptor + FeatureMLP,
+    f(x) = the descriptor. backbone 'small' / 'resnet50': a CNN trained end to end, f(x) = pooled conv5.
+    """
+
+    def __init__(self, cfg, n_out: int, seed: int):
+        self.cfg, self.n_out, self.seed = cfg, n_out, seed
+        self.backbone = resolve_backbone(cfg)
+        self.desc = make_descriptor(self.backbone, cfg.image_size)
+        self.net: nn.Module | None = None
+
+    def fit(self, images: np.ndarray, labels: np.ndarray, desc: str = "train", progress: bool = True) -> list[dict]:
+        if self.desc is None:
+            self.net, log = train_classifier(images, labels, self.n_out, self.cfg, self.seed, desc, progress)
+            return log
+        torch.manual_seed(self.seed)
+        D = torch.from_numpy(self.desc(images))
+        y = torch.from_numpy(np.asarray(labels, np.int64))
+        net = FeatureMLP(D.shape[1], self.n_out)
+        net.mu.copy_(D.mean(0))
+        # floor the scale: a bin never seen in training must not explode at test time
+        net.sd.copy_(D.std(0).clamp(min=0.05))
+        counts = torch.bincount(y, minlength=self.n_out).float().clamp(min=1)
+        weight = (counts.sum() / counts / self.n_out).clamp(max=10)
+        opt = torch.optim.AdamW(net.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
+        log = []
+        for ep in tqdm(range(self.cfg.epochs), desc=desc, disable=not progress):
+            net.train()
+            logits = net(D)
+            loss = F.cross_entropy(logits, y, weight=weight)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            log.append(
+                dict(
+                    epoch=ep + 1,
+                    loss=float(loss.detach()),
+                    train_accuracy=float((logits.argmax(1) == y).float().mean()),
+                )
+            )
+        self.net = net.eval()
+        return log
+
+    @torch.no_grad()
+    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.desc is None:
+            return predict(self.net, images)
+        D = self.desc(images) if len(images) else np.zeros((0, 1), np.float32)
+        P = F.softmax(self.net(torch.from_numpy(D)), 1).numpy() if len(images) else np.zeros((0, self.n_out))
+        return P, D
 
 
 def split_holdout(groups: np.ndarray, fraction: float, seed: int) -> np.ndarray:

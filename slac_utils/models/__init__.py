@@ -6,7 +6,8 @@ returns what a stage report prints about the model that ran: backend, package, v
 weight file and its size.
 
 Rooms: ``transnet`` (TransNetV2 shot boundaries), ``person_ssd`` (SSD-MobileNetV2-COCO persons via
-``cv2.dnn``), ``efficientnet`` (ImageNet EfficientNet-Lite0 image features).
+``cv2.dnn``), ``efficientnet`` (ImageNet EfficientNet-Lite0 image features), ``proposal_nets`` (the networks of
+the two proposal models of stage 03).
 """
 
 from __future__ import annotations
