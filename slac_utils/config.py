@@ -177,13 +177,13 @@ class DedupConfig(_Section):
         "letterboxed copy scores cosine 0.10 to its original without it, with the signature embedder).",
     )
     gamma: dict[str, float] = Field(
-        {"resnet50": 0.935, "efficientnet_lite0": 0.92, "signature": 0.82},
+        {"resnet50": 0.935, "efficientnet_lite0": 0.92, "signature": 0.87},
         description="Cosine threshold per embedder. resnet50: the paper's gamma=0.935 (it belongs to ResNet-50 pool5 only). "
-        "signature: 0.82, in the gap between planted copies and different videos on demo worlds of seeds 0 and 1 (on the "
-        "real-footage benchmark: every copy found, precision 0.75; 0.88 gives 0.87 / 0.94). efficientnet_lite0 (the real-footage "
-        "default): 0.92, the best F1 on the real-footage benchmark (precision 0.87, recall 0.94: re-encoding at CRF 40 and "
-        "trims lower its cosine to 0.89-0.94, a static street camera's two time ranges score 0.98); on demo worlds it "
-        "needs 0.96 for precision 1.0 (bench/calibrate_dedup.py, bench/real_footage/eval_dedup.py).",
+        "signature: 0.87, in the gap between planted copies and different videos on demo worlds of seeds 0 and 1 "
+        "(0.853-0.881 together; bench/calibrate_dedup.py); on the real-footage benchmark it finds 94% of the copies. "
+        "efficientnet_lite0 (the real-footage default): 0.92, the best F1 on the real-footage benchmark (precision 0.87, "
+        "recall 0.94: re-encoding at CRF 40 and trims lower its cosine to 0.89-0.94, a static street camera's two time "
+        "ranges score 0.98); on demo worlds it needs 0.96 for precision 1.0 (bench/real_footage/eval_dedup.py).",
     )
     keep: Literal["best_quality", "random"] = Field(
         "best_quality",
