@@ -303,6 +303,7 @@ def run(
     from .config import resolve_auto_backends
     from .features import make_embedder, video_features
     from .io import read_table, save_figure, write_json, write_markdown_table, write_no_truth_table, write_table
+    from .models import provenance_line
 
     params = resolve_auto_backends(params)
     cfg = params.dedup
@@ -352,12 +353,9 @@ def run(
     tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
     t2 = table2(table, cfg.external_targets)
     prov = [
-        f"embedder: {emb.name}"
-        + (
-            f" (weights: {cfg.resnet50_weights})"
-            if emb.name == "resnet50"
-            else " (no pretrained weights; features centred on the corpus mean)"
-        ),
+        f"embedder: {provenance_line(emb.info())}"
+        + ("; features centred on the corpus mean" if emb.name == "signature" else "")
+        + ("; black bars shared by all sampled frames cropped first" if cfg.drop_borders else ""),
         f"threshold γ = {gamma} ({'paper value' if emb.name == 'resnet50' else 'calibrated for this embedder; the paper’s 0.935 is for ImageNet ResNet-50'})",
         f"frames at {cfg.fps} fps (min {cfg.min_frames}), short edge {cfg.short_edge}, centre crop {cfg.crop}; keep rule: {cfg.keep}",
         "paper (1.1M candidates): internal 171,378; Kinetics 4,029; ActivityNet 1,925; UCF-101 660; HMDB-51 11",
