@@ -1,4 +1,5 @@
-"""Stage 01 — near-duplicate removal (paper section 3.4).
+"""Near-duplicate removal (paper section 3.4).
+The library of stage 01; the stage itself is :mod:`slac_utils.stages.dedup`.
 
 Internal: per class, a graph whose nodes are videos and whose edges join pairs with
 cosine similarity of their mean features above gamma; one video is kept per connected
@@ -285,154 +286,27 @@ def _truth_pairs(meta: pd.DataFrame, A: np.ndarray, truth_videos: pd.DataFrame |
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["cosine"])
 
 
-def run(
-    params,
-    manifest_path,
-    external_manifest_path,
-    dedup_path,
-    tables_dir,
-    figures_dir,
-    metrics_path,
-    truth_dir=None,
-    progress: bool = True,
-) -> dict:
-    """Stage 01: internal + external de-dup; Table 2; evaluation against planted truth when truth_dir has it."""
-    from pathlib import Path
-
-    from . import plots
-    from .config import resolve_auto_backends
-    from .features import make_embedder, video_features
-    from .io import read_table, save_figure, write_json, write_markdown_table, write_no_truth_table, write_table
-    from .models import provenance_line
-
-    params = resolve_auto_backends(params)
-    cfg = params.dedup
-    manifest = read_table(manifest_path)
-    ext = read_table(external_manifest_path)
-    emb = make_embedder(cfg)
-    gamma = cfg.gamma[emb.name]
-    X, ids, failed = video_features(manifest, emb, cfg, progress, "features (candidates)")
-    ext_ok = ext[ext.status == "ok"].reset_index(drop=True) if len(ext) else ext
-    Xe, eids, efailed = (
-        video_features(ext_ok, emb, cfg, progress, "features (external)")
-        if len(ext_ok)
-        else (np.zeros((0, X.shape[1]), np.float32), [], {})
-    )
-    center = np.concatenate([X, Xe]).mean(0) if len(X) + len(Xe) else None
-    A = prepare_features(X, emb.name, center)
-    B = prepare_features(Xe, emb.name, center) if len(Xe) else Xe
-    meta = manifest.set_index("video_id").loc[ids].reset_index()
-    emeta = ext_ok.set_index(["target", "video_id"]).reset_index()
-    emeta = emeta[emeta.video_id.isin(set(eids))].reset_index(drop=True)
-
-    table = internal_dedup(meta, A, gamma, cfg.keep, params.seed, cfg.block_size)
-    table = external_dedup(table, A, emeta, B, cfg.external_targets, gamma, cfg.block_size)
-    if failed:
-        fail = manifest.set_index("video_id").loc[list(failed)].reset_index()
-        table = pd.concat(
-            [
-                table,
-                pd.DataFrame(
-                    dict(
-                        video_id=fail.video_id,
-                        class_label=fail.class_label,
-                        component_id="",
-                        kept=False,
-                        duplicate_of="",
-                        removed_by="unreadable",
-                        max_similarity=np.nan,
-                        keep_reason=[failed[v] for v in fail.video_id],
-                    )
-                ),
-            ],
-            ignore_index=True,
-        )
-    table["embedder"] = emb.name
-    write_table(table, dedup_path, sort_by=["class_label", "video_id"])
-
-    tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
-    t2 = table2(table, cfg.external_targets)
-    prov = [
-        f"embedder: {provenance_line(emb.info())}"
-        + ("; features centred on the corpus mean" if emb.name == "signature" else "")
-        + ("; black bars shared by all sampled frames cropped first" if cfg.drop_borders else ""),
-        f"threshold γ = {gamma} ({'paper value' if emb.name == 'resnet50' else 'calibrated for this embedder; the paper’s 0.935 is for ImageNet ResNet-50'})",
-        f"frames at {cfg.fps} fps (min {cfg.min_frames}), short edge {cfg.short_edge}, centre crop {cfg.crop}; keep rule: {cfg.keep}",
-        "paper (1.1M candidates): internal 171,378; Kinetics 4,029; ActivityNet 1,925; UCF-101 660; HMDB-51 11",
-    ]
-    write_markdown_table(t2, tables_dir / "table2_dedup.md", "Table 2 — videos removed by de-duplication", prov)
-    out = dict(table=table, table2=t2, embedder=emb.name, gamma=gamma)
-    metrics = dict(
-        embedder=emb.name,
-        gamma=gamma,
-        candidates=int(len(table)),
-        kept=int(table.kept.sum()),
-        removed_internal=int((table.removed_by == "internal").sum()),
-        removed_external={t.name: int((table.removed_by == t.name).sum()) for t in cfg.external_targets},
-    )
-
-    truth = None
-    if truth_dir is not None and (Path(truth_dir) / "truth" / "videos.parquet").exists():
-        from .demo.world import load_truth
-
-        truth = load_truth(truth_dir)
-        ev = evaluate_internal(table, truth["videos"])
-        evx = evaluate_external(table, truth["external"], cfg.external_targets)
-        pr = pr_vs_threshold(
-            meta, A, truth["videos"], sorted(set(cfg.threshold_grid) | {gamma}), cfg.keep, params.seed, cfg.block_size
-        )
-        q = pd.DataFrame(
-            [
+def with_unreadable(table: pd.DataFrame, manifest: pd.DataFrame, failed: dict) -> pd.DataFrame:
+    """The de-dup table plus one row per video whose features could not be computed (``failed``: video_id ->
+    reason): not kept, ``removed_by`` = unreadable."""
+    if not failed:
+        return table
+    fail = manifest.set_index("video_id").loc[list(failed)].reset_index()
+    return pd.concat(
+        [
+            table,
+            pd.DataFrame(
                 dict(
-                    check="internal",
-                    **{k: ev[k] for k in ("removed", "true_removed", "planted", "precision", "recall", "f1")},
+                    video_id=fail.video_id,
+                    class_label=fail.class_label,
+                    component_id="",
+                    kept=False,
+                    duplicate_of="",
+                    removed_by="unreadable",
+                    max_similarity=np.nan,
+                    keep_reason=[failed[v] for v in fail.video_id],
                 )
-            ]
-            + [
-                dict(
-                    check=f"external: {r.target}",
-                    removed=r.removed,
-                    true_removed=r.true_removed,
-                    planted=r.planted_mapped,
-                    precision=r.precision,
-                    recall=r.recall,
-                    f1=np.nan,
-                )
-                for r in evx.itertuples()
-            ]
-        )
-        write_markdown_table(
-            q,
-            tables_dir / "dedup_quality.md",
-            "Stage 01 — de-dup quality against the demo world's planted truth",
-            [
-                f"embedder {emb.name}, γ = {gamma}",
-                "internal: a removal is correct when its planted group keeps another member; planted = Σ(group size − 1)",
-                "external: planted = copies in mapped classes; each target also holds one copy in an unmapped class, which must stay",
-            ],
-        )
-        write_markdown_table(
-            pr,
-            tables_dir / "dedup_pr_vs_threshold.md",
-            "Stage 01 — internal de-dup precision/recall versus γ",
-            [f"embedder {emb.name}; chosen γ = {gamma}"],
-        )
-        save_figure(plots.pr_curve(pr, gamma), figures_dir / "pr_vs_threshold.png")
-        metrics.update(
-            internal_precision=ev["precision"],
-            internal_recall=ev["recall"],
-            external_precision={r.target: r.precision for r in evx.itertuples()},
-            external_recall={r.target: r.recall for r in evx.itertuples()},
-        )
-        out.update(quality=q, pr=pr)
-    else:
-        for name, title in (
-            ("dedup_quality.md", "Stage 01 — de-dup quality against planted truth"),
-            ("dedup_pr_vs_threshold.md", "Stage 01 — internal de-dup precision/recall versus γ"),
-        ):
-            write_no_truth_table(tables_dir / name, title, params.data.source)
-    sims = _truth_pairs(meta, A, truth["videos"] if truth else None)
-    save_figure(plots.similarity_hist(sims, gamma, emb.name), figures_dir / "similarity_hist.png")
-    write_json(metrics, metrics_path)
-    out["metrics"] = metrics
-    return out
+            ),
+        ],
+        ignore_index=True,
+    )

@@ -1,4 +1,5 @@
-"""Stage 10 — export of the labeled clips in the layout of the public HACS release (http://hacs.csail.mit.edu).
+"""Export of the labeled clips in the layout of the public HACS release (http://hacs.csail.mit.edu).
+The library of stage 10; the stage itself is :mod:`slac_utils.stages.report`.
 
 HACS (the public release of SLAC) ships two annotation files, described in the README of
 github.com/hangzhaomit/HACS-dataset and parsed the same way by its ``dataset_stats.py`` / ``download_videos.py``:

@@ -1,4 +1,5 @@
-"""Stage 04 — active sampling of clips by R(x) (paper section 3.6, equation 1).
+"""Active sampling of clips by R(x) (paper section 3.6, equation 1).
+The library of stage 04; the stage itself is :mod:`slac_utils.stages.sampling`.
 
 For each candidate video, X holds one frame per person shot (stage 03).  With c the video's query class,
 
@@ -32,12 +33,10 @@ and ``clips_truth.parquet`` (clip_id, truth_kind, truth_label) when demo truth e
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 KINDS = ["action", "no_action", "no_context", "no_person"]
 EPS = 1e-8
@@ -212,6 +211,27 @@ def compare_strategies(df: pd.DataFrame, kinds: np.ndarray, cfg, seeds: int = 20
     return agg
 
 
+def clip_table(df: pd.DataFrame, cand: pd.DataFrame, clip_seconds: float, clips_dir) -> pd.DataFrame:
+    """The sampled frames of ``df`` (kind != "") as clips: a ``clip_seconds`` window around each inside its shot
+    (start_s, end_s; frames f0, f1 at the video's fps), clip_id ``<video>_<shot:03d>_<frame:06d>``, the clip file's
+    ``path`` under ``clips_dir/<class>/`` and the source video's ``src_path``."""
+    shots = cand.set_index(["video_id", "shot_id"])
+    sel = df[df.kind != ""].copy()
+    key = list(zip(sel.video_id, sel.shot_id))
+    s0, s1 = shots.loc[key, "start_s"].to_numpy(), shots.loc[key, "end_s"].to_numpy()
+    sel["start_s"], sel["end_s"] = clip_window(sel.time_s.to_numpy(), s0, s1, clip_seconds)
+    sel["fps"] = sel.video_id.map(dict(zip(cand.video_id, cand.fps)))
+    sel["f0"] = np.round(sel.start_s * sel.fps).astype(int)
+    sel["f1"] = np.maximum(
+        sel.f0 + 1, np.minimum(np.round(sel.end_s * sel.fps).astype(int), shots.loc[key, "end_frame"].to_numpy())
+    )
+    sel["clip_id"] = [f"{v}_{s:03d}_{f:06d}" for v, s, f in zip(sel.video_id, sel.shot_id, sel.frame)]
+    sel["path"] = [str(Path(clips_dir) / k / f"{i}.mp4") for k, i in zip(sel.class_label, sel.clip_id)]
+    sel["src_path"] = sel.video_id.map(dict(zip(cand.video_id, cand.path)))
+
+    return sel
+
+
 # ----------------------------------------------------------------------------- clip files
 def write_clip(row, clip_width: int, crf: int) -> str:
     """Decode the clip's frames from its source video and write the H.264 file; returns '' or an error."""
@@ -228,136 +248,3 @@ def write_clip(row, clip_width: int, crf: int) -> str:
         return ""
     except Exception as e:  # one bad clip never stops the stage
         return f"{type(e).__name__}: {str(e)[:160]}"
-
-
-def run(
-    params,
-    frames_path,
-    candidates_path,
-    clips_path,
-    clips_truth_path,
-    clips_dir,
-    tables_dir,
-    figures_dir,
-    metrics_path,
-    truth_dir=None,
-    progress: bool = True,
-) -> dict:
-    """Stage 04: R(x) over X, sampling, clip windows and files; the R(x)-versus-baselines report."""
-    from . import plots
-    from .io import read_table, save_figure, write_json, write_markdown_table, write_no_truth_table, write_table
-
-    cfg = params.sampling
-    X = (
-        read_table(frames_path)
-        .sort_values(["class_label", "video_id", "shot_id"], kind="mergesort")
-        .reset_index(drop=True)
-    )
-    cand = read_table(candidates_path)
-    classes = sorted(cand.class_label.unique())
-    X["code"] = pd.factorize(X.video_id)[0]
-    PY, PG, F = (np.stack(X[c].to_numpy()).astype(np.float64) for c in ("p_frames", "p_web", "feature"))
-    c = np.array([classes.index(k) for k in X.class_label])
-    df = pd.concat(
-        [
-            X[["video_id", "class_label", "shot_id", "frame", "time_s", "code"]],
-            compute_R(PY, PG, F, c, X.code.to_numpy()),
-        ],
-        axis=1,
-    )
-    df["kind"] = sample(df, cfg.max_per_video, cfg.tau, cfg.easy_positive, np.random.default_rng(params.seed))
-
-    shots = cand.set_index(["video_id", "shot_id"])
-    sel = df[df.kind != ""].copy()
-    key = list(zip(sel.video_id, sel.shot_id))
-    s0, s1 = shots.loc[key, "start_s"].to_numpy(), shots.loc[key, "end_s"].to_numpy()
-    sel["start_s"], sel["end_s"] = clip_window(sel.time_s.to_numpy(), s0, s1, cfg.clip_seconds)
-    fps = dict(zip(cand.video_id, cand.fps))
-    sel["fps"] = sel.video_id.map(fps)
-    sel["f0"] = np.round(sel.start_s * sel.fps).astype(int)
-    sel["f1"] = np.maximum(
-        sel.f0 + 1, np.minimum(np.round(sel.end_s * sel.fps).astype(int), shots.loc[key, "end_frame"].to_numpy())
-    )
-    sel["clip_id"] = [f"{v}_{s:03d}_{f:06d}" for v, s, f in zip(sel.video_id, sel.shot_id, sel.frame)]
-    sel["path"] = [str(Path(clips_dir) / k / f"{i}.mp4") for k, i in zip(sel.class_label, sel.clip_id)]
-    sel["src_path"] = sel.video_id.map(dict(zip(cand.video_id, cand.path)))
-
-    with ThreadPoolExecutor(2) as ex:
-        errors = list(
-            tqdm(
-                ex.map(lambda r: write_clip(r, cfg.clip_width, cfg.clip_crf), sel.itertuples()),
-                total=len(sel),
-                desc="clips",
-                disable=not progress,
-            )
-        )
-    sel["error"] = errors
-    cols = [
-        "clip_id",
-        "video_id",
-        "class_label",
-        "shot_id",
-        "frame",
-        "time_s",
-        "start_s",
-        "end_s",
-        "kind",
-        "R",
-        "consensus",
-        "kl",
-        "representativeness",
-        "path",
-    ]
-    clips = sel[sel.error == ""][cols].sort_values(["class_label", "clip_id"], kind="mergesort").reset_index(drop=True)
-    write_table(clips, clips_path)
-
-    tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
-    per_class = clips.groupby(["class_label", "kind"]).size().unstack(fill_value=0).reset_index()
-    prov = [
-        f"max {cfg.max_per_video} frames per video from R(x), kept when consensus > τ = {cfg.tau}; easy positive: {cfg.easy_positive}; clips of {cfg.clip_seconds} s inside their shot",
-        f"{len(X)} frames in X from {X.video_id.nunique()} videos → {len(clips)} clips"
-        + (f"; {int((sel.error != '').sum())} clips failed to write" if (sel.error != "").any() else ""),
-    ]
-    write_markdown_table(per_class, tables_dir / "clips_per_class.md", "Stage 04 — sampled clips per class", prov)
-    metrics = dict(
-        X_frames=int(len(X)),
-        videos=int(X.video_id.nunique()),
-        clips=int(len(clips)),
-        hard=int((clips.kind == "hard").sum()),
-        easy=int((clips.kind == "easy").sum()),
-        failed=int((sel.error != "").sum()),
-        clips_per_video=float(len(clips) / max(1, X.video_id.nunique())),
-    )
-    out = dict(clips=clips, per_class=per_class, R=df, metrics=metrics)
-
-    truth = pd.DataFrame(columns=["clip_id", "truth_kind", "truth_label"])
-    if truth_dir is not None and (Path(truth_dir) / "truth" / "segments.parquet").exists():
-        kinds = frame_truth_kind(df, truth_dir)
-        comp = compare_strategies(df, kinds, cfg, seed=params.seed)
-        write_markdown_table(
-            comp,
-            tables_dir / "sampling_vs_baselines.md",
-            "Stage 04 — what each strategy spends the annotation budget on (demo world)",
-            [
-                "share of sampled frames by true segment kind; same per-video budget for all strategies; mean over 20 seeds (sd for action / no_action)",
-                "paper's claim: R(x) concentrates the budget on positives and 'no action' hard negatives, away from 'no context' and 'no person'",
-            ],
-        )
-        save_figure(plots.strategy_shares(comp, KINDS), figures_dir / "sampling_vs_baselines.png")
-        save_figure(plots.r_distribution(df.assign(truth_kind=kinds)), figures_dir / "R_by_truth_kind.png")
-        truth = clip_truth(clips, truth_dir, fps)
-        metrics["share_by_strategy"] = {
-            r.strategy: {k: round(float(getattr(r, k)), 4) for k in KINDS} for r in comp.itertuples()
-        }
-        metrics["clip_truth_positive_share"] = float((truth.truth_label == 1).mean()) if len(truth) else 0.0
-        out["comparison"] = comp
-    else:
-        write_no_truth_table(
-            tables_dir / "sampling_vs_baselines.md",
-            "Stage 04 — what each strategy spends the annotation budget on",
-            params.data.source,
-        )
-    save_figure(plots.r_by_selection(df), figures_dir / "R_by_selection.png")
-    write_table(truth, clips_truth_path)
-    write_json(metrics, metrics_path)
-    return out

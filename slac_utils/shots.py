@@ -1,4 +1,5 @@
-"""Stage 02a — shot boundary detection (paper section 3.5).
+"""Shot boundary detection (paper section 3.5).
+The library of stage 02; the stage itself is :mod:`slac_utils.stages.shots_persons`.
 
 "We compute the dissimilarity score between color histograms of consecutive frames,
 and threshold on both the score and its gradient to find shot boundary."

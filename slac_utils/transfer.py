@@ -1,5 +1,6 @@
-"""Stage 08 — transfer learning: fine-tune Res3D on target datasets with and without SLAC pre-training
+"""Transfer learning: fine-tune Res3D on target datasets with and without SLAC pre-training
 (paper 4.2, Tables 5-7).
+The library of stage 08; the stage itself is :mod:`slac_utils.stages.transfer`.
 
 For every target in ``params.transfer.targets`` (UCF-101 / HMDB-51 / Kinetics as distributed, read by
 :mod:`slac_utils.datasets`; the demo default is a small UCF-101-layout dataset written by the ``demo_target``
@@ -28,7 +29,6 @@ columns, a figure of the fine-tuning curves and a metrics JSON.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 
 from . import sampling_clips as sc
 from .clipdata import ClipDataset
-from .metrics import clip_accuracy, late_fusion
+from .io import PLACEHOLDER, write_markdown_table, write_table
 from .res3d import Res3D, load_trunk, replace_head
 
 METRICS = ("Clip@1", "Video@1", "Dense@1")
@@ -254,8 +254,6 @@ SKIP_TABLES = {
 
 def target_unavailable(t) -> str | None:
     """Why a transfer target cannot be used (its root is missing, or is the demo target that a non-demo source does not generate)."""
-    from .io import PLACEHOLDER
-
     root = Path(t.root)
     if (root / PLACEHOLDER).exists():
         return f"{root} is the demo transfer target, generated only for data.source: demo; point transfer.targets at UCF-101 / HMDB-51 / Kinetics"
@@ -264,139 +262,10 @@ def target_unavailable(t) -> str | None:
     return None
 
 
-def run(params, models_dir, out_models_dir, tables_dir, figures_dir, metrics_path, progress: bool = True) -> dict:
-    """Stage 08: fine-tune and evaluate every (target, init, modality); write Tables 5-7."""
-    from . import plots
-    from .io import save_figure, write_json, write_markdown_table, write_skipped, write_table
-    from .train import cpu_threads, distributed, train
-
+def write_tables(tables_dir: Path, acc: pd.DataFrame, targets: list[str], inits: list[str], params, sizes, q) -> tuple:
+    """Tables 5, 6 and 7 (Markdown and CSV) and the quarantine table, with their notes; returns (t5, t6, t7).
+    ``sizes``: target -> (train videos, test videos, classes, quarantined); ``q``: the quarantined files."""
     rec, tr = params.recognition, params.transfer
-    cpu_threads(tr.threads)
-    inits: dict[str, Path | None] = {"scratch": None}
-    for modality in tr.modalities:
-        if not (Path(models_dir) / modality / "last.pt").exists():
-            raise FileNotFoundError(
-                f"no SLAC {modality} model at {Path(models_dir) / modality / 'last.pt'}: run stage 06 first"
-            )
-    inits["SLAC"] = Path(models_dir)
-    for name, path in tr.pretrained.items():
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"transfer.pretrained.{name}: {path} is not a file (weights are never downloaded)")
-        inits[name] = Path(path)
-
-    rank = distributed()[0]  # under torchrun every process fine-tunes; only rank 0 evaluates and writes
-    acc_rows, score_rows, logs, sizes, quarantined = [], [], {}, {}, []
-    usable = [t for t in tr.targets if target_unavailable(t) is None]
-    if not usable:
-        reason = "; ".join(f"{t.name}: {target_unavailable(t)}" for t in tr.targets) or "transfer.targets is empty"
-        write_table(
-            pd.DataFrame(columns=["target", "video_id", "label_index", "scores"]),
-            Path(out_models_dir) / "scores.parquet",
-        )
-        metrics = write_skipped(tables_dir, figures_dir, metrics_path, SKIP_TABLES, reason)
-        return dict(
-            accuracy=pd.DataFrame(columns=["target", "init", "modality", "metric", "accuracy"]), metrics=metrics
-        )
-    quarantined += [
-        pd.DataFrame([dict(target=t.name, path=t.root, reason=target_unavailable(t))])
-        for t in tr.targets
-        if t not in usable
-    ]
-    for t in usable:
-        df, bad = quarantine(read_target(t), progress=progress)
-        quarantined.append(bad.assign(target=t.name))
-        for s in ("train", "test"):
-            if not (df.split == s).any():
-                raise ValueError(
-                    f"transfer target {t.name!r}: no usable {s} video under {t.root} ({len(bad)} quarantined: see the quarantine table)"
-                )
-        n_classes = int(df.label_index.max()) + 1
-        train_df, test_df = df[df.split == "train"], df[df.split == "test"]
-        y = test_df.label_index.to_numpy()
-        sizes[t.name] = (len(train_df), len(test_df), n_classes, len(bad))
-        video_scores = {}
-        data = {
-            m: tuple(
-                ClipDataset(d, rec.frames, rec.crop, rec.resize_short, m, params.seed, cache=rec.cache_clips)
-                for d in (train_df, test_df)
-            )
-            for m in tr.modalities
-        }  # decoded (and their flow computed) once, shared by every initialisation
-        for init, src in inits.items():
-            for modality in tr.modalities:
-                ds, test_ds = data[modality]
-                ckpt = (src / modality / "last.pt") if init == "SLAC" else src
-                torch.manual_seed(params.seed)
-                model = init_model(rec, n_classes, modality, ckpt)
-                out = Path(out_models_dir) / slug(t.name) / slug(init) / modality
-                log = train(
-                    model,
-                    ds,
-                    ds.labels,
-                    n_classes,
-                    finetune_cfg(rec, tr, t.epochs),
-                    out,
-                    seed=params.seed,
-                    progress=progress,
-                )
-                logs[t.name, init, modality] = log
-                if rank != 0:
-                    continue
-                # one score row per video: top-1 accuracy over these rows (metrics.clip_accuracy) is Video@1 / Dense@1
-                s = evaluate_videos(model.cpu(), test_ds, tr, progress, desc=f"{t.name} {init} {modality}")
-                video_scores[init, modality] = s
-                for m, sm in s.items():
-                    acc_rows.append(
-                        dict(
-                            target=t.name,
-                            init=init,
-                            modality=modality,
-                            metric=m,
-                            accuracy=100 * clip_accuracy(sm, y),
-                            videos=len(y),
-                        )
-                    )
-                    score_rows += [
-                        dict(
-                            target=t.name,
-                            init=init,
-                            modality=modality,
-                            metric=m,
-                            video_id=v,
-                            label_index=int(l),
-                            scores=row.round(6).tolist(),
-                        )
-                        for v, l, row in zip(test_df.video_id, y, sm)
-                    ]
-        if rank == 0 and {"rgb", "flow"} <= set(tr.modalities):
-            w_rgb, w_flow = rec.fusion_weights
-            for init in inits:
-                for m in METRICS:
-                    fused = late_fusion(video_scores[init, "rgb"][m], video_scores[init, "flow"][m], w_rgb, w_flow)
-                    acc_rows.append(
-                        dict(
-                            target=t.name,
-                            init=init,
-                            modality="two-stream",
-                            metric=m,
-                            accuracy=100 * clip_accuracy(fused, y),
-                            videos=len(y),
-                        )
-                    )
-
-    if rank != 0:
-        return dict(logs=logs)
-    acc = pd.DataFrame(acc_rows)
-    targets = [t.name for t in usable]
-    tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
-    write_table(acc, tables_dir / "accuracy.csv")
-    write_table(pd.DataFrame(score_rows), Path(out_models_dir) / "scores.parquet")
-    for (tname, init, modality), log in logs.items():
-        write_table(
-            log.drop(columns=["seconds"], errors="ignore").assign(target=tname, init=init, modality=modality),
-            tables_dir / f"log_{slug(tname)}_{slug(init)}_{modality}.csv",
-        )
-
     scale = (
         f"ours: DEMO SCALE — Res3D-{rec.depth} (width {rec.width}), {rec.frames} frames at {rec.crop[0]}x{rec.crop[1]}, fine-tuned "
         + ", ".join(f"{t.epochs} epochs on {t.name}" for t in tr.targets)
@@ -405,7 +274,6 @@ def run(params, models_dir, out_models_dir, tables_dir, figures_dir, metrics_pat
     counts = "; ".join(
         f"{name}: {n[0]} train / {n[1]} test videos, {n[2]} classes, {n[3]} quarantined" for name, n in sizes.items()
     )
-    q = pd.concat(quarantined, ignore_index=True) if quarantined else pd.DataFrame()
     q = q.reindex(columns=["target", "video_id", "split", "label", "path", "reason"])
     write_markdown_table(
         q,
@@ -457,38 +325,4 @@ def run(params, models_dir, out_models_dir, tables_dir, figures_dir, metrics_pat
     )
     for name, tab in (("table5_transfer", t5), ("table6_pretraining", t6), ("table7_state_of_the_art", t7)):
         write_table(tab, tables_dir / f"{name}.csv")
-    save_figure(
-        plots.training_curves({f"{tn} {i} {m}": log.to_dict("records") for (tn, i, m), log in logs.items()}),
-        figures_dir / "finetune_curves.png",
-    )
-    save_figure(plots.transfer_bars(acc), figures_dir / "transfer_accuracy.png")
-    metrics = {f"{r.target} {r.init} {r.modality} {r.metric}": round(float(r.accuracy), 4) for r in acc.itertuples()}
-    write_json(metrics, metrics_path)
-    return dict(accuracy=acc, table5=t5, table6=t6, table7=t7, metrics=metrics)
-
-
-def _main():  # pragma: no cover - the torchrun entry point (paper scale); the DVC stage runs the notebook
-    import argparse
-
-    from .config import load_params
-
-    ap = argparse.ArgumentParser(description="Fine-tune and evaluate on the transfer targets (stage 08, Tables 5-7).")
-    ap.add_argument("--params", default="params.yaml")
-    ap.add_argument("--models-dir", default="data/models/res3d")
-    ap.add_argument("--out-models-dir", default="data/models/transfer")
-    ap.add_argument("--tables-dir", default="reports/tables/08_transfer")
-    ap.add_argument("--figures-dir", default="reports/figures/08_transfer")
-    ap.add_argument("--metrics", default="metrics/08_transfer.json")
-    a = ap.parse_args()
-    print(
-        json.dumps(
-            run(load_params(a.params), a.models_dir, a.out_models_dir, a.tables_dir, a.figures_dir, a.metrics)[
-                "metrics"
-            ],
-            indent=1,
-        )
-    )
-
-
-if __name__ == "__main__":
-    _main()
+    return t5, t6, t7

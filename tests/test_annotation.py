@@ -13,6 +13,7 @@ import pytest
 
 from slac_utils import annotation as A
 from slac_utils.config import AnnotationConfig, load_params
+from slac_utils.stages import annotate as annotate_stage
 
 from .clip_fixtures import make_clip_world, write_params
 from .conftest import REPO
@@ -340,17 +341,16 @@ def test_two_annotators_at_once_lose_nothing(tmp_path):
 # ----------------------------------------------------------------------------- simulation and the stage
 def _run(params_file, w, out):
     P = load_params(params_file)
-    return A.run(
-        P,
-        w["clips_path"],
-        w["truth_path"],
-        w["world_path"],
-        out / "labeled_clips.parquet",
-        out / "tables",
-        out / "figures",
-        out / "metrics.json",
-        progress=False,
+    paths = annotate_stage.Paths(
+        clips_path=w["clips_path"],
+        clips_truth_path=w["truth_path"],
+        guideline_path=w["world_path"],
+        labeled_path=out / "labeled_clips.parquet",
+        tables_dir=out / "tables",
+        figures_dir=out / "figures",
+        metrics_path=out / "metrics.json",
     )
+    return annotate_stage.run(P, paths, progress=False)
 
 
 def test_simulate_mode_is_deterministic_and_leaves_store_alone(tmp_path):
@@ -481,14 +481,11 @@ def test_definitions_fall_back_to_class_name(tmp_path):
 
 
 # ----------------------------------------------------------------------------- notebook
-def test_notebook_parameters_match_run_signature():
-    import inspect
-
+def test_notebook_parameters_match_stage_paths():
     from .test_pipeline_contract import _notebook_params
 
     declared = _notebook_params(REPO / "notebooks" / "05_annotate.ipynb")
-    args = [p for p in inspect.signature(A.run).parameters if p not in ("params", "progress")]
-    assert declared == {"params_file", *args}
+    assert declared == {"params_file", *annotate_stage.Paths.names()}
 
 
 @pytest.mark.slow

@@ -1,5 +1,8 @@
 """DVC + papermill contract: -p names match parameters cells, notebooks stored clean, params listed exist."""
 
+import ast
+import dataclasses
+import importlib
 import json
 import re
 import shlex
@@ -81,3 +84,42 @@ def test_each_stage_has_its_own_outputs():
             path = o if isinstance(o, str) else next(iter(o))
             assert path not in owners, f"{path} written by {owners.get(path)} and {name}"
             owners[path] = name
+
+
+def _parameters_cell_values(path):
+    nb = json.loads(path.read_text())
+    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    tree = ast.parse("".join(cell["source"]))
+    return {n.targets[0].id: ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)}
+
+
+def test_stage_paths_match_dvc_and_notebook():
+    """Each papermill stage's module in slac_utils/stages/ (named as the DVC stage) has a Paths dataclass whose fields
+    are the stage's -p names (params_file aside) and whose defaults are the values dvc.yaml passes and the notebook's
+    parameters cell holds; a value dvc.yaml takes from params (${...}) has the default None (run reads params)."""
+    modules = {p.stem for p in (REPO / "slac_utils" / "stages").glob("*.py")} - {"__init__", "base"}
+    stages = set()
+    for name, st, argv in _papermill_stages():
+        stages.add(name)
+        mod = importlib.import_module(f"slac_utils.stages.{name}")
+        fields = {f.name: f.default for f in dataclasses.fields(mod.Paths)}
+        given = {argv[i + 1]: argv[i + 2] for i, a in enumerate(argv) if a == "-p" and argv[i + 1] != "params_file"}
+        assert set(given) == set(fields), f"stage {name}: -p {sorted(set(given) ^ set(fields))} vs Paths"
+        nb_values = _parameters_cell_values(REPO / next(a for a in argv if a.startswith("notebooks/")))
+        for key, value in given.items():
+            if "${" in value:
+                assert fields[key] is None, f"stage {name}: Paths.{key} comes from params, its default must be None"
+            else:
+                assert fields[key] == value, f"stage {name}: Paths.{key} = {fields[key]!r}, dvc.yaml passes {value!r}"
+                assert nb_values[key] == value, f"stage {name}: the notebook's {key} = {nb_values[key]!r}"
+        assert callable(mod.run) and callable(mod.main)
+    assert modules == stages, f"stage modules without a DVC stage or the reverse: {sorted(modules ^ stages)}"
+
+
+def test_stage_paths_helpers(tmp_path):
+    from slac_utils.stages import dedup
+
+    p = dedup.Paths.from_mapping({"manifest_path": "m.parquet", "unrelated": 1})
+    assert p.manifest_path == "m.parquet" and p.dedup_path == dedup.Paths().dedup_path
+    folder = Params.model_validate({"data": {"source": "folder", "videos_dir": str(tmp_path)}})
+    assert p.for_source(folder).demo_dir is None and p.for_source(Params()).demo_dir == "data/raw/demo"

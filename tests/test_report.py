@@ -16,6 +16,7 @@ from slac_utils import report
 from slac_utils.annotation import page_queue
 from slac_utils.config import Params, validate
 from slac_utils.io import save_figure, write_json, write_markdown_table
+from slac_utils.stages import report as report_stage
 
 from .clip_fixtures import make_clip_world
 from .conftest import REPO
@@ -191,26 +192,25 @@ def _params(source: str = "demo") -> Params:
 def _run(world, params=None, out=None):
     r = world["root"]
     o = Path(out or r)
-    return report.run(
-        params or _params(),
-        r / "reports" / "tables",
-        r / "reports" / "figures",
-        r / "metrics",
-        r / "manifest.parquet",
-        r / "dedup.parquet",
-        r / "candidates.parquet",
-        world["world"]["clips_path"],
-        world["world"]["truth_path"],
-        r / "labeled.parquet",
-        r / "demo",
-        world["world"]["world_path"],
-        o / "data" / "export" / "hacs",
-        o / "reports" / "tables" / "10_report",
-        o / "reports" / "figures" / "10_report",
-        o / "reports" / "index.md",
+    paths = report_stage.Paths(
+        tables_root=r / "reports" / "tables",
+        figures_root=r / "reports" / "figures",
+        metrics_dir=r / "metrics",
+        manifest_path=r / "manifest.parquet",
+        dedup_path=r / "dedup.parquet",
+        candidates_path=r / "candidates.parquet",
+        clips_path=world["world"]["clips_path"],
+        clips_truth_path=world["world"]["truth_path"],
+        labeled_path=r / "labeled.parquet",
+        demo_dir=r / "demo",
+        guideline_path=world["world"]["world_path"],
+        export_dir=o / "data" / "export" / "hacs",
+        tables_dir=o / "reports" / "tables" / "10_report",
+        figures_dir=o / "reports" / "figures" / "10_report",
+        index_path=o / "reports" / "index.md",
         paper_profile_path=REPO / "configs" / "paper.yaml",
-        progress=False,
     )
+    return report_stage.run(params or _params(), paths, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -350,23 +350,27 @@ def test_missing_tables_are_reported(world, result):
 def test_partial_pipeline_does_not_crash(tmp_path):
     """Nothing but params: every table but Table 1 and every data figure are reported missing."""
     e = tmp_path / "empty"
-    r = report.run(
+    paths = report_stage.Paths(
+        tables_root=e / "reports" / "tables",
+        figures_root=e / "reports" / "figures",
+        metrics_dir=e / "metrics",
+        manifest_path=e / "m.parquet",
+        dedup_path=e / "d.parquet",
+        candidates_path=e / "c.parquet",
+        clips_path=e / "clips.parquet",
+        clips_truth_path=e / "t.parquet",
+        labeled_path=e / "l.parquet",
+        demo_dir=e / "demo",
+        guideline_path=e / "world.json",
+        export_dir=e / "export",
+        tables_dir=e / "reports" / "tables" / "10_report",
+        figures_dir=e / "reports" / "figures" / "10_report",
+        index_path=e / "reports" / "index.md",
+        paper_profile_path=None,
+    )
+    r = report_stage.run(
         _params(),
-        e / "reports" / "tables",
-        e / "reports" / "figures",
-        e / "metrics",
-        e / "m.parquet",
-        e / "d.parquet",
-        e / "c.parquet",
-        e / "clips.parquet",
-        e / "t.parquet",
-        e / "l.parquet",
-        e / "demo",
-        e / "world.json",
-        e / "export",
-        e / "reports" / "tables" / "10_report",
-        e / "reports" / "figures" / "10_report",
-        e / "reports" / "index.md",
+        paths,
         progress=False,
     )
     assert r["missing_tables"] == [2, 3, 4, 5, 6, 7, 8, 9] and r["export"] is None

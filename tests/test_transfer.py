@@ -12,6 +12,7 @@ import torch
 from slac_utils import transfer
 from slac_utils.config import Params
 from slac_utils.res3d import Res3D
+from slac_utils.stages import transfer as transfer_stage
 
 
 def test_paper_names_and_slugs():
@@ -143,7 +144,14 @@ def test_run_end_to_end(tmp_path, tiny_target):
     for modality, ch in (("rgb", 3), ("flow", 2)):
         (models / modality).mkdir(parents=True)
         torch.save({"model": Res3D(3, depth=10, width=4, in_channels=ch).state_dict()}, models / modality / "last.pt")
-    out = transfer.run(p, models, tmp_path / "ft", tmp_path / "t", tmp_path / "f", tmp_path / "m.json", progress=False)
+    paths = transfer_stage.Paths(
+        models_dir=models,
+        out_models_dir=tmp_path / "ft",
+        tables_dir=tmp_path / "t",
+        figures_dir=tmp_path / "f",
+        metrics_path=tmp_path / "m.json",
+    )
+    out = transfer_stage.run(p, paths, progress=False)
     acc = out["accuracy"]
     n_test = int((truth.split == "test").sum())
     assert set(acc.init) == {"scratch", "SLAC"} and set(acc.modality) == {"rgb", "flow", "two-stream"}

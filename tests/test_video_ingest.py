@@ -7,6 +7,7 @@ import pytest
 from slac_utils import ingest
 from slac_utils.config import IngestConfig
 from slac_utils.demo.world import write_video
+from slac_utils.stages import ingest as ingest_stage
 from slac_utils.video import center_crop, read_frames, resized_size, sample_indices
 
 
@@ -107,15 +108,15 @@ def test_ingest_run_folder_source(tmp_path, tiny_world, tiny_params_file):
     from slac_utils.config import load_params
 
     p = load_params(tiny_params_file, {"data.source": "folder"})
-    res = ingest.run(
-        p,
-        tmp_path / "m.parquet",
-        tmp_path / "e.parquet",
-        tmp_path / "t",
-        tmp_path / "f",
-        tmp_path / "m.json",
+    paths = ingest_stage.Paths(
+        manifest_path=tmp_path / "m.parquet",
+        external_manifest_path=tmp_path / "e.parquet",
+        tables_dir=tmp_path / "t",
+        figures_dir=tmp_path / "f",
+        metrics_path=tmp_path / "m.json",
         demo_dir=None,
     )
+    res = ingest_stage.run(p, paths)
     m = res["manifest"]
     # the csv lists a 'missing' file that a folder listing cannot see: one fewer row, three quarantined
     assert (m.status == "quarantined").sum() == 3 and json.loads((tmp_path / "m.json").read_text())["ok"] == (

@@ -7,7 +7,7 @@ clips of a class go to one annotator. Golden-set clips (known answers) are mixed
 
 Rooms: ``backends`` (SQLite / SQLAlchemy), ``store`` (:class:`LabelStore`), ``session`` (golden set, page order,
 :class:`AnnotationSession`), ``simulate`` (the simulated annotator), ``qc`` (export to labeled_clips, QC, Table 3,
-figures), ``stage`` (stage 05's ``run`` and the ``check`` command). The page logic lives in
+figures), ``check`` (the ``check`` command stage 05 runs first; the stage is :mod:`slac_utils.stages.annotate`). The page logic lives in
 :class:`AnnotationSession` (plain Python, no widgets): the ipywidgets grid (``slac_utils/grid.py``) and the
 simulated annotator (:func:`simulate`) both drive it, so both write through the same store API.
 
@@ -62,6 +62,7 @@ kind — action / no_action / no_context / no_person — among positives and neg
 
 from ..guideline import load_definitions
 from .backends import StoreError
+from .check import labels_missing, read_truth
 from .qc import (
     PAPER,
     check_min_labeled,
@@ -75,7 +76,6 @@ from .qc import (
 )
 from .session import AnnotationSession, ensure_gold, page_queue, select_gold
 from .simulate import SIM_START, SimClock, simulate
-from .stage import labels_missing, read_truth, run
 from .store import (
     GOLD_ANNOTATOR,
     LABEL_COLUMNS,
@@ -116,7 +116,6 @@ __all__ = [
     "qc_classes",
     "qc_truth",
     "read_truth",
-    "run",
     "select_gold",
     "simulate",
 ]

@@ -1,5 +1,5 @@
 """``python -m slac_utils.annotation check --params P --clips C`` (stage 05's first command)."""
 
-from .stage import _main
+from .check import _main
 
 _main()

@@ -28,7 +28,7 @@ Every input may be missing (a partial pipeline): what cannot be built is reporte
 
 Rooms: ``catalog`` (the paper's tables and figures, captions, key metrics), ``profile`` (demo / paper / custom
 profile, key parameters), ``counts`` (inputs, Tables 1-2, the Figure 1 counts), ``figures`` (Figure 1 and the label
-statistics), ``examples`` (Figures 2-4 from real frames), ``index`` (``reports/index.md``), ``stage`` (``run``);
+statistics), ``examples`` (Figures 2-4 from real frames), ``index`` (``reports/index.md``); the stage is :mod:`slac_utils.stages.report`;
 the Markdown / CSV / LaTeX writers are :mod:`slac_utils.tables`.
 """
 
@@ -65,7 +65,6 @@ from .examples import (
 from .figures import plot_class_balance, plot_clips_per_video, plot_pipeline, plot_r_distribution
 from .index import write_index
 from .profile import param_items, profile_of
-from .stage import run
 
 __all__ = [
     "FIGURES",
@@ -99,7 +98,6 @@ __all__ = [
     "read_report_csv",
     "read_stage_csv",
     "read_stage_markdown",
-    "run",
     "table1",
     "table2",
     "write_csv_with_header",
