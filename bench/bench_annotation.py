@@ -23,8 +23,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from slac_utils.annotation import AnnotationSession, LabelStore  # noqa: E402
-from slac_utils.clips import write_h264  # noqa: E402
 from slac_utils.grid import AnnotationGrid  # noqa: E402
+from slac_utils.video.encode import write_h264  # noqa: E402
 
 PAGE = 12
 

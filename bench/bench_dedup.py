@@ -21,8 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from slac_utils import dedup as D  # noqa: E402
 from slac_utils.config import DemoConfig  # noqa: E402
-from slac_utils.demo.world import plan_video, render_video, write_video  # noqa: E402
-from slac_utils.video import open_reader, preprocess_for_features, sample_indices  # noqa: E402
+from slac_utils.demo.footage import render_video, write_video  # noqa: E402
+from slac_utils.demo.plan import plan_video  # noqa: E402
+from slac_utils.video.decode import open_reader, preprocess_for_features, sample_indices  # noqa: E402
 
 
 def bench_decode(n_videos: int = 6, repeats: int = 3) -> dict:

@@ -2,7 +2,7 @@
 
 For each resolution -- 112 x 112 (Res3D's input crop, here the centre crop of the demo's frames) and
 the demo's full 160 x 120 -- every clip is decoded (decord, one thread) and cropped, which is what the
-RGB stream costs per clip, then its flow is computed with slac_utils.flow.farneback_clip (default
+RGB stream costs per clip, then its flow is computed with slac_utils.video.flow.farneback_clip (default
 parameters) on those frames, which is what the flow stream costs on top.  Prints frames per second of
 both and their ratio (how many times slower flow is than decoding).
 
@@ -26,8 +26,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from slac_utils.flow import FARNEBACK_DEFAULTS, farneback_clip  # noqa: E402
-from slac_utils.video import open_reader  # noqa: E402
+from slac_utils.video.decode import open_reader  # noqa: E402
+from slac_utils.video.flow import FARNEBACK_DEFAULTS, farneback_clip  # noqa: E402
 
 CLIPS = Path("data/interim/clips")
 SIZES = {"112x112 (centre crop)": (112, 112), "160x120 (demo frame)": (120, 160)}
@@ -37,7 +37,7 @@ def synthetic_clips(folder: Path, n: int = 20, frames: int = 30, seed: int = 0) 
     """n H.264 clips of a blurred random texture moving by a random (dx, dy) per frame, 160 x 120."""
     import cv2
 
-    from slac_utils.clips import write_h264
+    from slac_utils.video.encode import write_h264
 
     rng = np.random.default_rng(seed)
     paths = []

@@ -20,7 +20,7 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 from slac_utils import shots as S  # noqa: E402
 from slac_utils.config import ShotsConfig  # noqa: E402
 from slac_utils.demo.world import load_truth  # noqa: E402
-from slac_utils.video import open_reader  # noqa: E402
+from slac_utils.video.decode import open_reader  # noqa: E402
 
 DEMO = Path("data/raw/demo")
 

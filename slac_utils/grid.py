@@ -33,6 +33,7 @@ import pandas as pd
 from .annotation import AnnotationSession, AssignmentError, LabelStore, ensure_gold, open_store, read_truth
 from .config import annotation_mode
 from .guideline import add_examples, load_guideline
+from .io import read_table
 
 KEYS = list("1234567890-=")  # hotkey of page position i
 SUBMIT_KEYS = ("Enter", "\n", "\r")
@@ -117,7 +118,6 @@ class AnnotationGrid:
         """The grid of the notebook. Human mode: the label store at annotation.store / db_url. Simulate mode: a
         scratch store in a temporary folder (a preview: the pipeline's labels come from the simulated annotator).
         The golden set comes from the clips' truth when there is one (demo world) and the store has none for a class."""
-        from .io import read_table
 
         cfg = params.annotation
         clips = read_table(clips_path)

@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 
 from .config import DataConfig, IngestConfig
 from .io import sha256_file
+from .video.decode import open_reader
 
 MANIFEST_COLUMNS = [
     "video_id",
@@ -148,8 +149,6 @@ def probe(path: str, verify_decode: bool = True, min_frames: int = 1, hash_file:
     if hash_file:
         out["sha256"] = sha256_file(p)
     try:
-        from .video import open_reader
-
         vr = open_reader(p)
         n = len(vr)
         fps = float(vr.get_avg_fps())
@@ -235,7 +234,7 @@ def summarize(manifest: pd.DataFrame) -> pd.DataFrame:
 def diagnose(path: str) -> str:
     """A more specific reason than decord's for an unreadable file, from FFmpeg via PyAV."""
     try:
-        import av
+        import av  # deferred: PyAV is used only for this probe
 
         with av.open(str(path)) as c:
             if not c.streams.video:

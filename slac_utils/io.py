@@ -69,11 +69,35 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o)}")
 
 
+META_SUFFIX = ".meta.json"
+
+
+def table_meta_path(path) -> Path:
+    """``<stem>.meta.json`` beside a table's ``<stem>.md`` / ``<stem>.csv``."""
+    path = Path(path)
+    return path.with_name(path.with_suffix("").name + META_SUFFIX)
+
+
 def write_markdown_table(
-    df: pd.DataFrame, path, title: str | None = None, notes: list[str] | None = None, floatfmt: str = ".3f"
+    df: pd.DataFrame,
+    path,
+    title: str | None = None,
+    notes: list[str] | None = None,
+    floatfmt: str = ".3f",
+    paper_table: int | None = None,
 ) -> Path:
-    """A Markdown table (plus its CSV twin) with a title and provenance notes."""
+    """A Markdown table, its CSV twin and its metadata (``<stem>.meta.json``: title, notes, floatfmt, the paper's
+    table it reproduces or None, the file names), which is how the report finds and reads a stage's tables."""
     path = _prep(path)
+    meta = dict(
+        title=title,
+        notes=list(notes or []),
+        floatfmt=floatfmt,
+        paper_table=paper_table,
+        markdown=path.name,
+        csv=path.with_suffix(".csv").name,
+    )
+    write_json(meta, table_meta_path(path))
     lines = []
     if title:
         lines += [f"# {title}", ""]
@@ -98,16 +122,17 @@ def write_no_truth_table(path, title: str, source: str, what: str = "the demo wo
     )
 
 
-def write_skipped(tables_dir, figures_dir, metrics_path, tables: dict[str, str], reason: str) -> dict:
+def write_skipped(tables_dir, figures_dir, metrics_path, tables: dict[str, tuple], reason: str) -> dict:
     """A stage that has nothing to run on (no target dataset for this source): every table it declares says why,
-    one figure says it too, and the metrics carry the reason. ``tables``: {file name: title}."""
-    import matplotlib
+    one figure says it too, and the metrics carry the reason. ``tables``: {file name: (title, paper table or None)}."""
+    import matplotlib  # deferred: matplotlib loads only when a figure is drawn
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: matplotlib loads only when a figure is drawn
 
-    for name, title in tables.items():
-        write_markdown_table(pd.DataFrame([dict(status=f"skipped: {reason}")]), Path(tables_dir) / name, title)
+    for name, (title, paper_table) in tables.items():
+        status = pd.DataFrame([dict(status=f"skipped: {reason}")])
+        write_markdown_table(status, Path(tables_dir) / name, title, paper_table=paper_table)
     fig, ax = plt.subplots(figsize=(7, 1.2))
     ax.axis("off")
     ax.text(0.5, 0.5, "skipped: " + reason, ha="center", va="center", wrap=True, fontsize=9)
@@ -119,7 +144,7 @@ def write_skipped(tables_dir, figures_dir, metrics_path, tables: dict[str, str],
 
 def save_figure(fig, path, dpi: int = 110) -> Path:
     """Save a matplotlib figure as a byte-stable PNG (no software/date metadata)."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: matplotlib loads only when a figure is drawn
 
     path = _prep(path)
     fig.savefig(path, dpi=dpi, metadata={"Software": None}, bbox_inches="tight")

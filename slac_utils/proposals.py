@@ -63,7 +63,7 @@ from .models.proposal_nets import (  # noqa: F401  (the networks, re-exported: p
     make_model,
     resolve_backbone,
 )
-from .video import center_crop, read_frames
+from .video.decode import center_crop, read_frames
 
 
 # ----------------------------------------------------------------------------- data

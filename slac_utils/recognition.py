@@ -2,7 +2,7 @@
 
 Stage 06 (:mod:`slac_utils.stages.train_recognition`) splits the labeled clips by video (no video in two splits), gives every
 negative clip the background label (K+1-way softmax) and trains an RGB and a Farneback-flow Res3D with
-weighted sampling (:mod:`slac_utils.train`).  Stage 07 (:mod:`slac_utils.stages.evaluate_slac`) scores the start clip of
+weighted sampling (:mod:`slac_utils.engine.train`).  Stage 07 (:mod:`slac_utils.stages.evaluate_slac`) scores the start clip of
 every validation/test clip and reports Class-Agnostic and Class-Aware Clip@1 for RGB, flow and their late
 fusion (0.6 / 0.4) beside the paper's Table 4.
 
@@ -12,32 +12,20 @@ background), split (train | val | test), path.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
-from .res3d import Res3D
-
-PAPER_TABLE4 = {  # Table 4: (val agnostic, val aware, test agnostic, test aware)
-    "RGB": (54.3, 76.5, 53.7, 76.2),
-    "Flow": (47.3, 64.9, 46.3, 63.6),
-    "RGB+Flow": (62.4, 78.3, 61.5, 77.8),
-}
+from .data.splits import split_groups
+from .models.checkpoints import load_trained
+from .models.res3d import Res3D
 
 
 def split_by_video(videos: np.ndarray, val: float, test: float, seed: int) -> dict[str, str]:
-    """video_id -> train | val | test, whole videos only, seeded."""
-    uniq = np.array(sorted(set(videos)))
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(len(uniq))
-    n_val, n_test = int(round(len(uniq) * val)), int(round(len(uniq) * test))
-    split = np.array(["train"] * len(uniq), dtype=object)
-    split[perm[:n_val]] = "val"
-    split[perm[n_val : n_val + n_test]] = "test"
-    return dict(zip(uniq, split))
+    """video_id -> train | val | test, whole videos only, seeded (:func:`slac_utils.data.splits.split_groups`)."""
+    n = len(set(videos))
+    return split_groups(videos, {"val": int(round(n * val)), "test": int(round(n * test))}, seed, rest="train")
 
 
 def make_splits(labeled: pd.DataFrame, classes: list[str], cfg, seed: int) -> pd.DataFrame:
@@ -57,8 +45,7 @@ def build_model(cfg, num_classes: int, modality: str) -> Res3D:
 
 
 def load_model(models_dir, modality: str, cfg) -> tuple[Res3D, dict]:
-    d = Path(models_dir) / modality
-    meta = json.loads((d / "meta.json").read_text())
+    state, meta = load_trained(Path(models_dir) / modality)
     m = build_model(cfg, len(meta["classes"]) + 1, modality)
-    m.load_state_dict(torch.load(d / "last.pt", map_location="cpu", weights_only=False)["model"])
+    m.load_state_dict(state)
     return m.eval(), meta

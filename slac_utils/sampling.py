@@ -38,6 +38,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .video.decode import open_reader, read_frames
+from .video.encode import write_h264
+
 KINDS = ["action", "no_action", "no_context", "no_person"]
 EPS = 1e-8
 
@@ -235,8 +238,6 @@ def clip_table(df: pd.DataFrame, cand: pd.DataFrame, clip_seconds: float, clips_
 # ----------------------------------------------------------------------------- clip files
 def write_clip(row, clip_width: int, crf: int) -> str:
     """Decode the clip's frames from its source video and write the H.264 file; returns '' or an error."""
-    from .clips import write_h264
-    from .video import open_reader, read_frames
 
     try:
         vr = open_reader(row.src_path)

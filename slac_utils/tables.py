@@ -4,6 +4,7 @@ and LaTeX (booktabs ``tabular``), and the readers of the stages' tables."""
 from __future__ import annotations
 
 import csv
+import json
 import math
 import re
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io import write_markdown_table
+from .io import round_floats, table_meta_path, write_markdown_table
 
 # ----------------------------------------------------------------------------- writers
 _LATEX_SPECIAL = {
@@ -102,7 +103,6 @@ def write_latex_table(df: pd.DataFrame, path, header: list[str], floatfmt: str =
 
 def write_csv_with_header(df: pd.DataFrame, path, header: list[str]) -> Path:
     """CSV with '#' comment lines on top; strings quoted (a '#' in a cell survives read_csv(comment='#'))."""
-    from .io import round_floats
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,11 +119,19 @@ def read_report_csv(path) -> pd.DataFrame:
     return df.rename(columns={c: "" for c in df.columns if re.fullmatch(r"Unnamed: \d+", str(c))})
 
 
-def emit_table(df: pd.DataFrame, out_dir, stem: str, title: str, notes: list[str], floatfmt: str = ".3f") -> dict:
-    """Write stem.md, stem.csv and stem.tex; returns their paths."""
+def emit_table(
+    df: pd.DataFrame,
+    out_dir,
+    stem: str,
+    title: str,
+    notes: list[str],
+    floatfmt: str = ".3f",
+    paper_table: int | None = None,
+) -> dict:
+    """Write stem.md (and its stem.meta.json), stem.csv and stem.tex; returns the paths of the three tables."""
     out_dir = Path(out_dir)
     shown = df.astype(object).where(df.notna(), None)  # NaN -> None, which the Markdown writer prints as '—'
-    md = write_markdown_table(shown, out_dir / f"{stem}.md", title, notes, floatfmt)
+    md = write_markdown_table(shown, out_dir / f"{stem}.md", title, notes, floatfmt, paper_table)
     header = [title, *notes]
     return dict(
         md=md,
@@ -132,20 +140,11 @@ def emit_table(df: pd.DataFrame, out_dir, stem: str, title: str, notes: list[str
     )
 
 
-def read_stage_markdown(path) -> tuple[str | None, list[str]]:
-    """(title, notes) of a table written by io.write_markdown_table; (None, []) when absent."""
-    path = Path(path)
-    if not path.is_file():
-        return None, []
-    title, notes = None, []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("# ") and title is None:
-            title = line[2:].strip()
-        elif line.startswith("> "):
-            notes.append(line[2:].strip())
-        elif line.startswith("|"):
-            break
-    return title, notes
+def read_table_meta(path) -> dict | None:
+    """The metadata a stage wrote beside its table (``<stem>.meta.json``, :func:`slac_utils.io.write_markdown_table`):
+    title, notes, floatfmt, paper_table, markdown and csv file names; None when the table has none."""
+    meta = table_meta_path(path)
+    return json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else None
 
 
 def read_stage_csv(path) -> pd.DataFrame:

@@ -3,11 +3,11 @@
 The library of stage 08; the stage itself is :mod:`slac_utils.stages.transfer`.
 
 For every target in ``params.transfer.targets`` (UCF-101 / HMDB-51 / Kinetics as distributed, read by
-:mod:`slac_utils.datasets`; the demo default is a small UCF-101-layout dataset written by the ``demo_target``
+:mod:`slac_utils.data.targets`; the demo default is a small UCF-101-layout dataset written by the ``demo_target``
 stage), every input (RGB, Farneback flow) and every initialisation:
 
 * ``scratch`` -- "w/o pre-training": a freshly initialised Res3D of the same depth and width;
-* ``SLAC`` -- the stage-06 model's trunk (:func:`slac_utils.res3d.load_trunk`) with a new classifier;
+* ``SLAC`` -- the stage-06 model's trunk (:func:`slac_utils.models.res3d.load_trunk`) with a new classifier;
 * any other checkpoint named in ``params.transfer.pretrained`` (Table 6 compares Kinetics and Sports-1M),
 
 the model is fine-tuned on the target's training split with the stage-06 training loop (uniform sampling,
@@ -39,40 +39,17 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from . import sampling_clips as sc
-from .clipdata import ClipDataset
+from .data import kinetics
+from .data import targets as datasets
+from .data.clips import ClipDataset
+from .ingest import probe
 from .io import PLACEHOLDER, write_markdown_table, write_table
-from .res3d import Res3D, load_trunk, replace_head
+from .models.checkpoints import load_state
+from .models.res3d import Res3D, load_trunk, replace_head
+from .paper import PAPER_TABLE5, PAPER_TABLE6, PAPER_TABLE7, PAPER_TARGETS
+from .video import clip_sampling as sc
 
 METRICS = ("Clip@1", "Video@1", "Dense@1")
-PAPER_TARGETS = ("UCF-101", "HMDB-51", "Kinetics")
-# Table 5: (input, training) -> {target: (Clip@1, Video@1)}
-PAPER_TABLE5 = {
-    ("RGB", "w/o pre-training"): {"UCF-101": (72.7, 75.6), "HMDB-51": (34.0, 35.9), "Kinetics": (57.0, 68.2)},
-    ("RGB", "w/ pre-training"): {"UCF-101": (93.4, 95.7), "HMDB-51": (67.3, 71.3), "Kinetics": (58.5, 70.2)},
-    ("Flow", "w/o pre-training"): {"UCF-101": (68.7, 80.8), "HMDB-51": (34.0, 45.1), "Kinetics": (42.2, 59.2)},
-    ("Flow", "w/ pre-training"): {"UCF-101": (87.9, 93.6), "HMDB-51": (60.0, 69.5), "Kinetics": (45.0, 62.6)},
-}
-# Table 6 (RGB): pre-training dataset -> {target: (Clip@1, Video@1)}
-PAPER_TABLE6 = {
-    "w/o pre-training": PAPER_TABLE5["RGB", "w/o pre-training"],
-    "Kinetics": {"UCF-101": (89.9, 92.5), "HMDB-51": (64.9, 67.4), "Kinetics": (57.0, 68.2)},
-    "Sports1M": {"UCF-101": (90.9, 92.6), "HMDB-51": (64.1, 65.9), "Kinetics": (57.4, 68.4)},
-    "SLAC": PAPER_TABLE5["RGB", "w/ pre-training"],
-}
-# Table 7: method -> {target: top-1}
-PAPER_TABLE7 = {
-    "Long-term temporal convolutions": {"UCF-101": 92.7, "HMDB-51": 67.2, "Kinetics": None},
-    "ST-Multiplier Net + IDT": {"UCF-101": 94.9, "HMDB-51": 72.2, "Kinetics": None},
-    "Temporal Segment Networks": {"UCF-101": 94.2, "HMDB-51": 69.4, "Kinetics": None},
-    "Two-Stream I3D, Kinetics pre-training": {"UCF-101": 98.0, "HMDB-51": 80.7, "Kinetics": 75.7},
-    "Two-Stream Res3D-34, SLAC pre-training, video@1": {"UCF-101": 96.6, "HMDB-51": 75.6, "Kinetics": 73.5},
-    "Two-Stream Res3D-34, SLAC pre-training, dense prediction, w/ multi-cropping@1": {
-        "UCF-101": 97.6,
-        "HMDB-51": 76.7,
-        "Kinetics": 74.8,
-    },
-}
 
 
 def paper_name(target_name: str) -> str | None:
@@ -91,13 +68,12 @@ def slug(name: str) -> str:
 
 # ----------------------------------------------------------------------------- data
 def read_target(t) -> pd.DataFrame:
-    """A target's dataset table (slac_utils.datasets columns, ``exists`` marking missing files) with ``split``
+    """A target's dataset table (slac_utils.data.targets columns, ``exists`` marking missing files) with ``split``
     train | test; Kinetics test rows without a label are left out.
 
     Kinetics: the rows of the CSVs named ``train`` are the training split and the rest (validation, as in the
     paper) the test split.  Raises ValueError when a split is empty.
     """
-    from . import datasets
 
     if t.format == "ucf101":
         df = datasets.read_ucf101(t.root, t.split_id, lists_dir=t.lists_dir)
@@ -106,7 +82,7 @@ def read_target(t) -> pd.DataFrame:
     else:
         if len(t.csv_paths) < 2:
             raise ValueError(f"transfer target {t.name!r}: Kinetics needs csv_paths [train.csv, validate.csv]")
-        df = datasets.read_kinetics(t.csv_paths, t.root, classes=datasets.kinetics_classes(t.csv_paths[:1]))
+        df = kinetics.read_kinetics(t.csv_paths, t.root, classes=kinetics.kinetics_classes(t.csv_paths[:1]))
         df = df.assign(split=np.where(df.split == "train", "train", "test"))
     return df[df.label_index >= 0].reset_index(drop=True)
 
@@ -115,7 +91,6 @@ def quarantine(df: pd.DataFrame, min_frames: int = 1, progress: bool = True) -> 
     """(usable rows, quarantined rows + ``reason``): every video is probed (exists, non-empty, decodes first and last
     frame, :func:`slac_utils.ingest.probe`), so a missing or broken file is listed with its reason instead of
     stopping fine-tuning half-way."""
-    from .ingest import probe
 
     reasons = [
         probe(p, verify_decode=True, min_frames=min_frames, hash_file=False)["error"]
@@ -126,7 +101,7 @@ def quarantine(df: pd.DataFrame, min_frames: int = 1, progress: bool = True) -> 
 
 
 def finetune_cfg(rec, tr, epochs: int) -> SimpleNamespace:
-    """The training settings of :func:`slac_utils.train.train` for fine-tuning: recognition's batch and
+    """The training settings of :func:`slac_utils.engine.train.train` for fine-tuning: recognition's batch and
     optimiser, transfer's schedule."""
     return SimpleNamespace(
         base_lr=tr.base_lr,
@@ -147,8 +122,7 @@ def init_model(rec, num_classes: int, modality: str, checkpoint: str | Path | No
     """A Res3D for the target: trunk from ``checkpoint`` (a file with a 'model' state_dict) or from scratch."""
     model = Res3D(num_classes, depth=rec.depth, width=rec.width, in_channels=3 if modality == "rgb" else 2)
     if checkpoint is not None:
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        load_trunk(model, state.get("model", state))
+        load_trunk(model, load_state(checkpoint))
         replace_head(model, num_classes)
     return model
 
@@ -245,10 +219,10 @@ def table7(acc: pd.DataFrame, targets: list[str], depth: int) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- stage
 SKIP_TABLES = {
-    "table5_transfer.md": "Table 5 — transfer with and without SLAC pre-training, RGB and flow",
-    "table6_pretraining.md": "Table 6 — pre-training datasets compared (RGB)",
-    "table7_state_of_the_art.md": "Table 7 — two-stream SLAC pre-trained Res3D beside published methods (top-1)",
-    "quarantine.md": "Stage 08 — target videos left out",
+    "table5_transfer.md": ("Table 5 — transfer with and without SLAC pre-training, RGB and flow", 5),
+    "table6_pretraining.md": ("Table 6 — pre-training datasets compared (RGB)", 6),
+    "table7_state_of_the_art.md": ("Table 7 — two-stream SLAC pre-trained Res3D beside published methods (top-1)", 7),
+    "quarantine.md": ("Stage 08 — target videos left out", None),
 }
 
 
@@ -295,6 +269,7 @@ def write_tables(tables_dir: Path, acc: pd.DataFrame, targets: list[str], inits:
         "Table 5 — transfer with and without SLAC pre-training, RGB and flow",
         [scale, counts, metric_note, paper_note],
         floatfmt=".1f",
+        paper_table=5,
     )
     t6 = table6(acc, targets, list(inits))
     write_markdown_table(
@@ -308,6 +283,7 @@ def write_tables(tables_dir: Path, acc: pd.DataFrame, targets: list[str], inits:
             paper_note,
         ],
         floatfmt=".1f",
+        paper_table=6,
     )
     t7 = table7(acc, targets, rec.depth)
     write_markdown_table(
@@ -322,6 +298,7 @@ def write_tables(tables_dir: Path, acc: pd.DataFrame, targets: list[str], inits:
             paper_note,
         ],
         floatfmt=".1f",
+        paper_table=7,
     )
     for name, tab in (("table5_transfer", t5), ("table6_pretraining", t6), ("table7_state_of_the_art", t7)):
         write_table(tab, tables_dir / f"{name}.csv")

@@ -37,7 +37,7 @@ def make_clip_world(
     seed: int = 0,
 ) -> dict:
     """Write the tables (and clip files when `files`) under root; returns their paths and the tables."""
-    from slac_utils.clips import write_h264
+    from slac_utils.video.encode import write_h264
 
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)

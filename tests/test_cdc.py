@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from slac_utils import cdc
-from slac_utils.clipdata import MEAN, STD
 from slac_utils.config import LocalizationConfig
-from slac_utils.res3d import Res3D
+from slac_utils.data.clips import MEAN, STD
+from slac_utils.models.res3d import Res3D
 
 
 @pytest.fixture(autouse=True)
@@ -263,9 +263,9 @@ def test_external_ground_truth_quarantines_missing_and_broken_videos(tmp_path):
     """ActivityNet-format annotations: a good video is used, a missing and a broken one are listed with reasons."""
     import json
 
-    from slac_utils.clips import write_h264
     from slac_utils.config import Params
     from slac_utils.localization import external_ground_truth
+    from slac_utils.video.encode import write_h264
 
     from .clip_fixtures import clip_frames
 

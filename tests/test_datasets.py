@@ -7,11 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from slac_utils.datasets import (
+from slac_utils.data.kinetics import read_kinetics
+from slac_utils.data.targets import (
     DatasetFormatError,
     class_table,
     read_hmdb51,
-    read_kinetics,
     read_ucf101,
     read_ucf101_classes,
     validate_table,
@@ -465,7 +465,7 @@ def demo_target(tmp_path_factory):
 
 
 def test_demo_target_round_trips_through_the_ucf_reader(demo_target):
-    from slac_utils.video import open_reader
+    from slac_utils.video.decode import open_reader
 
     out, truth = demo_target
     got = read_ucf101(out)

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 
 from slac_utils.config import DemoConfig
-from slac_utils.demo.world import load_truth, plan_world, render_video, write_video
-from slac_utils.video import open_reader
+from slac_utils.demo.footage import render_video, write_video
+from slac_utils.demo.plan import plan_world
+from slac_utils.demo.world import load_truth
+from slac_utils.video.decode import open_reader
 
 from .conftest import TINY_DEMO
 

@@ -1,4 +1,4 @@
-"""Temporal action detection mAP (slac_utils.detection_eval): tIoU, the ActivityNet and THUMOS14
+"""Temporal action detection mAP (slac_utils.engine.detection_eval): tIoU, the ActivityNet and THUMOS14
 protocols on hand-made cases with the expected numbers worked out in the comments, a brute-force
 cross-check of the ActivityNet protocol, the readers / writers and the command line."""
 
@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from slac_utils import detection_eval as D
+from slac_utils.engine import detection_eval as D
+from slac_utils.engine import detection_io as DIO
 
 from .conftest import REPO
 
@@ -141,7 +142,7 @@ def test_threshold_boundary_activitynet_inclusive_thumos14_strict():
 def test_unknown_prediction_label_is_an_error_naming_the_row():
     gt = gt_table(("v1", "A", 0, 10))
     pred = pred_table(("v1", "A", 0.9, 0, 10), ("v7", "Z", 0.5, 0, 1))
-    with pytest.raises(D.DetectionFormatError, match=r"row 1 \(video 'v7'\): label 'Z'"):
+    with pytest.raises(DIO.DetectionFormatError, match=r"row 1 \(video 'v7'\): label 'Z'"):
         D.evaluate(gt, pred)
 
 
@@ -307,53 +308,53 @@ def test_ground_truth_round_trip_and_subset(tmp_path):
             ("v2", "A", 5.0, 6.0, "validation", 30.0),
             ("v3", "C", 2.0, 3.0, "validation", np.nan),
         ],
-        columns=D.GT_COLUMNS,
+        columns=DIO.GT_COLUMNS,
     )
-    path = D.write_activitynet_gt(gt, tmp_path / "out" / "gt.json")
+    path = DIO.write_activitynet_gt(gt, tmp_path / "out" / "gt.json")
     text = path.read_text()
-    assert D.write_activitynet_gt(gt, tmp_path / "again.json").read_text() == text  # deterministic
-    back = D.read_activitynet(path)
+    assert DIO.write_activitynet_gt(gt, tmp_path / "again.json").read_text() == text  # deterministic
+    back = DIO.read_activitynet(path)
     # videos come back in sorted-key order, annotations in table order within a video
     expected = gt.iloc[[1, 0, 2, 3]].reset_index(drop=True)
     pd.testing.assert_frame_equal(back, expected, check_dtype=False)
     assert "duration" not in json.loads(text)["database"]["v3"]
-    val = D.read_activitynet(path, subset="validation")
+    val = DIO.read_activitynet(path, subset="validation")
     assert val["video_id"].tolist() == ["v2", "v2", "v3"]
 
 
 def test_results_round_trip(tmp_path):
     pred = pd.DataFrame(
         [("v1", "A", 0.25, 1.0, 2.0), ("v1", "B", 0.5, 0.0, 3.333333333), ("v0", "A", 1.0, 4.0, 8.0)],
-        columns=D.PRED_COLUMNS,
+        columns=DIO.PRED_COLUMNS,
     )
-    path = D.write_results(pred, tmp_path / "pred.json")
+    path = DIO.write_results(pred, tmp_path / "pred.json")
     data = json.loads(path.read_text())
     assert set(data) == {"version", "external_data", "results"}
     assert data["results"]["v1"][1] == {"label": "B", "score": 0.5, "segment": [0.0, 3.333333]}  # rounded
-    back = D.read_results(path)
+    back = DIO.read_results(path)
     expected = pred.iloc[[2, 0, 1]].reset_index(drop=True)
     expected.loc[2, "end"] = 3.333333
     pd.testing.assert_frame_equal(back, expected, check_dtype=False)
-    proposals = D.read_proposals(path)  # a results file is a proposals file with labels
+    proposals = DIO.read_proposals(path)  # a results file is a proposals file with labels
     pd.testing.assert_frame_equal(proposals, back, check_dtype=False)
 
 
 def test_read_proposals_json_without_labels_and_csv(tmp_path):
     path = anet_results(tmp_path, {"v1": [{"segment": [1, 2], "score": 0.5}]})
-    p = D.read_proposals(path)
+    p = DIO.read_proposals(path)
     assert p[["video_id", "score", "start", "end"]].values.tolist() == [["v1", 0.5, 1.0, 2.0]]
     assert p["label"].isna().all()
     (tmp_path / "a.csv").write_text("video,start,end,score\n007,1.5,2.5,0.9\n008,0,1,0.1\n")
     (tmp_path / "b.csv").write_text("video-id,t-start,t-end,score,label\n007,1.5,2.5,0.9,A\n")
-    a, b = D.read_proposals(tmp_path / "a.csv"), D.read_proposals(tmp_path / "b.csv")
+    a, b = DIO.read_proposals(tmp_path / "a.csv"), DIO.read_proposals(tmp_path / "b.csv")
     assert a.values.tolist() == [["007", None, 0.9, 1.5, 2.5], ["008", None, 0.1, 0.0, 1.0]]  # ids keep zeros
     assert b.values.tolist() == [["007", "A", 0.9, 1.5, 2.5]]
     (tmp_path / "c.csv").write_text("video,start,end,score\n007,1.5,2.5,0.9\n008,3,1,0.1\n")
-    with pytest.raises(D.DetectionFormatError, match=r"c\.csv: line 3 \(video '008'\): start > end"):
-        D.read_proposals(tmp_path / "c.csv")
+    with pytest.raises(DIO.DetectionFormatError, match=r"c\.csv: line 3 \(video '008'\): start > end"):
+        DIO.read_proposals(tmp_path / "c.csv")
     (tmp_path / "d.csv").write_text("video,start,end,score\n007,1.5,2.5,high\n")
-    with pytest.raises(D.DetectionFormatError, match=r"d\.csv: line 2 \(video '007'\): score 'high'"):
-        D.read_proposals(tmp_path / "d.csv")
+    with pytest.raises(DIO.DetectionFormatError, match=r"d\.csv: line 2 \(video '007'\): score 'high'"):
+        DIO.read_proposals(tmp_path / "d.csv")
 
 
 def test_read_thumos14(tmp_path):
@@ -361,7 +362,7 @@ def test_read_thumos14(tmp_path):
     (tmp_path / "Billiards_test.txt").write_text("video_test_0000001 10 20\n")
     (tmp_path / "Ambiguous_test.txt").write_text("video_test_0000001 30 31\n")
     (tmp_path / "Billiards_val.txt").write_text("video_validation_0000001 0 1\n")  # other subset: ignored
-    gt, amb = D.read_thumos14(tmp_path)
+    gt, amb = DIO.read_thumos14(tmp_path)
     assert gt[["video_id", "label", "start", "end", "subset"]].values.tolist() == [
         ["video_test_0000001", "BaseballPitch", 1.0, 2.5, "test"],
         ["video_test_0000002", "BaseballPitch", 3.0, 4.0, "test"],
@@ -371,10 +372,10 @@ def test_read_thumos14(tmp_path):
         ["video_test_0000001", "Ambiguous", 30.0, 31.0]
     ]
     (tmp_path / "Billiards_test.txt").write_text("video_test_0000001 10 20\nvideo_test_0000003 10\n")
-    with pytest.raises(D.DetectionFormatError, match=r"Billiards_test\.txt: line 2"):
-        D.read_thumos14(tmp_path)
-    with pytest.raises(D.DetectionFormatError, match=r"Ambiguous_val\.txt: missing"):
-        D.read_thumos14(tmp_path, subset="val")
+    with pytest.raises(DIO.DetectionFormatError, match=r"Billiards_test\.txt: line 2"):
+        DIO.read_thumos14(tmp_path)
+    with pytest.raises(DIO.DetectionFormatError, match=r"Ambiguous_val\.txt: missing"):
+        DIO.read_thumos14(tmp_path, subset="val")
 
 
 @pytest.mark.parametrize(
@@ -392,8 +393,8 @@ def test_read_thumos14(tmp_path):
 def test_malformed_result_entries_name_the_file_and_entry(tmp_path, entry, message):
     good = {"label": "A", "score": 0.9, "segment": [0, 1]}
     path = anet_results(tmp_path, {"vid1": [good, entry]})
-    with pytest.raises(D.DetectionFormatError, match=rf"pred\.json: results\['vid1'\]\[1\]: {message}"):
-        D.read_results(path, labels=["A"])
+    with pytest.raises(DIO.DetectionFormatError, match=rf"pred\.json: results\['vid1'\]\[1\]: {message}"):
+        DIO.read_results(path, labels=["A"])
 
 
 def test_malformed_ground_truth_names_the_file_and_entry(tmp_path):
@@ -401,18 +402,18 @@ def test_malformed_ground_truth_names_the_file_and_entry(tmp_path):
         tmp_path, {"v9": {"subset": "validation", "annotations": [{"label": "A", "segment": [0, 1]}, {"label": "A"}]}}
     )
     with pytest.raises(
-        D.DetectionFormatError, match=r"gt\.json: database\['v9'\]\['annotations'\]\[1\]: missing key 'segment'"
+        DIO.DetectionFormatError, match=r"gt\.json: database\['v9'\]\['annotations'\]\[1\]: missing key 'segment'"
     ):
-        D.read_activitynet(path)
+        DIO.read_activitynet(path)
     path = anet_gt(tmp_path, {"v9": {"annotations": []}})
-    with pytest.raises(D.DetectionFormatError, match=r"database\['v9'\]: missing key 'subset'"):
-        D.read_activitynet(path)
+    with pytest.raises(DIO.DetectionFormatError, match=r"database\['v9'\]: missing key 'subset'"):
+        DIO.read_activitynet(path)
     (tmp_path / "broken.json").write_text("{")
-    with pytest.raises(D.DetectionFormatError, match=r"broken\.json: not valid JSON"):
-        D.read_activitynet(tmp_path / "broken.json")
+    with pytest.raises(DIO.DetectionFormatError, match=r"broken\.json: not valid JSON"):
+        DIO.read_activitynet(tmp_path / "broken.json")
     (tmp_path / "nodb.json").write_text("{}")
-    with pytest.raises(D.DetectionFormatError, match=r"nodb\.json: missing key 'database'"):
-        D.read_activitynet(tmp_path / "nodb.json")
+    with pytest.raises(DIO.DetectionFormatError, match=r"nodb\.json: missing key 'database'"):
+        DIO.read_activitynet(tmp_path / "nodb.json")
 
 
 # --------------------------------------------------------------------------- command line
@@ -454,7 +455,7 @@ def test_cli_subprocess_end_to_end(cli_files):
         [
             sys.executable,
             "-m",
-            "slac_utils.detection_eval",
+            "slac_utils.engine.detection_eval",
             str(gt),
             str(pred),
             "--subset",
@@ -530,7 +531,7 @@ def test_cli_errors_exit_2_and_name_the_entry(cli_files, tmp_path, capsys):
     assert D.main([str(gt), str(tmp_path / "missing.json"), "--subset", "validation"]) == 2
     assert "missing.json" in capsys.readouterr().err
     out = subprocess.run(
-        [sys.executable, "-m", "slac_utils.detection_eval", str(gt), str(bad), "--subset", "validation"],
+        [sys.executable, "-m", "slac_utils.engine.detection_eval", str(gt), str(bad), "--subset", "validation"],
         cwd=REPO,
         capture_output=True,
         text=True,

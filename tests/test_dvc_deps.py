@@ -40,7 +40,11 @@ def test_stage_modules_come_from_the_command_and_the_notebook(tmp_path):
                 "cells": [
                     {
                         "cell_type": "code",
-                        "source": ["%matplotlib inline\n", "from slac_utils import io\n", "import slac_utils.video\n"],
+                        "source": [
+                            "%matplotlib inline\n",
+                            "from slac_utils import io\n",
+                            "import slac_utils.video\n",
+                        ],
                     },
                     {"cell_type": "markdown", "source": ["from slac_utils import plots"]},
                 ]

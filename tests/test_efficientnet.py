@@ -101,13 +101,13 @@ def test_make_embedder_auto_picks_it():
 
 
 def test_auto_falls_back_without_packages(monkeypatch):
-    import slac_utils.models as models
+    import slac_utils.features as features
     import slac_utils.models.efficientnet as eff
     from slac_utils.config import DedupConfig, ProposalsConfig
     from slac_utils.features import resolve_embedder
     from slac_utils.proposals import resolve_backbone
 
-    monkeypatch.setattr(models, "package_available", lambda m: False)
+    monkeypatch.setattr(features, "package_available", lambda m: False)  # where resolve_embedder looks it up
     monkeypatch.setattr(eff, "package_available", lambda m: False)
     assert resolve_embedder(DedupConfig()) == "signature"
     assert resolve_backbone(ProposalsConfig()) == "features"

@@ -10,7 +10,7 @@ import pytest
 
 from slac_utils import export as ex
 from slac_utils.config import Params
-from slac_utils.detection_eval import read_activitynet
+from slac_utils.engine.detection_io import read_activitynet
 
 LABELED_COLUMNS = [
     "clip_id",

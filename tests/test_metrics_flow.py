@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from slac_utils import flow as FL
-from slac_utils import metrics as M
-from slac_utils import sampling_clips as SC
+from slac_utils.engine import metrics as M
+from slac_utils.video import clip_sampling as SC
+from slac_utils.video import flow as FL
 
 
 def one_hot_scores(pred, n_classes):

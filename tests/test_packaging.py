@@ -37,3 +37,14 @@ def test_no_runtime_downloads():
     )
     for f in (REPO / "slac_utils").glob("*.py"):
         assert not bad.search(f.read_text()), f"{f.name} downloads at run time"
+
+
+def test_every_subpackage_is_packaged():
+    """pyproject lists packages explicitly: a subpackage missing there is absent from a wheel install."""
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.parent.relative_to(REPO).parts)
+        for p in (REPO / "slac_utils").rglob("__init__.py")
+        if "__pycache__" not in str(p)
+    }
+    assert found == listed, f"pyproject [tool.setuptools] packages: {sorted(found ^ listed)}"

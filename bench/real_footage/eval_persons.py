@@ -36,7 +36,7 @@ from truth import load_truth, person_shot_pr  # noqa: E402
 
 from slac_utils import persons as P  # noqa: E402
 from slac_utils.config import PersonsConfig  # noqa: E402
-from slac_utils.video import open_reader, read_frames  # noqa: E402
+from slac_utils.video.decode import open_reader, read_frames  # noqa: E402
 
 
 def bench_shots(root: Path) -> pd.DataFrame:

@@ -15,7 +15,7 @@ when a prediction lies within ±2 frames of the cut, or anywhere inside a transi
 ``--calibrate``: a grid over the histogram thresholds (score, gradient, gradual lag and threshold) on
 cached per-frame histograms, fitted on one half of the videos and scored on the other (sources vs
 spliced, both ways) and on all, and with ``--demo DIR`` on a demo world's videos; prints the best settings.  Nothing here changes the schema: copy the
-values you choose into ``slac_utils/config.py`` (and say where they came from).
+values you choose into ``slac_utils/config/curation.py`` (and say where they came from).
 
 Output: a Markdown table on stdout and in ``--out`` (default ``bench/results/real_footage_shots.md``).
 Per-video TransNetV2 predictions and histograms are cached in ``--cache`` (keyed by file content hash).
@@ -43,7 +43,7 @@ from truth import load_truth, shot_prf  # noqa: E402
 
 from slac_utils import shots as S  # noqa: E402
 from slac_utils.config import ShotsConfig  # noqa: E402
-from slac_utils.video import open_reader  # noqa: E402
+from slac_utils.video.decode import open_reader  # noqa: E402
 
 GRID = dict(
     score_threshold=[0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5],

@@ -82,7 +82,7 @@ class _SQLAlchemy:
 
     def __init__(self, url: str):
         try:
-            import sqlalchemy as sa
+            import sqlalchemy as sa  # deferred: only the PostgreSQL store needs it
         except ImportError:
             raise StoreError(
                 f"annotation.db_url={url!r} needs SQLAlchemy (and the database's driver), which is not installed; "

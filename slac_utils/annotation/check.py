@@ -4,11 +4,13 @@ to do while a class has too few labels; and the reader of the clips' planted tru
 
 from __future__ import annotations
 
+import argparse
+import sys
 from pathlib import Path
 
 import pandas as pd
 
-from ..config import annotation_mode
+from ..config import annotation_mode, load_params
 from .backends import StoreError
 from .qc import (
     export_labels,
@@ -56,10 +58,6 @@ def labels_missing(params, clips_path) -> str | None:
 
 def _main():  # pragma: no cover - exercised by the annotate DVC stage
     """`python -m slac_utils.annotation check --params P --clips C`: exit 1 with one line while labels are missing."""
-    import argparse
-    import sys
-
-    from ..config import load_params
 
     ap = argparse.ArgumentParser(description="Stage 05 helpers.")
     ap.add_argument("command", choices=["check"])

@@ -8,20 +8,9 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from .. import plots  # noqa: F401  (house style, Agg backend)
+from ..paper import PAPER_TABLE3 as PAPER
 from .store import GOLD_ANNOTATOR, TRUTH_KINDS, LabelStore, gold_accuracy_table
-
-# Paper Table 3 (section 3.7), as printed, and the scale behind it.
-PAPER = dict(
-    videos=520_000,
-    clips=1_750_000,
-    per_clip_s=8.8,
-    per_video_sparse_s=30.6,
-    per_video_full_min=11.3,
-    dataset_full_hr=113_200,
-    dataset_sparse_hr=4_390,
-    annotators=70,
-    mean_gold_accuracy=0.94,
-)
 
 
 # ----------------------------------------------------------------------------- export
@@ -246,9 +235,7 @@ def cost_table(labeled: pd.DataFrame, clips: pd.DataFrame, cfg, simulated: bool)
 
 # ----------------------------------------------------------------------------- figures
 def plot_time_per_clip(labeled: pd.DataFrame, ours: str):
-    import matplotlib.pyplot as plt
-
-    from .. import plots  # noqa: F401  (house style, Agg backend)
+    import matplotlib.pyplot as plt  # deferred: matplotlib loads only when a figure is drawn
 
     a = labeled[labeled.annotator != GOLD_ANNOTATOR]
     fig, ax = plt.subplots(figsize=(6, 3))
@@ -264,9 +251,7 @@ def plot_time_per_clip(labeled: pd.DataFrame, ours: str):
 
 
 def plot_labels(per_class: pd.DataFrame, per_annotator: pd.DataFrame, min_accuracy: float):
-    import matplotlib.pyplot as plt
-
-    from .. import plots  # noqa: F401
+    import matplotlib.pyplot as plt  # deferred: matplotlib loads only when a figure is drawn
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 0.4 * max(len(per_class), len(per_annotator)) + 1.5))
     y = np.arange(len(per_class))

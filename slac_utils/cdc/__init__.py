@@ -4,7 +4,7 @@ dense inference, proposals and the paper's boundary refinement.
 
 Architecture
 ------------
-``CDC(trunk_model, num_classes, frames, crop)`` takes the ``trunk`` of a :class:`~slac_utils.res3d.Res3D`
+``CDC(trunk_model, num_classes, frames, crop)`` takes the ``trunk`` of a :class:`~slac_utils.models.res3d.Res3D`
 (input B x 3 x L x H x W -> C x L/8 x h x w; paper: Res3D-34 at 32 x 112 x 112 -> 512 x 4 x 7 x 7) and
 adds three Conv-Deconv operators (:class:`ConvDeconv`) that each *convolve in space* (no spatial padding,
 stride 1: the map shrinks) and *deconvolve in time* (x2) in one step, ending at C x L x 1 x 1 (paper:
@@ -51,7 +51,7 @@ Data
 ----
 * :class:`SlacFrameDataset` -- CDC pre-training on SLAC clips: L random consecutive frames of a 2-second
   clip, every frame labelled with the clip's label (negatives -> background K), random crop + flip, all
-  drawn from (seed, epoch, draw, index) by :class:`slac_utils.clipdata.ClipDataset` (composition).
+  drawn from (seed, epoch, draw, index) by :class:`slac_utils.data.clips.ClipDataset` (composition).
 * :class:`UntrimmedWindowDataset` -- fine-tuning: for each ground-truth segment, the segment expanded by
   ``expand_seconds`` on both sides (clamped to the video); L random consecutive frames in that window;
   frame labels: the label of a ground-truth segment whose *original* extent covers the frame centre,
@@ -59,12 +59,12 @@ Data
 
 Frames are decoded with decord with the short side resized to ``resize_short`` (default
 ``crop x 8/7``: 64 for 56 crops, 128 for the paper's 112), then square ``crop`` crops; RGB in [0, 1]
-normalised with the ImageNet mean/std (as :mod:`slac_utils.clipdata`).
+normalised with the ImageNet mean/std (as :mod:`slac_utils.data.clips`).
 
 Training, inference, refinement
 -------------------------------
 * :func:`train_cdc` -- per-frame cross-entropy, SGD momentum 0.9, linear warm-up then /10 every
-  ``step_epochs`` (:func:`slac_utils.train.lr_at`), weighted draws (:func:`slac_utils.train.epoch_draws`),
+  ``step_epochs`` (:func:`slac_utils.engine.train.lr_at`), weighted draws (:func:`slac_utils.engine.train.epoch_draws`),
   an atomic, byte-reproducible checkpoint per epoch, exact resume, bf16 + channels_last_3d on GPU, DDP under
   torchrun.
 * :func:`frame_scores` -- (n_frames, K+1) per-frame softmax of a whole video from consecutive L-frame
@@ -89,9 +89,6 @@ from .data import (
 )
 from .model import (
     CDC,
-    PAPER_CDC_PARAMETERS,
-    PAPER_SETTINGS,
-    PAPER_TRUNK_PARAMETERS,
     ConvDeconv,
     build_cdc,
     cdc_kernel_sizes,
@@ -114,9 +111,6 @@ from .temporal import (
 
 __all__ = [
     "CDC",
-    "PAPER_CDC_PARAMETERS",
-    "PAPER_SETTINGS",
-    "PAPER_TRUNK_PARAMETERS",
     "ConvDeconv",
     "SlacFrameDataset",
     "UntrimmedWindowDataset",

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import sampling_clips as sc
-from ..clipdata import MEAN, STD, ClipDataset
-from ..video import center_crop
+from ..data.clips import MEAN, STD, ClipDataset
+from ..video import clip_sampling as sc
+from ..video.decode import center_crop, open_reader, resized_size
 
 
 def default_resize_short(crop: int) -> int:
@@ -20,14 +20,13 @@ def default_resize_short(crop: int) -> int:
 
 
 def normalise(frames: np.ndarray) -> torch.Tensor:
-    """(T, H, W, 3) uint8 -> (3, T, H, W) float32, ImageNet mean/std (as slac_utils.clipdata)."""
+    """(T, H, W, 3) uint8 -> (3, T, H, W) float32, ImageNet mean/std (as slac_utils.data.clips)."""
     x = (frames.astype(np.float32) / 255.0 - MEAN) / STD
     return torch.from_numpy(np.ascontiguousarray(x.transpose(3, 0, 1, 2)))
 
 
 def decode_video(path, resize_short: int) -> tuple[np.ndarray, float]:
     """All frames (N, H, W, 3) uint8 of a video, short side resized to resize_short at decode time, and its fps."""
-    from ..video import open_reader, resized_size
 
     vr = open_reader(path)
     h, w = vr[0].shape[:2]
@@ -41,7 +40,7 @@ class SlacFrameDataset:
 
     ``table``: the labeled clips (path, label_index; negatives carry the background index K).  Decoding,
     caching, the random window, crop and flip (drawn from (seed, epoch, draw, index)) and normalisation are
-    :class:`slac_utils.clipdata.ClipDataset`'s.
+    :class:`slac_utils.data.clips.ClipDataset`'s.
     """
 
     def __init__(
@@ -143,8 +142,6 @@ class UntrimmedWindowDataset:
         on first use and kept; without, only its length and fps are read here (frames come per window)."""
         fr = self._frames.get(vid)
         if vid not in self._meta or (fr is None and self._cache):
-            from ..video import open_reader
-
             row = self.videos.loc[vid]
             fps = float(row["fps"]) if "fps" in self.videos and not pd.isna(row["fps"]) else None
             if fr is None and self._cache:
@@ -165,7 +162,6 @@ class UntrimmedWindowDataset:
     def _read(self, vid: str, fr, idx: np.ndarray) -> np.ndarray:
         if fr is not None:
             return fr[idx]
-        from ..video import open_reader, resized_size
 
         path = self.videos.loc[vid, "path"]
         h, w = open_reader(path)[0].shape[:2]

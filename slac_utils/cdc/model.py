@@ -4,19 +4,16 @@ training through the one training loop (``train.train``)."""
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
 
-from ..res3d import Res3D
-
-#: the paper's counts (section 5)
-PAPER_TRUNK_PARAMETERS = 63.4e6
-PAPER_CDC_PARAMETERS = 20.4e6
-#: paper settings: Res3D-34, width 64, 32 x 112 x 112 input, 200 actions + background
-PAPER_SETTINGS = dict(depth=34, width=64, frames=32, crop=112, num_classes=201)
+from ..engine.train import train
+from ..models.res3d import Res3D, load_trunk
+from ..paper import PAPER_SETTINGS
 
 
 # ============================================================================ model
@@ -83,7 +80,7 @@ class CDC(nn.Module):
     ``num_classes`` counts the outputs including background (K + 1; paper: 201).  ``channels`` is the CDC
     width (0: the trunk's output channels, paper 512).  The trunk is ``trunk_model.trunk`` (shared, not
     copied), so its state-dict keys stay ``trunk.*`` as in Res3D; initialise it with
-    :func:`slac_utils.res3d.load_trunk` on ``trunk_model`` before building (or train from scratch).
+    :func:`slac_utils.models.res3d.load_trunk` on ``trunk_model`` before building (or train from scratch).
     """
 
     def __init__(
@@ -165,8 +162,6 @@ def build_cdc(
             return CDC(res, num_classes, frames, crop, channels)
     res = Res3D(num_classes, depth=depth, width=width)
     if trunk_state is not None:
-        from ..res3d import load_trunk
-
         load_trunk(res, trunk_state)
     return CDC(res, num_classes, frames, crop, channels)
 
@@ -198,7 +193,7 @@ def train_cdc(
 ) -> pd.DataFrame:
     """Train a CDC model with per-frame cross-entropy; returns the per-epoch log (epoch, lr, loss, frame_accuracy, windows, seconds).
 
-    The Res3D training loop (:func:`slac_utils.train.train`) with per-frame labels: ``dataset.get(i, epoch=,
+    The Res3D training loop (:func:`slac_utils.engine.train.train`) with per-frame labels: ``dataset.get(i, epoch=,
     draw=)`` -> (3 x L x H x W, (L,) labels); ``dataset.labels`` (per item) and ``dataset.background`` give the
     sampling weights ``cfg.pos_weight`` / ``cfg.neg_weight``; each epoch draws ``cfg.windows_per_epoch``
     (default: the dataset's size) items with replacement.  LR: ``cfg.base_lr``, ``warmup_epochs``,
@@ -208,9 +203,6 @@ def train_cdc(
     equals an uninterrupted one.  ``<out_dir>/log.csv``: the log without seconds.  ``stop_after``: end after that
     many epochs of this call.
     """
-    from types import SimpleNamespace
-
-    from ..train import train
 
     run_cfg = SimpleNamespace(
         base_lr=cfg.base_lr,

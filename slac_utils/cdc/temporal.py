@@ -11,8 +11,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .. import sampling_clips as sc
-from ..video import center_crop
+from ..engine.detection_eval import evaluate
+from ..video import clip_sampling as sc
+from ..video.decode import center_crop
 from .data import decode_video, default_resize_short, normalise
 
 
@@ -278,11 +279,10 @@ def tune_beta(
     protocol: str = "activitynet",
     nms_tiou: float | None = None,
 ) -> tuple[float, pd.DataFrame]:
-    """Choose beta from ``grid`` by average mAP (slac_utils.detection_eval) on held-out videos; returns (beta, table beta/average_mAP).
+    """Choose beta from ``grid`` by average mAP (slac_utils.engine.detection_eval) on held-out videos; returns (beta, table beta/average_mAP).
 
     Ties go to the first grid value.  ``gt``: video_id, label, start, end of the held-out videos.
     """
-    from ..detection_eval import evaluate
 
     rows = []
     for b in grid:

@@ -11,7 +11,7 @@ demo world's renderer and writes::
       demo_truth.csv                             one row per clip (below)
 
 The lists name the ``.mp4`` files exactly and use CRLF line endings like the official ones, so
-:func:`slac_utils.datasets.read_ucf101` reads the layout back unchanged.  Only split 1 is written.
+:func:`slac_utils.data.targets.read_ucf101` reads the layout back unchanged.  Only split 1 is written.
 
 Each target class is one demo action class (``classes_map``: target name -> demo class, default
 :data:`DEMO_UCF_CLASSES`, the names of the demo world's UCF-like external set).  As in UCF-101, the clips of a
@@ -29,6 +29,8 @@ class's clips do not change when other classes are added.
 
 from __future__ import annotations
 
+import argparse
+import json
 import shutil
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -37,11 +39,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import DemoConfig
-from ..io import write_table
+from ..config import DemoConfig, load_params
+from ..io import PLACEHOLDER, write_table
 from ..seeding import seed_of
+from .footage import render_video, write_video
 from .motions import CLASSES
-from .world import EXTERNAL_TAXONOMY, VideoPlan, plan_video, render_video, write_video
+from .plan import EXTERNAL_TAXONOMY, VideoPlan, plan_video
 
 # target class name -> demo action class (the demo world's UCF-like names)
 DEMO_UCF_CLASSES: dict[str, str] = {
@@ -275,10 +278,6 @@ def write_demo_ucf_layout(
 
 
 def _main():  # pragma: no cover - exercised by the demo_target DVC stage
-    import argparse
-    import json
-
-    from ..config import load_params
 
     ap = argparse.ArgumentParser(description="Write the demo transfer target (UCF-101 layout) for stage 08.")
     ap.add_argument("--params", default="params.yaml")
@@ -286,8 +285,6 @@ def _main():  # pragma: no cover - exercised by the demo_target DVC stage
     a = ap.parse_args()
     p = load_params(a.params)
     if p.data.source != "demo":
-        from ..io import PLACEHOLDER
-
         out = Path(a.out)
         if out.exists():
             shutil.rmtree(out)

@@ -27,7 +27,7 @@ demo scale on the demo world (or on ActivityNet / THUMOS14 with ``localization.d
    beta 2.0, or beta tuned on held-out training videos with ``tune_beta``).  Both optionally followed by
    per-class temporal NMS (``nms_tiou``; the paper's proposals came non-overlapping from [36], sliding
    windows do not, see the run's notes).
-5. **Evaluation** (:mod:`slac_utils.detection_eval`): Table 9 with ``table9_protocol`` at ``table9_tiou``
+5. **Evaluation** (:mod:`slac_utils.engine.detection_eval`): Table 9 with ``table9_protocol`` at ``table9_tiou``
    (ActivityNet 0.5:0.95), Table 8 with ``table8_protocol`` at ``table8_tiou`` (THUMOS14 0.3:0.7); our rows
    beside the paper's, labelled DEMO SCALE; parameter counts of ours and of the paper-size model beside the
    paper's 63.4M / 20.4M.
@@ -42,7 +42,7 @@ Rooms: ``ground_truth`` (steps 1-2: the demo world's or an external dataset's se
 beside ours, parameter counts, metrics), ``figures`` (per-frame scores against the ground truth).
 """
 
-from .evaluate import Localization, evaluate_detections, localize_and_evaluate, proposals_for, slac_trunk, write_meta
+from .evaluate import Localization, evaluate_detections, localize_and_evaluate, proposals_for, slac_trunk
 from .figures import scores_figure
 from .ground_truth import (
     LocalizationSplit,
@@ -55,10 +55,6 @@ from .ground_truth import (
 from .tables import (
     LOG_KEYS,
     MODELS,
-    PAPER_TABLE8,
-    PAPER_TABLE8_TIOU,
-    PAPER_TABLE9,
-    PAPER_TABLE9_TIOU,
     SKIP_TABLES,
     fmt_m,
     stage_metrics,
@@ -72,10 +68,6 @@ from .tables import (
 __all__ = [
     "LOG_KEYS",
     "MODELS",
-    "PAPER_TABLE8",
-    "PAPER_TABLE8_TIOU",
-    "PAPER_TABLE9",
-    "PAPER_TABLE9_TIOU",
     "SKIP_TABLES",
     "Localization",
     "LocalizationSplit",
@@ -92,7 +84,6 @@ __all__ = [
     "split_videos",
     "stage_metrics",
     "table_notes",
-    "write_meta",
     "write_parameters",
     "write_split",
     "write_table8",

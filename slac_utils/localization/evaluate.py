@@ -2,35 +2,27 @@
 
 The detections of each run (``scratch``, ``slac`` and the ``oracle``: one-hot ground-truth frame labels through
 the same proposals and refinement, the ceiling of the post-processing) are ActivityNet-format tables
-(video_id, label, start, end, score); mAP comes from :mod:`slac_utils.detection_eval`.
+(video_id, label, start, end, score); mAP comes from :mod:`slac_utils.engine.detection_eval`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from .. import cdc
-from ..detection_eval import evaluate, read_proposals
+from ..engine.detection_eval import evaluate
+from ..engine.detection_io import read_proposals
+from ..models.checkpoints import load_trained
 from .ground_truth import LocalizationSplit
 
 
 def slac_trunk(models_dir) -> tuple[dict, dict]:
     """(state dict, meta) of the stage-06 RGB Res3D: the trunk CDC pre-training starts from."""
-    d = Path(models_dir) / "rgb"
-    meta = json.loads((d / "meta.json").read_text())
-    state = torch.load(d / "last.pt", map_location="cpu", weights_only=False)["model"]
-    return state, meta
-
-
-def write_meta(path: Path, **kw) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "meta.json").write_text(json.dumps(kw, indent=2, sort_keys=True, default=str) + "\n")
+    return load_trained(Path(models_dir) / "rgb")
 
 
 def evaluate_detections(gt, det, tiou, protocol, ambiguous=None) -> dict:

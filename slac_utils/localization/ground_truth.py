@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..detection_eval import read_activitynet, read_thumos14
+from ..data.splits import split_groups
+from ..engine.detection_io import read_activitynet, read_thumos14
 from ..ingest import probe
 from ..io import read_table
 
@@ -51,19 +52,16 @@ def split_videos(videos: pd.DataFrame, fraction: float, seed: int, seen_groups: 
     """video_id -> training | validation: round(fraction x videos) held out, whole groups at a time, seeded;
     groups not in ``seen_groups`` (e.g. with no stage-06 training clip) are held out first."""
     seen_groups = seen_groups or set()
-    groups = sorted(videos.group.unique())
-    rng = np.random.default_rng(seed)
-    perm = [groups[i] for i in rng.permutation(len(groups))]
-    order = [g for g in perm if g not in seen_groups] + [g for g in perm if g in seen_groups]
-    target = int(round(len(videos) * fraction))
     size = videos.groupby("group").size()
-    held, n = set(), 0
-    for g in order:
-        if n >= target:
-            break
-        held.add(g)
-        n += int(size[g])
-    return {v: ("validation" if g in held else "training") for v, g in zip(videos.video_id, videos.group)}
+    part = split_groups(
+        videos.group,
+        {"validation": int(round(len(videos) * fraction))},
+        seed,
+        rest="training",
+        weights=size,
+        prefer=lambda g: g not in seen_groups,
+    )
+    return {v: part[g] for v, g in zip(videos.video_id, videos.group)}
 
 
 def _find_video(videos_dir: Path, vid: str) -> str | None:
@@ -75,7 +73,7 @@ def _find_video(videos_dir: Path, vid: str) -> str | None:
 
 
 def external_ground_truth(cfg) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
-    """(videos, gt, ambiguous, quarantined) of ActivityNet-v1.3 / THUMOS14 (slac_utils.detection_eval readers).
+    """(videos, gt, ambiguous, quarantined) of ActivityNet-v1.3 / THUMOS14 (slac_utils.engine.detection_eval readers).
 
     gt carries ``subset`` = training / validation: ``cfg.train_subset`` and ``cfg.test_subset`` mapped.  Videos
     are ``<videos_dir>/<video_id>.<ext>`` (or ``v_<video_id>.<ext>``); an annotated video without a usable file

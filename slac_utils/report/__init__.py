@@ -10,8 +10,8 @@ The last stage reads what the earlier stages wrote and writes nothing they read:
   comment lines (read them with ``pandas.read_csv(path, comment="#")``; string cells are quoted, so a ``#``
   inside a cell is kept). Table 1 (datasets compared) and Table 2 (de-duplication, our counts beside the
   paper's 171,378 / 4,029 / 1,925 / 660 / 11) are built here; Tables 3-9 are re-emitted from the stage
-  tables ``<tables_root>/<NN_stage>/table<N>_*.csv`` (found by pattern; their Markdown twin gives title and
-  notes). A table no stage wrote is listed in the index as "not produced by this run".
+  tables whose metadata (``<stem>.meta.json``, written beside every stage table: title, notes, ``paper_table``)
+  says which of the paper's tables they are. A table no stage wrote is listed in the index as "not produced by this run".
   ``pipeline_counts`` (the numbers of Figure 1, ours beside the paper's) is written the same way.
 * **Figures** into ``figures_dir`` (``reports/figures/10_report``), byte-stable PNGs (``io.save_figure``,
   seeded choices): ``fig1_pipeline.png`` (paper Fig. 1 with this run's counts), ``fig2_negatives.png`` (Fig. 2:
@@ -37,7 +37,7 @@ from ..tables import (
     latex_escape,
     read_report_csv,
     read_stage_csv,
-    read_stage_markdown,
+    read_table_meta,
     write_csv_with_header,
     write_latex_table,
 )
@@ -45,9 +45,6 @@ from .catalog import (
     FIGURES,
     KEY_METRICS,
     OWN_FIGURES,
-    PAPER_PIPELINE,
-    PAPER_TABLE1,
-    PAPER_TABLE2,
     STAGE,
     STAGES,
     TABLES,
@@ -70,9 +67,6 @@ __all__ = [
     "FIGURES",
     "KEY_METRICS",
     "OWN_FIGURES",
-    "PAPER_PIPELINE",
-    "PAPER_TABLE1",
-    "PAPER_TABLE2",
     "STAGE",
     "STAGES",
     "TABLES",
@@ -97,7 +91,7 @@ __all__ = [
     "read_middle_frame",
     "read_report_csv",
     "read_stage_csv",
-    "read_stage_markdown",
+    "read_table_meta",
     "table1",
     "table2",
     "write_csv_with_header",

@@ -9,41 +9,6 @@ KIND_COLORS = {"action": "#2ca02c", "no_action": "#ff7f0e", "no_context": "#1f77
 NEGATIVE_TYPES = ("no_person", "no_context", "no_action")
 
 # ----------------------------------------------------------------------------- the paper
-# Table 1 as printed: dataset, actions, videos, annotations, source, localization.
-PAPER_TABLE1 = [
-    ("UCF101", "101", "13K", "13K", "YouTube", "No"),
-    ("HMDB51", "51", "7K", "7K", "YouTube/Movie", "No"),
-    ("Kinetics", "400", "305K", "305K", "YouTube", "No"),
-    ("Sports1M", "487", "1.1M", "1.1M", "YouTube", "No"),
-    ("THUMOS 15", "101", "24K", "21K", "YouTube", "Yes"),
-    ("ActivityNet", "200", "20K", "23K", "YouTube", "Yes"),
-    ("Charades", "157", "10K", "67K", "267 Homes", "Yes"),
-    ("AVA", "80", "214", "197K", "Movie", "Yes"),
-    ("SLAC", "200", "520K", "1.75M", "YouTube", "Yes"),
-]
-# Table 2 as printed (removed videos, starting from 1.1M candidates), in the paper's order.
-PAPER_TABLE2 = [
-    ("Internal (within the dataset)", "171,378", None),
-    ("Kinetics", "4,029", "kinetics"),
-    ("ActivityNet", "1,925", "activitynet"),
-    ("UCF-101", "660", "ucf"),
-    ("HMDB-51", "11", "hmdb"),
-]
-# Section 3: the numbers behind Figure 1.
-PAPER_PIPELINE = dict(
-    candidates="1.1M",
-    removed_internal="171K",
-    removed_external="6.6K",
-    person_share="~49% of shots",
-    removed_no_person="193K",
-    videos="520K",
-    clips="1.75M",
-    positives="755K",
-    negatives="993K",
-    seconds_per_clip="8.8 s",
-    frames_model="600K frames",
-    web_model="300K images",
-)
 
 # Paper tables: caption, the stage folder that writes them (None: built here), the params that matter.
 TABLES = {

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from pathlib import Path
 
 import pandas as pd
 
-from ..io import read_table
-from .catalog import PAPER_PIPELINE, PAPER_TABLE1, PAPER_TABLE2, STAGE
+from ..io import META_SUFFIX, read_table
+from ..paper import PAPER_PIPELINE, PAPER_TABLE1, PAPER_TABLE2
+from .catalog import STAGE
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -31,20 +31,22 @@ def read_metrics(metrics_dir) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in sorted(d.glob("*.json"))}
 
 
-def find_stage_tables(tables_root, exclude=()) -> dict[int, list[Path]]:
-    """N -> the table<N>_*.csv files (N in 1..9) under tables_root, excluding folders in exclude and any folder
-    named like this stage (a report's own tables are never read back as stage tables); sorted."""
+def find_stage_tables(tables_root, exclude=()) -> dict[int, list[tuple[Path, dict]]]:
+    """N -> [(csv path, metadata)] of the stage tables whose metadata (``<stem>.meta.json``, written with every
+    stage table) says they reproduce the paper's Table N (1..9), under tables_root, excluding folders in exclude
+    and any folder named like this stage (a report's own tables are never read back as stage tables); sorted."""
     root = Path(tables_root)
     excl = {os.path.abspath(e) for e in exclude}
-    found: dict[int, list[Path]] = {}
+    found: dict[int, list[tuple[Path, dict]]] = {}
     if not root.is_dir():
         return found
-    for p in sorted(root.rglob("table*_*.csv")):
-        if any(os.path.abspath(p).startswith(e + os.sep) for e in excl) or STAGE in p.relative_to(root).parts[:-1]:
+    for m in sorted(root.rglob("*" + META_SUFFIX)):
+        if any(os.path.abspath(m).startswith(e + os.sep) for e in excl) or STAGE in m.relative_to(root).parts[:-1]:
             continue
-        m = re.fullmatch(r"table([1-9])_.+\.csv", p.name)
-        if m:
-            found.setdefault(int(m.group(1)), []).append(p)
+        meta = json.loads(m.read_text(encoding="utf-8"))
+        n, csv = meta.get("paper_table"), m.parent / meta.get("csv", "")
+        if isinstance(n, int) and 1 <= n <= 9 and csv.is_file():
+            found.setdefault(n, []).append((csv, meta))
     return found
 
 

@@ -10,7 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..annotation import GOLD_ANNOTATOR, page_queue
+from ..grid import KEYS
 from ..seeding import seed_of
+from ..video.decode import open_reader
 from .catalog import GREEN, NEGATIVE_TYPES, RED
 from .counts import _labeled_only
 from .figures import _plt
@@ -22,8 +25,6 @@ def read_middle_frame(path, frame: int | None = None) -> np.ndarray | None:
     if path is None or not Path(path).is_file():
         return None
     try:
-        from ..video import open_reader
-
         vr = open_reader(path)
         n = len(vr)
         i = n // 2 if frame is None else min(max(int(frame), 0), n - 1)
@@ -174,7 +175,6 @@ def plot_negatives(cls, picks, caption: str):
 def guideline_examples(labeled: pd.DataFrame | None, max_classes: int = 5) -> tuple[pd.DataFrame, str]:
     """Per class the guideline examples of stage 05 (golden-set clips with role 'example': annotator golden_set);
     classes without them fall back to golden check clips, then to labeled clips (stated in the source note)."""
-    from ..annotation import GOLD_ANNOTATOR
 
     lab = _labeled_only(labeled)
     cols = ["class_label", "clip_id", "path", "label", "source"]
@@ -266,7 +266,6 @@ def plot_guideline(examples: pd.DataFrame, definitions: dict, note: str):
 
 def grid_page(labeled: pd.DataFrame | None, page_size: int, seed: int) -> tuple[pd.DataFrame, dict]:
     """The clips of one annotation page in the grid's order (first class, first page): stage 05's page queue."""
-    from ..annotation import GOLD_ANNOTATOR, page_queue
 
     lab = _labeled_only(labeled)
     if lab is None or lab.empty:
@@ -290,7 +289,6 @@ def grid_page(labeled: pd.DataFrame | None, page_size: int, seed: int) -> tuple[
 
 
 def plot_grid(page: pd.DataFrame, info: dict, definitions: dict, columns: int = 4):
-    from ..grid import KEYS
 
     plt = _plt()
     n = max(1, len(page))

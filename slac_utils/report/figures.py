@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .catalog import GREEN, KIND_COLORS, PAPER_PIPELINE, RED
+from .. import plots  # noqa: F401  (house style, Agg backend)
+from ..paper import PAPER_PIPELINE
+from .catalog import GREEN, KIND_COLORS, RED
 from .counts import _labeled_only, _n
 
 
 # ----------------------------------------------------------------------------- figures
 def _plt():
-    import matplotlib.pyplot as plt
-
-    from .. import plots  # noqa: F401  (house style, Agg backend)
+    import matplotlib.pyplot as plt  # deferred: matplotlib loads only when a figure is drawn
 
     return plt
 
@@ -21,7 +21,10 @@ def _plt():
 def plot_pipeline(c: dict, profile: dict):
     """Paper Figure 1 with this run's counts: boxes and arrows, ours in black, the paper's in grey."""
     plt = _plt()
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+    from matplotlib.patches import (  # deferred: matplotlib loads only when a figure is drawn
+        FancyArrowPatch,
+        FancyBboxPatch,
+    )
 
     fig, ax = plt.subplots(figsize=(14, 5.4))
     ax.set_xlim(0, 14)

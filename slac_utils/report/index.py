@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..tables import read_stage_markdown
+from ..io import META_SUFFIX
+from ..tables import read_table_meta
 from .catalog import FIGURES, KEY_METRICS, OWN_FIGURES, STAGE, STAGES, TABLES
 from .profile import param_items
 
@@ -41,7 +42,8 @@ def _table_lines(files: list[Path], base) -> list[str]:
     for stem in sorted(stems):
         fs = sorted(stems[stem], key=lambda p: (order.get(p.suffix, 9), p.name))
         md = next((f for f in fs if f.suffix == ".md"), None)
-        title = read_stage_markdown(md)[0] if md else None
+        meta = read_table_meta(md) if md else None
+        title = meta.get("title") if meta else None
         desc = title or ("training log" if stem.startswith("log_") else stem.replace("_", " "))
         links = " · ".join(f"[{f.suffix.lstrip('.') or f.name}]({_rel(f, base)})" for f in fs)
         lines.append(f"- `{stem}` — {desc}: {links}")
@@ -173,7 +175,11 @@ def write_index(
     mine = lambda p, r: (
         any(os.path.abspath(p).startswith(o + os.sep) for o in own) or STAGE in p.relative_to(r).parts[:-1]
     )  # noqa: E731
-    tfiles = [p for p in sorted(troot.rglob("*")) if p.is_file() and not mine(p, troot)] if troot.is_dir() else []
+    tfiles = (
+        [p for p in sorted(troot.rglob("*")) if p.is_file() and not mine(p, troot) and not p.name.endswith(META_SUFFIX)]
+        if troot.is_dir()
+        else []
+    )  # a table's .meta.json is for machines: the index links its md / csv / tex
     ffiles = [p for p in sorted(froot.rglob("*.png")) if not mine(p, froot)] if froot.is_dir() else []
     stages = sorted(
         {_stage_of(p, troot) for p in tfiles}

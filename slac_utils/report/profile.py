@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from ..backends import resolved_backends
+from ..config import validate
 
 
 # ----------------------------------------------------------------------------- profile and params
@@ -43,9 +44,7 @@ def profile_of(params, paper_profile_path=None) -> dict:
         )
     differ = None
     if paper_profile_path is not None and Path(paper_profile_path).is_file():
-        import yaml
-
-        from ..config import validate
+        import yaml  # deferred: PyYAML loads only when a profile file is read
 
         raw = yaml.safe_load(Path(paper_profile_path).read_text()) or {}
         paper = _flatten(

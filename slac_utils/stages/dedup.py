@@ -82,7 +82,9 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
         f"frames at {cfg.fps} fps (min {cfg.min_frames}), short edge {cfg.short_edge}, centre crop {cfg.crop}; keep rule: {cfg.keep}",
         "paper (1.1M candidates): internal 171,378; Kinetics 4,029; ActivityNet 1,925; UCF-101 660; HMDB-51 11",
     ]
-    write_markdown_table(t2, tables_dir / "table2_dedup.md", "Table 2 — videos removed by de-duplication", prov)
+    write_markdown_table(
+        t2, tables_dir / "table2_dedup.md", "Table 2 — videos removed by de-duplication", prov, paper_table=2
+    )
     out = dict(table=table, table2=t2, embedder=emb.name, gamma=gamma)
     metrics = dict(
         embedder=emb.name,

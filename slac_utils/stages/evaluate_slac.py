@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..clipdata import ClipDataset
+from ..data.clips import ClipDataset
+from ..engine.metrics import class_aware_accuracy, clip_accuracy, late_fusion
+from ..engine.train import cpu_threads, predict
 from ..io import read_table, write_json, write_markdown_table
-from ..metrics import class_aware_accuracy, clip_accuracy, late_fusion
-from ..recognition import PAPER_TABLE4, load_model
-from ..train import cpu_threads, predict
+from ..paper import PAPER_TABLE4
+from ..recognition import load_model
 from .base import StagePaths
 from .base import main as _main
 
@@ -74,6 +75,7 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
             f"RGB+Flow: late fusion of softmax scores with weights {cfg.fusion_weights[0]} / {cfg.fusion_weights[1]}",
         ],
         floatfmt=".1f",
+        paper_table=4,
     )
     metrics = {f"{r['input']} {k}": round(float(r[k]), 4) for r in rows for k in r if k.endswith("(ours)")}
     write_json(metrics, paths.metrics_path)

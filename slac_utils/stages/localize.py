@@ -13,7 +13,8 @@ import pandas as pd
 import torch
 
 from .. import cdc, plots
-from ..detection_eval import write_activitynet_gt, write_results
+from ..engine.detection_io import write_activitynet_gt, write_results
+from ..engine.train import cpu_threads, distributed
 from ..io import read_table, save_figure, write_json, write_markdown_table, write_skipped, write_table
 from ..localization import (
     LOG_KEYS,
@@ -26,14 +27,13 @@ from ..localization import (
     slac_trunk,
     stage_metrics,
     table_notes,
-    write_meta,
     write_parameters,
     write_split,
     write_table8,
     write_table9,
 )
-from ..train import cpu_threads, distributed
-from ..video import center_crop
+from ..models.checkpoints import write_meta
+from ..video.decode import center_crop
 from .base import StagePaths
 from .base import main as _main
 

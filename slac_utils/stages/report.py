@@ -27,7 +27,7 @@ from ..report.examples import grid_page, guideline_examples, negatives_choice, p
 from ..report.figures import plot_class_balance, plot_clips_per_video, plot_pipeline, plot_r_distribution
 from ..report.index import write_index
 from ..report.profile import param_items, profile_of
-from ..tables import emit_table, read_stage_csv, read_stage_markdown
+from ..tables import emit_table, read_stage_csv
 from .base import StagePaths
 from .base import main as _main
 
@@ -145,14 +145,14 @@ def _tables(params, paths: Paths, profile: dict, metrics: dict, labeled, dedup, 
                 "table1_datasets",
                 f"Table 1 — {TABLES[1][0]} ({profile['scale']} beside the paper)",
                 [*head(1), "paper rows: Table 1 as printed; 'values from' says which row is whose", *notes1],
+                paper_table=1,
             ),
             source=None,
         )
     ]
     for n in range(2, 10):
-        for src in stage_tables.get(n, []):
-            title, notes = read_stage_markdown(src.with_suffix(".md"))
-            title = title or f"Table {n} — {TABLES[n][0]}"
+        for src, meta in stage_tables.get(n, []):
+            title, notes = meta.get("title") or f"Table {n} — {TABLES[n][0]}", meta.get("notes", [])
             df = read_stage_csv(src)
             extra = [f"from the stage table {src.parent.name}/{src.name}"]
             if n == 2:
@@ -168,6 +168,7 @@ def _tables(params, paths: Paths, profile: dict, metrics: dict, labeled, dedup, 
                 f"{title} [{profile['scale']}]",
                 [*head(n), *extra, *notes],
                 FLOATFMT.get(n, ".3f"),
+                paper_table=n,
             )
             tables.setdefault(n, []).append(dict(files=files, source=src))
     return tables

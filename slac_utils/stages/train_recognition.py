@@ -5,7 +5,6 @@ The stage's orchestration; what it computes lives in :mod:`slac_utils.recognitio
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,10 +12,11 @@ import numpy as np
 import torch
 
 from .. import plots
-from ..clipdata import ClipDataset
+from ..data.clips import ClipDataset
+from ..engine.train import cpu_threads, distributed, train
 from ..io import read_table, save_figure, write_json, write_markdown_table, write_table
+from ..models.checkpoints import write_meta
 from ..recognition import build_model, make_splits
-from ..train import cpu_threads, distributed, train
 from .base import StagePaths
 from .base import main as _main
 
@@ -51,21 +51,16 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
         out = Path(paths.models_dir) / modality
         log = train(model, ds, ds.labels, len(classes), cfg, out, seed=params.seed, progress=progress)
         if rank == 0:
-            with open(out / "meta.json", "w") as f:
-                json.dump(
-                    dict(
-                        classes=classes,
-                        background=len(classes),
-                        modality=modality,
-                        depth=cfg.depth,
-                        width=cfg.width,
-                        frames=cfg.frames,
-                        crop=list(cfg.crop),
-                    ),
-                    f,
-                    indent=2,
-                    sort_keys=True,
-                )
+            write_meta(
+                out,
+                classes=classes,
+                background=len(classes),
+                modality=modality,
+                depth=cfg.depth,
+                width=cfg.width,
+                frames=cfg.frames,
+                crop=list(cfg.crop),
+            )
         logs[modality] = log
     if rank != 0:
         return dict(splits=splits, logs=logs)

@@ -12,10 +12,10 @@ import pandas as pd
 import torch
 
 from .. import plots
-from ..clipdata import ClipDataset
+from ..data.clips import ClipDataset
+from ..engine.metrics import clip_accuracy, late_fusion
+from ..engine.train import cpu_threads, distributed, train
 from ..io import save_figure, write_json, write_skipped, write_table
-from ..metrics import clip_accuracy, late_fusion
-from ..train import cpu_threads, distributed, train
 from ..transfer import (
     METRICS,
     SKIP_TABLES,

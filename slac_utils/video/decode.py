@@ -7,7 +7,7 @@ import numpy as np
 
 def open_reader(path, width: int = -1, height: int = -1):
     """A decord VideoReader on the CPU, optionally resizing at decode time (fast path)."""
-    import decord
+    import decord  # deferred: decord loads only when a video is read
 
     return decord.VideoReader(str(path), ctx=decord.cpu(0), width=width, height=height, num_threads=1)
 
@@ -88,7 +88,7 @@ def content_box(frames: np.ndarray, threshold: int = 24, max_border: float = 0.3
 
 def crop_borders(frames: np.ndarray, short_edge: int, threshold: int = 24) -> np.ndarray:
     """frames with their shared black bars (letterbox, pillarbox) removed, resized back to short_edge."""
-    import cv2
+    import cv2  # deferred: OpenCV loads only when this function runs
 
     top, bottom, left, right = content_box(frames, threshold)
     h, w = frames.shape[1:3]

@@ -2,8 +2,8 @@
 
 The paper computes flow with Farneback's method "with the same number of frames and the same
 resolution as RGB".  Here that means: the flow clip is computed from *the very frames of the RGB
-clip* (same indices from :mod:`slac_utils.sampling_clips`, same decoded resolution) and then cropped
-with the same boxes (:func:`slac_utils.sampling_clips.ten_crop` with ``flow=True``).
+clip* (same indices from :mod:`slac_utils.video.clip_sampling`, same decoded resolution) and then cropped
+with the same boxes (:func:`slac_utils.video.clip_sampling.ten_crop` with ``flow=True``).
 
 **T flow fields from T frames.**  ``flow[t]`` is the forward flow from frame t to frame t+1 for
 t = 0 .. T-2, and the last field repeats ``flow[T-2]`` (a single frame gives one zero field).  This
@@ -44,7 +44,7 @@ FARNEBACK_DEFAULTS = dict(pyr_scale=0.5, levels=3, winsize=15, iterations=3, pol
 
 def to_gray(frames: np.ndarray) -> np.ndarray:
     """(T, H, W) uint8 grey of (T, H, W, 3) RGB uint8 frames (already grey (T, H, W) passes through)."""
-    import cv2
+    import cv2  # deferred: OpenCV loads only when this function runs
 
     frames = np.asarray(frames)
     if frames.dtype != np.uint8:
@@ -74,7 +74,7 @@ def farneback_pair(
     conversion) get exactly zero flow without running Farneback, whose polynomial fit leaves
     ~0.01 px of noise near the borders there.
     """
-    import cv2
+    import cv2  # deferred: OpenCV loads only when this function runs
 
     if prev.shape == nxt.shape and np.array_equal(prev, nxt):
         return np.zeros((*prev.shape[:2], 2), np.float32)

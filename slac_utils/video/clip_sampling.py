@@ -15,7 +15,7 @@ Spatial sampling of (T, H, W, C) frames: :func:`multi_crop_boxes` (4 corners + c
 :func:`ten_crop` (those 5 and their horizontal mirrors) and :func:`random_crop_flip` for training.
 Crop sizes are an int (square) or ``(height, width)``.  Flow clips (last axis = (dx, dy)) need
 ``flow=True`` when mirrored: mirroring an image reverses horizontal motion, so dx changes sign
-(for uint8-stored flow of :mod:`slac_utils.flow`, -dx is ``255 - v`` exactly).
+(for uint8-stored flow of :mod:`slac_utils.video.flow`, -dx is ``255 - v`` exactly).
 
 Randomness always comes from an explicit ``numpy.random.Generator`` (or an int seed).
 """
@@ -116,7 +116,7 @@ def multi_crop_boxes(h: int, w: int, size) -> np.ndarray:
     """The 5 crops of multi-crop testing: (5, 4) int64 rows ``(y0, x0, y1, x1)``, half-open.
 
     Order (CROP_NAMES): top-left, top-right, bottom-left, bottom-right, centre.  The centre box is at
-    ``((h - ch) // 2, (w - cw) // 2)``, the same rule as :func:`slac_utils.video.center_crop`.
+    ``((h - ch) // 2, (w - cw) // 2)``, the same rule as :func:`slac_utils.video.decode.center_crop`.
     """
     ch, cw = _size_hw(size)
     if ch > h or cw > w:
@@ -129,7 +129,7 @@ def multi_crop_boxes(h: int, w: int, size) -> np.ndarray:
 def mirror(frames: np.ndarray, flow: bool = False) -> np.ndarray:
     """Horizontal mirror of (..., H, W, C) frames; with ``flow=True`` channel 0 (dx) changes sign.
 
-    Float flow: dx -> -dx.  uint8 flow (stored with a symmetric bound, :func:`slac_utils.flow.flow_to_uint8`):
+    Float flow: dx -> -dx.  uint8 flow (stored with a symmetric bound, :func:`slac_utils.video.flow.flow_to_uint8`):
     v -> 255 - v, which decodes to exactly -dx.
     """
     out = frames[..., ::-1, :].copy()

@@ -13,7 +13,7 @@ short side is ``resize_short`` (aspect kept), then:
 
 RGB input is scaled to [0, 1] and normalised with the ImageNet mean/std (0.485, 0.456, 0.406) /
 (0.229, 0.224, 0.225); flow input is Farneback flow computed on the same frames at the same resolution,
-clipped to +-20 px and scaled to [-1, 1] (:mod:`slac_utils.flow`).  Tensors are (C, T, H, W).
+clipped to +-20 px and scaled to [-1, 1] (:mod:`slac_utils.video.flow`).  Tensors are (C, T, H, W).
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import sampling_clips as sc
-from .flow import farneback_clip, flow_tensor
-from .video import IMAGENET_MEAN as MEAN
-from .video import IMAGENET_STD as STD
-from .video import open_reader, resized_size
+from ..video import clip_sampling as sc
+from ..video.decode import IMAGENET_MEAN as MEAN
+from ..video.decode import IMAGENET_STD as STD
+from ..video.decode import open_reader, resized_size
+from ..video.flow import farneback_clip, flow_tensor
 
 
 class _Cached:

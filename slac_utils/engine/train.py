@@ -32,6 +32,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..models.checkpoints import CHECKPOINT, load_checkpoint, save_checkpoint
+
 
 def lr_at(epoch: float, base_lr: float, world_size: int, warmup_epochs: float, step_epochs: float) -> float:
     """Learning rate at a (fractional) epoch: linear warm-up to base_lr*world_size, then /10 every step_epochs."""
@@ -62,7 +64,7 @@ def cpu_threads(n: int) -> None:
 def distributed() -> tuple[int, int, int]:
     """(rank, local_rank, world_size), initialising the process group when launched by torchrun."""
     if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1:
-        import torch.distributed as dist
+        import torch.distributed as dist  # deferred: only under torchrun
 
         if not dist.is_initialized():
             dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
@@ -79,17 +81,6 @@ class _Subset(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         return self.ds.get(int(self.idx[i]), epoch=self.epoch, draw=i)
-
-
-def save_checkpoint(path, model, opt, epoch: int, log: list[dict], meta: dict) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    m = model.module if hasattr(model, "module") else model
-    tmp = path.with_suffix(".tmp")
-    # wall-clock seconds stay out of the file: a checkpoint is a DVC output and must be byte-reproducible
-    log = [{k: v for k, v in row.items() if k != "seconds"} for row in log]
-    torch.save({"model": m.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch, "log": log, "meta": meta}, tmp)
-    os.replace(tmp, path)  # atomic: an interruption never leaves a half-written checkpoint
 
 
 def train(
@@ -134,10 +125,10 @@ def train(
         model = nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if cuda else None)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.base_lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     out_dir = Path(out_dir)
-    ckpt = out_dir / "last.pt"
+    ckpt = out_dir / CHECKPOINT
     start, log = 0, []
     if resume and ckpt.exists():
-        state = torch.load(ckpt, map_location=device, weights_only=False)
+        state = load_checkpoint(ckpt, device)
         (model.module if world > 1 else model).load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         start, log = state["epoch"], state["log"]

@@ -22,7 +22,7 @@ Paper 4.2 (transfer to UCF-101 / HMDB-51 / Kinetics), per *video*:
 - **Video@1** (:func:`video_accuracy`): average the softmax scores of 10 evenly spaced clips of a
   video, then top-1.
 - **Dense prediction w/ multi-crops@1**: the same function, with one row per (clip, crop) -- clips
-  every 4 frames times the 10 crops of :func:`slac_utils.sampling_clips.ten_crop` -- all carrying the
+  every 4 frames times the 10 crops of :func:`slac_utils.video.clip_sampling.ten_crop` -- all carrying the
   video's id: averaging over crops and clips is averaging over the video's rows.
 
 Ties in the top-1 prediction are broken by ``numpy.argmax``: the **lowest class index** among the

@@ -15,7 +15,7 @@ import numpy as np
 
 
 def ffmpeg_exe() -> str:
-    import imageio_ffmpeg
+    import imageio_ffmpeg  # deferred: the FFmpeg binary is located only when a clip is encoded
 
     return imageio_ffmpeg.get_ffmpeg_exe()
 
