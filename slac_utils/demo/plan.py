@@ -172,7 +172,9 @@ def _random_transforms(rng: np.random.Generator, base_q: int) -> list[dict]:
 
 
 def plan_world(cfg: DemoConfig):
-    """Plan every file of the world: returns (jobs, truth tables as records, broken specs, web image specs)."""
+    """Plan every file of the world: returns (jobs, truth tables as records, broken specs, web image specs).
+
+    One function on purpose: every draw comes from one seeded stream in a fixed order, and that order is the world; split into steps, a reordering would silently change every demo output."""
     rng = np.random.default_rng(cfg.seed)
     used: set[str] = set()
 

@@ -162,7 +162,9 @@ def draw_person(img: np.ndarray, pose: Pose, look: Look) -> dict:
 def draw_talking_head(
     img: np.ndarray, cx: float, cy: float, face_h: float, look: Look, mouth_open: float = 0.0, tilt: float = 0.0
 ) -> dict:
-    """Head-and-shoulders close-up: shoulders, neck, face with eyes, brows, nose, mouth."""
+    """Head-and-shoulders close-up: shoulders, neck, face with eyes, brows, nose, mouth.
+
+    Long on purpose: one drawing, primitive after primitive."""
     h, w = img.shape[:2]
     fw = face_h * 0.78
     # shoulders and chest down to the bottom of the frame

@@ -196,7 +196,8 @@ def write_demo_ucf_layout(
     clip duration range, ``sizes`` the (width, height) choices (even numbers), ``fps_choices`` the frame rates;
     each group draws one size and one rate.  ``UCF-101/`` and ``ucfTrainTestlist/`` under out_root are replaced.
     Returns the truth table (also written to ``out_root/demo_truth.csv``).
-    """
+
+    Long on purpose: one seeded stream renders the target's videos and writes its split files in a fixed order."""
     classes_map = dict(DEMO_UCF_CLASSES if classes_map is None else classes_map)
     check_classes_map(classes_map)
     if videos_per_class_train < 1 or videos_per_class_test < 1:

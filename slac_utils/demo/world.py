@@ -91,7 +91,9 @@ def _shot_rows(plan: VideoPlan, offset: int = 0, n_frames: int | None = None) ->
 
 
 def generate(cfg: DemoConfig, out_dir: str | Path, progress: bool = True) -> dict:
-    """Write the whole demo world into out_dir (replacing it). Returns a summary dict."""
+    """Write the whole demo world into out_dir (replacing it). Returns a summary dict.
+
+    Long on purpose: it is the list of the world's files in the order they are written, each a few lines."""
     out_dir = Path(out_dir)
     if out_dir.exists():
         shutil.rmtree(out_dir)

@@ -112,7 +112,8 @@ def train(
     clips_per_epoch (``per_epoch`` overrides it).  The log has columns epoch, lr, loss, ``accuracy_key``,
     ``count_key`` (items drawn), seconds; the checkpoint's meta is ``meta`` (default: seed and background).
     ``stop_after`` ends the run after that many epochs of this call (to test resuming).
-    """
+
+    One loop on purpose, readable in one sitting: resume, sampling, warm-up and steps, checkpoint, log."""
     rank, local_rank, world = distributed()
     device = device or (f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
     cuda = device.startswith("cuda")

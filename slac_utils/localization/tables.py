@@ -65,30 +65,30 @@ def table_notes(cfg, rc, split: LocalizationSplit, slac_tr: pd.DataFrame, short:
     return ours, (demo_note, prop_note, oracle_note)
 
 
+def _paper_rows(source: str, table: dict, tiou) -> list[dict]:
+    """The paper's rows: model, mAP (%) at each tIoU, Average (the last value)."""
+    return [
+        {"source": source, "model": name, **{f"{t:g}": v for t, v in zip(tiou, vals[:-1])}, "Average": vals[-1]}
+        for name, vals in table.items()
+    ]
+
+
+def _our_row(source: str, model: str, tiou, ev: dict) -> dict:
+    """One of our rows from an evaluation (mAP and average_mAP as fractions), in %."""
+    return {
+        "source": source,
+        "model": model,
+        **{f"{t:g}": 100 * a for t, a in zip(tiou, ev["mAP"])},
+        "Average": 100 * ev["average_mAP"],
+    }
+
+
 def write_table9(tables_dir, cfg, ours: str, notes: tuple, loc: Localization) -> pd.DataFrame:
     """Table 9: the paper's rows, then ours before and after refinement for every run, mAP (%) at table9_tiou."""
     (demo_note, prop_note, oracle_note), runs, ev9 = notes, loc.runs, loc.ev9
-    rows9 = []
-    for name, vals in PAPER_TABLE9.items():
-        rows9.append(
-            {
-                "source": "paper (ActivityNet-v1.3 val)",
-                "model": name,
-                **{f"{t:g}": v for t, v in zip(PAPER_TABLE9_TIOU, vals[:-1])},
-                "Average": vals[-1],
-            }
-        )
+    rows9 = _paper_rows("paper (ActivityNet-v1.3 val)", PAPER_TABLE9, PAPER_TABLE9_TIOU)
     for k, label in (("before", "before refinement"), ("after", "after refinement")):
-        for m in runs:
-            r = ev9[m, k]
-            rows9.append(
-                {
-                    "source": ours,
-                    "model": f"{label}, {MODELS[m]}",
-                    **{f"{t:g}": 100 * a for t, a in zip(cfg.table9_tiou, r["mAP"])},
-                    "Average": 100 * r["average_mAP"],
-                }
-            )
+        rows9 += [_our_row(ours, f"{label}, {MODELS[m]}", cfg.table9_tiou, ev9[m, k]) for m in runs]
     t9 = pd.DataFrame(rows9)
     write_markdown_table(
         t9,
@@ -111,36 +111,9 @@ def write_table9(tables_dir, cfg, ours: str, notes: tuple, loc: Localization) ->
 def write_table8(tables_dir, cfg, ours: str, notes: tuple, loc: Localization) -> pd.DataFrame:
     """Table 8: the paper's rows, then ours after and before refinement for every run, mAP (%) at table8_tiou."""
     (demo_note, prop_note, oracle_note), runs, ev8 = notes, loc.runs, loc.ev8
-    rows8 = []
-    for name, vals in PAPER_TABLE8.items():
-        rows8.append(
-            {
-                "source": "paper (THUMOS14 test)",
-                "model": name,
-                **{f"{t:g}": v for t, v in zip(PAPER_TABLE8_TIOU, vals[:-1])},
-                "Average": vals[-1],
-            }
-        )
-    for m in runs:
-        r = ev8[m, "after"]
-        rows8.append(
-            {
-                "source": ours,
-                "model": MODELS[m],
-                **{f"{t:g}": 100 * a for t, a in zip(cfg.table8_tiou, r["mAP"])},
-                "Average": 100 * r["average_mAP"],
-            }
-        )
-    for m in runs:
-        r = ev8[m, "before"]
-        rows8.append(
-            {
-                "source": ours,
-                "model": f"{MODELS[m]}, before refinement",
-                **{f"{t:g}": 100 * a for t, a in zip(cfg.table8_tiou, r["mAP"])},
-                "Average": 100 * r["average_mAP"],
-            }
-        )
+    rows8 = _paper_rows("paper (THUMOS14 test)", PAPER_TABLE8, PAPER_TABLE8_TIOU)
+    rows8 += [_our_row(ours, MODELS[m], cfg.table8_tiou, ev8[m, "after"]) for m in runs]
+    rows8 += [_our_row(ours, f"{MODELS[m]}, before refinement", cfg.table8_tiou, ev8[m, "before"]) for m in runs]
     t8 = pd.DataFrame(rows8)
     write_markdown_table(
         t8,

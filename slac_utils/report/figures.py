@@ -19,7 +19,9 @@ def _plt():
 
 
 def plot_pipeline(c: dict, profile: dict):
-    """Paper Figure 1 with this run's counts: boxes and arrows, ours in black, the paper's in grey."""
+    """Paper Figure 1 with this run's counts: boxes and arrows, ours in black, the paper's in grey.
+
+    Long on purpose: one figure, box after box, in the order of the paper's Figure 1."""
     plt = _plt()
     from matplotlib.patches import (  # deferred: matplotlib loads only when a figure is drawn
         FancyArrowPatch,

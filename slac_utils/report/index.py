@@ -67,12 +67,24 @@ def write_index(
     own_figures_dir,
     extra_tables: dict,
 ) -> Path:
+    """``reports/index.md``: profile and key parameters, the paper side by side (Tables 1-9, extra tables, Figures),
+    the HACS export, then every stage's key metrics, tables and figures."""
     index_path = Path(index_path)
     base = index_path.parent
+    L = _head_lines(profile, params)
+    L += _paper_lines(tables, extra_tables, figures, figure_notes, tables_root, base)
+    L += _export_lines(export_info, base)
+    L += _stage_lines(tables_root, figures_root, metrics, metrics_dir, own_tables_dir, own_figures_dir, base)
+    index_path.parent.mkdir(parents=True, exist_ok=True)
+    index_path.write_bytes(("\n".join(L).rstrip() + "\n").encode("utf-8"))
+    return index_path
+
+
+def _head_lines(profile: dict, params) -> list[str]:
     L = [
         "# SLAC reproduction — report",
         "",
-        "Written by stage 10 (`slac_utils/report/`, `notebooks/10_report.ipynb`) from the outputs of this run; every link is relative "
+        "Written by stage 10 (`slac_utils/stages/report.py`, `slac_utils/report/`, `notebooks/10_report.ipynb`) from the outputs of this run; every link is relative "
         "to this file. The paper's numbers are always in their own, labelled columns or rows.",
         "",
         f"**Profile:** {profile['text']}.",
@@ -110,6 +122,11 @@ def write_index(
     if params.data.source != "demo":
         key_params = [k for k in key_params if not k.startswith("demo.")]
     L += [f"- `{item.split('=', 1)[0]}` = {item.split('=', 1)[1]}" for item in param_items(params, key_params)]
+    return L
+
+
+def _paper_lines(tables, extra_tables, figures, figure_notes, tables_root, base) -> list[str]:
+    L = []
     L += [
         "",
         "## The paper side by side",
@@ -141,6 +158,11 @@ def write_index(
         else:
             note = f" — {figure_notes[name]}" if figure_notes.get(name) else ""
             L += [f"- **{desc}**{note}", "", f"  ![{name}]({_rel(p, base)})", ""]
+    return L
+
+
+def _export_lines(export_info: dict, base) -> list[str]:
+    L = []
     L += ["## HACS export", ""]
     if export_info.get("counts"):
         ec = export_info["counts"]
@@ -169,6 +191,11 @@ def write_index(
     else:
         L += [f"*Not produced by this run* ({export_info.get('reason', 'inputs missing')}).", ""]
 
+    return L
+
+
+def _stage_lines(tables_root, figures_root, metrics, metrics_dir, own_tables_dir, own_figures_dir, base) -> list[str]:
+    L = []
     # every stage, in stage order
     troot, froot = Path(tables_root), Path(figures_root)
     own = {os.path.abspath(own_tables_dir), os.path.abspath(own_figures_dir)}
@@ -219,6 +246,4 @@ def write_index(
             L.append("")
         if not (m or st_t or st_f):
             L += ["*nothing written by this stage yet*", ""]
-    index_path.parent.mkdir(parents=True, exist_ok=True)
-    index_path.write_bytes(("\n".join(L).rstrip() + "\n").encode("utf-8"))
-    return index_path
+    return L

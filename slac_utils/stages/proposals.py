@@ -53,7 +53,9 @@ class Paths(StagePaths):
 
 
 def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
-    """Stage 03: train Y and G, score X, report held-out accuracy and agreement."""
+    """Stage 03: train Y and G, score X, report held-out accuracy and agreement.
+
+    The stage's steps in the paper's order (Y and G, X, the report); each step is a call."""
     paths = paths.for_source(params)
 
     params = resolve_auto_backends(params)
