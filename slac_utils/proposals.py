@@ -51,6 +51,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .data.splits import split_groups
 from .models.proposal_nets import (  # noqa: F401  (the networks, re-exported: proposals.SmallCNN etc.)
     BACKGROUND,
     MEAN,
@@ -271,13 +272,10 @@ class ProposalModel:
 
 
 def split_holdout(groups: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """Boolean mask of held-out rows, holding out whole groups (videos) so no video is in both parts."""
-    uniq = np.array(sorted(set(groups)))
-    rng = np.random.default_rng(seed)
-    held = (
-        set(rng.choice(uniq, size=int(round(len(uniq) * fraction)), replace=False).tolist()) if fraction > 0 else set()
-    )
-    return np.array([g in held for g in groups])
+    """Boolean mask of held-out rows, holding out round(fraction x groups) whole groups (videos) so no video is in
+    both parts (:func:`slac_utils.data.splits.split_groups`)."""
+    part = split_groups(groups, {"held": int(round(len(set(groups)) * fraction))}, seed, rest="kept")
+    return np.array([part[g] == "held" for g in groups], dtype=bool)
 
 
 def candidate_frames(candidates: pd.DataFrame, seed: int) -> pd.DataFrame:

@@ -3,9 +3,9 @@
 :func:`split_groups` draws a seeded permutation of the sorted unique groups (so the result does not depend on the
 input's order), optionally moves the ``prefer``-red groups to the front (stable), then fills the parts in the
 order given: a part takes whole groups until its quota is reached (a quota counts groups, or rows with
-``weights``: videos per group); what is left goes to ``rest``. Used by stage 06 (train / val / test by video),
-stage 09 (held-out videos by near-duplicate group, unseen groups first) and the HACS export (training /
-validation / testing with exact counts).
+``weights``: videos per group); what is left goes to ``rest``. Used by stage 03 (the proposal models' held-out
+videos), stage 06 (train / val / test by video), stage 09 (held-out videos by near-duplicate group, unseen groups
+first) and the HACS export (training / validation / testing with exact counts).
 """
 
 from __future__ import annotations
