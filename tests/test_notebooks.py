@@ -13,6 +13,10 @@ pytestmark = pytest.mark.slow
 def _run(nb, out_dir, **params):
     import papermill as pm
 
+    from .test_pipeline_contract import _notebook_params
+
+    unknown = set(params) - _notebook_params(REPO / "notebooks" / nb)
+    assert not unknown, f"{nb} has no parameter {sorted(unknown)} (papermill would only warn and use its default)"
     pm.execute_notebook(
         str(REPO / "notebooks" / nb),
         str(out_dir / nb),
@@ -47,7 +51,7 @@ def test_stage_notebooks_chain(tmp_path, tiny_world, tiny_params_file):
         **common,
         manifest_path=str(d / "manifest.parquet"),
         external_manifest_path=str(d / "ext.parquet"),
-        truth_dir=str(tiny_world),
+        demo_dir=str(tiny_world),
         dedup_path=str(d / "dedup.parquet"),
         tables_dir=str(d / "t1"),
         figures_dir=str(d / "f1"),
@@ -65,7 +69,7 @@ def test_stage_notebooks_chain(tmp_path, tiny_world, tiny_params_file):
         **common,
         manifest_path=str(d / "manifest.parquet"),
         dedup_path=str(d / "dedup.parquet"),
-        truth_dir=str(tiny_world),
+        demo_dir=str(tiny_world),
         shots_path=str(d / "shots.parquet"),
         persons_path=str(d / "persons.parquet"),
         candidates_path=str(d / "cand.parquet"),
