@@ -17,7 +17,8 @@ plots, grid, guideline figures of the stages; the ipywidgets annotation grid; th
 dvc_deps               dvc.yaml's code deps = each stage's import closure
 demo/                  the embedded demo world: generator and ground truth (world, target, motions, render)
 ingest                 stage 00: manifest, probing, quarantine
-features, dedup        stage 01: per-frame embedders, mean feature per video, cosine graph, Table 2
+features, dedup,       stage 01: per-frame embedders, mean feature per video, cosine graph, Table 2;
+dedup_verify           temporal alignment of candidate pairs (beyond the paper)
 shots, persons         stage 02: shot detection, person score per shot, candidates
 proposals              stage 03: the two proposal models
 sampling               stage 04: R(x) and the clip selection

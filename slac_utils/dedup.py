@@ -7,6 +7,9 @@ component.  External: each kept video is compared with the videos of the mapped
 classes of each target evaluation set, in order, and removed when a match exceeds
 gamma (paper Table 2).
 
+With ``dedup.verify`` on (the default; not in the paper) an edge also needs its two videos' frames to align in
+time (:mod:`slac_utils.dedup_verify`), and gamma is the lower ``dedup.verify.candidate_gamma``.
+
 Similarity is computed blockwise with matrix products (``cosine_edges``): memory is
 ``block_size x n`` floats, never ``n x n``, and there is no Python loop over pairs.
 
@@ -105,10 +108,18 @@ def _keep_order(meta: pd.DataFrame, rule: str, rng: np.random.Generator) -> np.n
 
 
 def internal_dedup(
-    meta: pd.DataFrame, X: np.ndarray, gamma: float, keep: str = "best_quality", seed: int = 0, block_size: int = 2048
+    meta: pd.DataFrame,
+    X: np.ndarray,
+    gamma: float,
+    keep: str = "best_quality",
+    seed: int = 0,
+    block_size: int = 2048,
+    verify=None,
 ) -> pd.DataFrame:
     """Per-class duplicate components. meta: rows aligned with X (video_id, class_label, width, height, duration_s).
 
+    verify: None (the paper: every pair above gamma is an edge) or ``verify(a_ids, b_ids, cosines) -> bool mask``
+    keeping the edges that pass (``slac_utils.dedup_verify.PairVerifier``).
     The returned table is aligned with meta/X (row k describes meta row k), so it can be passed to external_dedup with X.
     """
     rng = np.random.default_rng(seed)
@@ -117,7 +128,10 @@ def internal_dedup(
         idx = np.flatnonzero(meta.class_label.to_numpy() == cls)
         m = meta.iloc[idx].reset_index(drop=True)
         A = X[idx]
-        i, j, _ = cosine_edges(A, None, gamma, block_size)
+        i, j, s = cosine_edges(A, None, gamma, block_size)
+        if verify is not None and len(i):
+            ok = verify(m.video_id.to_numpy()[i], m.video_id.to_numpy()[j], s)
+            i, j = i[ok], j[ok]
         lab = components(len(m), i, j)
         rank = _keep_order(m, keep, rng)
         maxs = max_similarity(A, block_size)
@@ -159,10 +173,12 @@ def external_dedup(
     targets,
     gamma: float,
     block_size: int = 2048,
+    verify=None,
 ) -> pd.DataFrame:
     """Remove kept videos that match a target set's mapped classes, target by target (in order).
 
-    table rows must be aligned with X (as internal_dedup returns them).
+    table rows must be aligned with X (as internal_dedup returns them).  verify: as in :func:`internal_dedup`;
+    external videos are keyed ``'<target>:<video_id>'``.
     """
     table = table.copy()
     for t in targets:
@@ -173,6 +189,13 @@ def external_dedup(
             if len(cand) == 0 or len(tgt) == 0:
                 continue
             ci, tj, s = cosine_edges(X[cand], Xe[tgt], gamma, block_size)
+            if verify is not None and len(ci):
+                ok = verify(
+                    table.video_id.to_numpy()[cand[ci]],
+                    [f"{t.name}:{v}" for v in ext_meta.video_id.to_numpy()[tgt[tj]]],
+                    s,
+                )
+                ci, tj, s = ci[ok], tj[ok], s[ok]
             best: dict[int, tuple[float, int]] = {}
             for a, b, v in zip(ci, tj, s):
                 if a not in best or v > best[a][0]:

@@ -246,3 +246,10 @@ def copy_recall_by_transform(pred_pairs, truth_dups: pd.DataFrame) -> dict[str, 
     for a, b, tr in zip(cp.video_a, cp.video_b, cp["transform"]):
         out[str(tr).split(" ")[0]].append(a in uf.parent and b in uf.parent and uf.find(a) == uf.find(b))
     return {k: float(np.mean(v)) for k, v in sorted(out.items())}
+
+
+def copy_groups(truth_dups: pd.DataFrame) -> dict[str, str]:
+    """video -> representative of its copy group (copies closed transitively); videos without a copy are absent."""
+    cp = truth_dups[truth_dups.relation == "copy"]
+    _, uf = _closure_pairs(zip(cp.video_a, cp.video_b))
+    return {x: uf.find(x) for x in list(uf.parent)}

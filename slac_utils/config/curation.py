@@ -139,6 +139,51 @@ class ExternalTarget(_Section):
     )
 
 
+class VerifyConfig(_Section):
+    """Temporal verification of candidate pairs (slac_utils.dedup_verify; not in the paper)."""
+
+    enabled: bool = Field(
+        True,
+        description="Join a candidate pair only when its frames align in time (trim, re-timing and mirror allowed). "
+        "Not in the paper, which joins on the mean-feature cosine alone (set false for exactly that, with dedup.gamma). "
+        "On the real-footage benchmark it separates two time ranges of one static camera and a clip inside a "
+        "compilation from re-uploads, which the mean cannot.",
+    )
+    candidate_gamma: dict[str, float] = Field(
+        {"resnet50": 0.9, "efficientnet_lite0": 0.85, "signature": 0.8},
+        description="Mean-feature cosine above which a pair is a candidate, per embedder, when verification is on "
+        "(it replaces dedup.gamma then). efficientnet_lite0 0.85 and signature 0.8: every planted copy of the "
+        "real-footage benchmark is a candidate (bench/real_footage/eval_dedup.py); resnet50 0.9: below the paper's "
+        "0.935, not calibrated here.",
+    )
+    fps: float = Field(10.0, gt=0, description="Frames per second sampled for the track of a candidate video.")
+    max_frames: int = Field(1200, ge=8, description="Cap on track frames (longer videos are sampled sparser).")
+    short_edge: int = Field(64, ge=16, description="Short edge of track frames (central crop 7/8 of it).")
+    frame_threshold: float = Field(
+        0.5,
+        ge=-1,
+        le=1,
+        description="Motion cosine at which two frames match (copies of the benchmark: >= 0.98 of frames match at "
+        "0.5; a static camera's other time range: 0.05).",
+    )
+    min_short_coverage: float = Field(
+        0.8, ge=0, le=1, description="Share of the shorter video's frames that must match at the best alignment."
+    )
+    min_long_coverage: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of the longer video's duration the alignment must cover (real-footage benchmark: copies "
+        ">= 0.73, its trims drop up to 30%; a clip inside a compilation or videos sharing footage: <= 0.47).",
+    )
+    static_energy: float = Field(
+        0.05,
+        ge=0,
+        description="Below this mean motion energy a video is a still (a picture with sound): raw signatures are "
+        "aligned instead of motion (benchmark videos: >= 0.21).",
+    )
+
+
 class DedupConfig(_Section):
     embedder: Literal["auto", "resnet50", "efficientnet_lite0", "signature"] = Field(
         "auto",
@@ -176,6 +221,7 @@ class DedupConfig(_Section):
         description="Which video of a duplicate component is kept: best_quality (largest resolution, then longest, then "
         "smallest video_id) or random (seeded; the paper 'samples' one).",
     )
+    verify: VerifyConfig = Field(default_factory=VerifyConfig, description=VerifyConfig.__doc__)
     batch_size: int = Field(32, ge=1, description="Frames per forward pass (resnet50).")
     block_size: int = Field(2048, ge=16, description="Rows per block of the blockwise similarity product.")
     threshold_grid: list[float] = Field(

@@ -24,6 +24,7 @@ from ..dedup import (
     table2,
     with_unreadable,
 )
+from ..dedup_verify import PairVerifier
 from ..features import make_embedder, video_features
 from ..io import read_table, save_figure, write_json, write_markdown_table, write_no_truth_table, write_table
 from ..models import provenance_line
@@ -51,7 +52,8 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     manifest = read_table(paths.manifest_path)
     ext = read_table(paths.external_manifest_path)
     emb = make_embedder(cfg)
-    gamma = cfg.gamma[emb.name]
+    vcfg = cfg.verify
+    gamma = vcfg.candidate_gamma[emb.name] if vcfg.enabled else cfg.gamma[emb.name]
     X, ids, failed = video_features(manifest, emb, cfg, progress, "features (candidates)")
     ext_ok = ext[ext.status == "ok"].reset_index(drop=True) if len(ext) else ext
     Xe, eids, efailed = (
@@ -66,8 +68,9 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     emeta = ext_ok.set_index(["target", "video_id"]).reset_index()
     emeta = emeta[emeta.video_id.isin(set(eids))].reset_index(drop=True)
 
-    table = internal_dedup(meta, A, gamma, cfg.keep, params.seed, cfg.block_size)
-    table = external_dedup(table, A, emeta, B, cfg.external_targets, gamma, cfg.block_size)
+    verifier = PairVerifier(_rows_by_key(meta, emeta), vcfg, cfg.drop_borders, progress) if vcfg.enabled else None
+    table = internal_dedup(meta, A, gamma, cfg.keep, params.seed, cfg.block_size, verifier)
+    table = external_dedup(table, A, emeta, B, cfg.external_targets, gamma, cfg.block_size, verifier)
     table = with_unreadable(table, manifest, failed)
     table["embedder"] = emb.name
     write_table(table, paths.dedup_path, sort_by=["class_label", "video_id"])
@@ -78,7 +81,14 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
         f"embedder: {provenance_line(emb.info())}"
         + ("; features centred on the corpus mean" if emb.name == "signature" else "")
         + ("; black bars shared by all sampled frames cropped first" if cfg.drop_borders else ""),
-        f"threshold γ = {gamma} ({'paper value' if emb.name == 'resnet50' else 'calibrated for this embedder; the paper’s 0.935 is for ImageNet ResNet-50'})",
+        f"threshold γ = {gamma} ({'paper value' if emb.name == 'resnet50' and not vcfg.enabled else 'calibrated for this embedder; the paper’s 0.935 is for ImageNet ResNet-50'})"
+        + (
+            f"; a candidate pair is joined only when its frames align in time (dedup.verify, not in the paper: "
+            f"{vcfg.fps:g} fps tracks, ≥ {vcfg.min_short_coverage:.0%} of the shorter video's frames matched, "
+            f"≥ {vcfg.min_long_coverage:.0%} of the longer one covered)"
+            if vcfg.enabled
+            else ""
+        ),
         f"frames at {cfg.fps} fps (min {cfg.min_frames}), short edge {cfg.short_edge}, centre crop {cfg.crop}; keep rule: {cfg.keep}",
         "paper (1.1M candidates): internal 171,378; Kinetics 4,029; ActivityNet 1,925; UCF-101 660; HMDB-51 11",
     ]
@@ -86,7 +96,9 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
         t2, tables_dir / "table2_dedup.md", "Table 2 — videos removed by de-duplication", prov, paper_table=2
     )
     out = dict(table=table, table2=t2, embedder=emb.name, gamma=gamma)
-    metrics = dict(
+    metrics: dict = {}
+    _verification_table(verifier, tables_dir, metrics)
+    metrics.update(
         embedder=emb.name,
         gamma=gamma,
         candidates=int(len(table)),
@@ -101,6 +113,39 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     write_json(metrics, paths.metrics_path)
     out["metrics"] = metrics
     return out
+
+
+def _rows_by_key(meta: pd.DataFrame, emeta: pd.DataFrame) -> dict:
+    """Manifest rows the verifier may need: candidates by video_id, external videos by '<target>:<video_id>'."""
+    rows = {r.video_id: r for r in meta.itertuples(index=False)}
+    rows.update({f"{r.target}:{r.video_id}": r for r in emeta.itertuples(index=False)})
+    return rows
+
+
+def _verification_table(verifier, tables_dir: Path, metrics: dict) -> None:
+    """The candidate pairs and their temporal verification (or a line saying verification is off)."""
+    title = "Stage 01 — temporal verification of candidate pairs (dedup.verify, not in the paper)"
+    if verifier is None:
+        write_markdown_table(
+            pd.DataFrame(dict(verification=["off (dedup.verify.enabled: false)"])),
+            tables_dir / "dedup_verification.md",
+            title,
+        )
+        return
+    t = verifier.table()
+    write_markdown_table(
+        t,
+        tables_dir / "dedup_verification.md",
+        title,
+        [
+            "a, b: candidate pair (mean-feature cosine above the candidate γ); external videos as <target>:<video_id>",
+            "short_coverage: share of the shorter video's frames matched at the best alignment; long_coverage: share of "
+            "the longer video's duration it covers; scale, offset_s: the alignment (time in b = scale × time in a + offset)",
+            "mode: motion (frames compared by what changes over time) or still (a video without motion: raw frames)",
+        ]
+        + ([f"unreadable tracks: {', '.join(sorted(verifier.failed))}"] if verifier.failed else []),
+    )
+    metrics.update(verify_candidates=int(len(t)), verify_rejected=int((~t.verified).sum()) if len(t) else 0)
 
 
 def _quality_against_truth(params, paths: Paths, table, meta, A, emb, gamma, metrics: dict, out: dict):
@@ -150,7 +195,14 @@ def _quality_against_truth(params, paths: Paths, table, meta, A, emb, gamma, met
             pr,
             tables_dir / "dedup_pr_vs_threshold.md",
             "Stage 01 — internal de-dup precision/recall versus γ",
-            [f"embedder {emb.name}; chosen γ = {gamma}"],
+            [
+                f"embedder {emb.name}; chosen γ = {gamma}"
+                + (
+                    "; the mean-feature cosine alone (the paper's rule): dedup.verify is not applied here"
+                    if cfg.verify.enabled
+                    else ""
+                )
+            ],
         )
         save_figure(plots.pr_curve(pr, gamma), figures_dir / "pr_vs_threshold.png")
         metrics.update(

@@ -35,6 +35,7 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     cpu_threads(cfg.threads)
     splits = read_table(paths.splits_path)
     scores, rows = {}, []
+    models = {m: load_model(paths.models_dir, m, cfg)[0] for m in ("rgb", "flow")}
     for split in ("val", "test"):
         part = splits[splits.split == split]
         if len(part) == 0:
@@ -42,9 +43,8 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
                 f"the {split} split is empty: raise recognition.{split if split == 'test' else 'val'}_fraction or label more clips"
             )
         for modality in ("rgb", "flow"):
-            model, meta = load_model(paths.models_dir, modality, cfg)
             scores[split, modality] = predict(
-                model, ClipDataset(part, cfg.frames, cfg.crop, cfg.resize_short, modality, params.seed)
+                models[modality], ClipDataset(part, cfg.frames, cfg.crop, cfg.resize_short, modality, params.seed)
             )
         scores[split, "fusion"] = late_fusion(scores[split, "rgb"], scores[split, "flow"], *cfg.fusion_weights)
     y = {s: splits[splits.split == s].label_index.to_numpy() for s in ("val", "test")}
