@@ -4,7 +4,9 @@ The video is the benchmark's ``bench_156s.mp4`` (4,680 frames of real footage, s
 runs as its stage runs it, on this one file, in this process (``--threads`` torch/OpenCV threads):
 
 * 00 ingest — ``ingest.probe`` (SHA-256 of the file, open, decode the last frame);
-* 01 de-dup features — ``features.video_features`` with each embedder (signature, efficientnet_lite0);
+* 01 de-dup features — ``features.video_features`` with each embedder (signature, efficientnet_lite0), and the
+  temporal-verification track (``dedup_verify.read_track``; read only for videos that have a candidate pair, so it
+  is listed but not added to the totals);
 * 02a shots — each detector (histogram, transnetv2) over every frame;
 * 02b persons — each person backend (opencv, ssd_mobilenet) on ``frames_per_shot`` frames of each shot the
   histogram detector found (so both backends score the same shots).
@@ -30,6 +32,7 @@ from slac_utils import ingest  # noqa: E402
 from slac_utils import persons as P
 from slac_utils import shots as S
 from slac_utils.config import DedupConfig, PersonsConfig, ShotsConfig  # noqa: E402
+from slac_utils.dedup_verify import read_track  # noqa: E402
 from slac_utils.features import make_embedder, video_features  # noqa: E402
 
 
@@ -53,6 +56,16 @@ def measure(path: Path, device: str, repeats: int = 1) -> pd.DataFrame:
         rows.append(
             dict(stage="01 dedup", step=f"features ({cfg.max_frames} frames max)", backend=emb_name, seconds=secs)
         )
+    vcfg = DedupConfig().verify
+    _, secs = timed(lambda: read_track(man.iloc[0], vcfg))
+    rows.append(
+        dict(
+            stage="01 dedup",
+            step=f"verification track ({vcfg.fps:g} fps, {vcfg.max_frames} frames max; only videos with a candidate pair)",
+            backend="signature track",
+            seconds=secs,
+        )
+    )
     shots_by = {}
     for det_name in ("histogram", "transnetv2"):
         cfg = ShotsConfig(detector=det_name, transnet_device=device if det_name == "transnetv2" else None)

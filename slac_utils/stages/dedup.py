@@ -81,7 +81,8 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
         f"embedder: {provenance_line(emb.info())}"
         + ("; features centred on the corpus mean" if emb.name == "signature" else "")
         + ("; black bars shared by all sampled frames cropped first" if cfg.drop_borders else ""),
-        f"threshold γ = {gamma} ({'paper value' if emb.name == 'resnet50' and not vcfg.enabled else 'calibrated for this embedder; the paper’s 0.935 is for ImageNet ResNet-50'})"
+        f"{'candidate threshold' if vcfg.enabled else 'threshold'} γ = {gamma} (mean-feature cosine; "
+        f"{'paper value' if emb.name == 'resnet50' and not vcfg.enabled else 'calibrated for this embedder; the paper’s 0.935 is for ImageNet ResNet-50'})"
         + (
             f"; a candidate pair is joined only when its frames align in time (dedup.verify, not in the paper: "
             f"{vcfg.fps:g} fps tracks, ≥ {vcfg.min_short_coverage:.0%} of the shorter video's frames matched, "
