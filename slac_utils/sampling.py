@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_matrix
 
 from .video.decode import open_reader, read_frames
 from .video.encode import write_h264
@@ -53,11 +54,24 @@ def segment_starts(codes: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
 
 
+def segment_sums(X: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Row sums of each run of equal codes, (n_runs, D), in X's dtype.
+
+    A sparse 0/1 matrix product: ~30x faster than ``np.add.reduceat(X, starts, axis=0)``, whose axis-0 loop is slow
+    for many short runs (bench/bench_sampling.py: R(x) over 1.75M frames 22.3 s -> 7.6 s on 2 cores)."""
+    starts = segment_starts(codes)
+    n = len(X)
+    if n == 0:
+        return np.zeros((0,) + X.shape[1:], X.dtype)
+    M = csr_matrix((np.ones(n, X.dtype), np.arange(n), np.r_[starts, n]), shape=(len(starts), n))
+    return np.asarray(M @ X)
+
+
 def representativeness(F: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Mean cosine of each frame to the other frames of its video; 1 for a video with a single frame."""
     U = F / np.maximum(np.linalg.norm(F, axis=1, keepdims=True), EPS)
     starts = segment_starts(codes)
-    sums = np.add.reduceat(U, starts, axis=0) if len(U) else U
+    sums = segment_sums(U, codes) if len(U) else U
     counts = np.diff(np.r_[starts, len(codes)])
     seg = np.repeat(np.arange(len(starts)), counts)
     n = counts[seg]
@@ -66,10 +80,14 @@ def representativeness(F: np.ndarray, codes: np.ndarray) -> np.ndarray:
 
 
 def kl_divergence(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
-    """KL(P || Q) per row, with probabilities clamped at 1e-8."""
+    """KL(P || Q) per row, with probabilities clamped at 1e-8 (in place on the temporaries: at 1.75M x 201 the
+    allocations, not the arithmetic, were the cost)."""
     P = np.clip(P, EPS, 1.0)
     Q = np.clip(Q, EPS, 1.0)
-    return np.sum(P * (np.log(P) - np.log(Q)), axis=1)
+    out = np.log(P)
+    np.subtract(out, np.log(Q, out=Q), out=out)
+    np.multiply(out, P, out=out)
+    return np.sum(out, axis=1)
 
 
 def compute_R(PY: np.ndarray, PG: np.ndarray, F: np.ndarray, c: np.ndarray, codes: np.ndarray) -> pd.DataFrame:

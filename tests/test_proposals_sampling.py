@@ -19,6 +19,22 @@ def test_kl_and_representativeness_hand_case():
     assert rep == pytest.approx([0.5, 0.5, 0.0, 1.0])
 
 
+def test_segment_sums_and_kl_match_the_plain_formulas():
+    rng = np.random.default_rng(3)
+    codes = np.repeat(np.arange(40), rng.integers(1, 30, 40))
+    X = rng.random((len(codes), 7)).astype(np.float32)
+    got = S.segment_sums(X, codes)
+    assert got.dtype == np.float32 and got.shape == (40, 7)
+    assert np.allclose(got, np.stack([X[codes == v].sum(0) for v in range(40)]), rtol=1e-6)
+    assert S.segment_sums(X[:0], codes[:0]).shape == (0, 7)
+    P = rng.dirichlet(np.full(5, 0.3), 50).astype(np.float32)
+    Q = rng.dirichlet(np.full(5, 0.3), 50).astype(np.float32)
+    Pc, Qc = np.clip(P, 1e-8, 1), np.clip(Q, 1e-8, 1)
+    P0, Q0 = P.copy(), Q.copy()
+    assert np.array_equal(S.kl_divergence(P, Q), np.sum(Pc * (np.log(Pc) - np.log(Qc)), axis=1))  # bit for bit
+    assert np.array_equal(P, P0) and np.array_equal(Q, Q0)  # the inputs are not touched
+
+
 def test_compute_R_matches_equation_1():
     PY = np.array([[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8]])
     PG = np.array([[0.3, 0.6, 0.1], [0.2, 0.7, 0.1], [0.5, 0.4, 0.1]])
