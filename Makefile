@@ -59,6 +59,7 @@ bench: install
 	$(RUN) python bench/bench_dedup.py
 	$(RUN) python bench/bench_shots.py
 	$(RUN) python bench/bench_sampling.py
+	$(RUN) python bench/bench_runner.py
 	$(RUN) python bench/bench_annotation.py
 	$(RUN) python bench/bench_flow.py
 	$(RUN) python bench/bench_train.py

@@ -15,6 +15,7 @@ engine/                train (the training loop, exact resume), metrics (Clip@1,
 cdc/                   CDC (model, data, temporal: proposals, refinement, NMS, beta)
 plots, grid, guideline figures of the stages; the ipywidgets annotation grid; the annotation guideline
 dvc_deps               dvc.yaml's code deps = each stage's import closure
+compute/               the per-video runner and its shard cache (resume, incremental, error rows)
 demo/                  the embedded demo world: generator and ground truth (world, target, motions, render)
 ingest                 stage 00: manifest, probing, quarantine
 features, dedup,       stage 01: per-frame embedders, mean feature per video, cosine graph, Table 2;

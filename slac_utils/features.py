@@ -25,8 +25,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from .compute import Step, run_step
+from .config import ComputeConfig
 from .models import package_available, provenance
 from .models.efficientnet import EfficientNetLite0Embedder
 from .video.decode import IMAGENET_MEAN, IMAGENET_STD, preprocess_for_features, sample_indices
@@ -140,21 +141,39 @@ def make_embedder(cfg):
     return SignatureEmbedder()
 
 
+def feature_step(embedder, cfg) -> Step:
+    """Stage 01's per-video step: the mean per-frame feature of one video (paper 3.4), for :func:`run_step`."""
+
+    def process(emb, r) -> dict:
+        idx = sample_indices(r.n_frames, r.fps, cfg.fps, cfg.min_frames, cfg.max_frames)
+        frames = preprocess_for_features(
+            r.path, idx, r.width, r.height, cfg.short_edge, cfg.crop, getattr(cfg, "drop_borders", False)
+        )
+        return dict(feature=emb.embed(frames).mean(0).astype(np.float32))
+
+    how = {k: getattr(cfg, k, None) for k in ("fps", "min_frames", "max_frames", "short_edge", "crop", "drop_borders")}
+    return Step(
+        name=f"dedup_features_{embedder.name}",
+        version="1",
+        process=process,
+        setup=lambda: embedder,
+        params=dict(embedder=embedder.info(), **how),
+        resources={"cpus": 1, "gpus": 0},
+    )
+
+
 def video_features(
-    manifest: pd.DataFrame, embedder, cfg, progress: bool = True, desc: str = "features"
+    manifest: pd.DataFrame, embedder, cfg, progress: bool = True, desc: str = "features", compute=None
 ) -> tuple[np.ndarray, list[str], dict[str, str]]:
-    """Mean per-frame feature of every ok video. Returns (X (n, D), video_ids, failures {video_id: reason})."""
-    feats, ids, failed = [], [], {}
+    """Mean per-frame feature of every ok video. Returns (X (n, D), video_ids, failures {video_id: reason}).
+
+    Runs through :func:`slac_utils.compute.run_step` (``compute``: the ``compute`` params section; None: no cache)."""
     rows = manifest[manifest.status == "ok"]
-    for r in tqdm(rows.itertuples(index=False), total=len(rows), desc=desc, disable=not progress):
-        try:
-            idx = sample_indices(r.n_frames, r.fps, cfg.fps, cfg.min_frames, cfg.max_frames)
-            frames = preprocess_for_features(
-                r.path, idx, r.width, r.height, cfg.short_edge, cfg.crop, getattr(cfg, "drop_borders", False)
-            )
-            feats.append(embedder.embed(frames).mean(0))
-            ids.append(r.video_id)
-        except Exception as e:  # a file that probed fine but fails mid-stream
-            failed[r.video_id] = f"feature extraction failed: {type(e).__name__}: {str(e)[:120]}"
+    table, _ = run_step(feature_step(embedder, cfg), rows, compute or ComputeConfig(cache_dir=None), progress, desc)
+    ok = table.status.to_numpy() == "ok"
+    failed = {
+        v: f"feature extraction failed: {e}" for v, e in zip(table.video_id[~ok], table.error[~ok])
+    }  # a file that probed fine but fails mid-stream
+    feats = [np.asarray(f, np.float32) for f in table.feature[ok]] if "feature" in table else []
     X = np.stack(feats).astype(np.float32) if feats else np.zeros((0, getattr(embedder, "dim", 1)), np.float32)
-    return X, ids, failed
+    return X, list(table.video_id[ok]), failed

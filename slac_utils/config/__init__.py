@@ -15,6 +15,7 @@ resolution), ``load`` (:func:`load_params`, :func:`validate`, profiles, the defa
 from .curation import (
     DEMO_CLASSES,
     AnnotationConfig,
+    ComputeConfig,
     DataConfig,
     DedupConfig,
     DemoConfig,
@@ -34,6 +35,7 @@ __all__ = [
     "ConfigError",
     "DEMO_CLASSES",
     "DataConfig",
+    "ComputeConfig",
     "DedupConfig",
     "DemoConfig",
     "ExportConfig",

@@ -452,3 +452,20 @@ class AnnotationConfig(_Section):
         ge=0,
         description="Spread (coefficient of variation) of the simulated annotator's gamma-distributed time per clip. The paper reports only the mean.",
     )
+
+
+# ----------------------------------------------------------------------------- compute (how, never what)
+class ComputeConfig(_Section):
+    """Where and how per-video steps run (slac_utils.compute). Changes speed and resumability, never results, so no
+    DVC stage lists it as a param."""
+
+    engine: Literal["local"] = Field(
+        "local", description="local: in this process, batch after batch (Ray is planned, issue 12; not built yet)."
+    )
+    cache_dir: Optional[str] = Field(
+        ".slac_cache/compute",
+        description="Per-video results as parquet shards keyed by file content, step version and params, outside "
+        "DVC's outputs: a killed stage resumes, an added video is the only one computed. null: no cache.",
+    )
+    batch_videos: int = Field(64, ge=1, description="Videos per batch; each computed batch is one shard.")
+    retry_errors: bool = Field(False, description="Recompute videos whose cached result is an error.")

@@ -7,6 +7,7 @@ from pydantic import Field, model_validator
 from .base import _Section
 from .curation import (
     AnnotationConfig,
+    ComputeConfig,
     DataConfig,
     DedupConfig,
     DemoConfig,
@@ -34,6 +35,7 @@ class Params(_Section):
     transfer: TransferConfig = Field(default_factory=TransferConfig)
     localization: LocalizationConfig = Field(default_factory=LocalizationConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
 
     @model_validator(mode="after")
     def _cross(self):

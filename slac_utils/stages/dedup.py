@@ -54,10 +54,10 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     emb = make_embedder(cfg)
     vcfg = cfg.verify
     gamma = vcfg.candidate_gamma[emb.name] if vcfg.enabled else cfg.gamma[emb.name]
-    X, ids, failed = video_features(manifest, emb, cfg, progress, "features (candidates)")
+    X, ids, failed = video_features(manifest, emb, cfg, progress, "features (candidates)", params.compute)
     ext_ok = ext[ext.status == "ok"].reset_index(drop=True) if len(ext) else ext
     Xe, eids, efailed = (
-        video_features(ext_ok, emb, cfg, progress, "features (external)")
+        video_features(ext_ok, emb, cfg, progress, "features (external)", params.compute)
         if len(ext_ok)
         else (np.zeros((0, X.shape[1]), np.float32), [], {})
     )

@@ -1,0 +1,62 @@
+"""Per-video results cached as parquet shards, keyed by file content (the runner's memory between runs).
+
+Layout: ``<cache_dir>/<step name>/<step version>-<params digest>/part-<digest of its keys>.parquet``.
+A shard holds the rows of one batch (columns ``key``, ``status`` = ok | error, ``error`` and the step's result
+columns) and is written once, atomically (a temporary file renamed into place), by the one worker that computed
+the batch, so a killed run leaves only whole shards and two workers never write one file.  A later run reads
+the keys already present and computes only the others: a resumed run finishes the unfinished batches, and adding
+1,000 videos to a crawl computes 1,000.
+
+``key`` is the video's SHA-256 from the manifest (stage 00), so a renamed or moved file is not recomputed and
+an edited file is.  Changing a step's params or version selects another folder: nothing stale is ever read.
+
+This lives outside DVC's outputs on purpose (DVC deletes a stage's outputs before it runs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+
+def params_digest(params: dict) -> str:
+    """A short stable digest of a step's params (JSON with sorted keys)."""
+    return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+class ShardStore:
+    """The shards of one (step, version, params) under cache_dir."""
+
+    def __init__(self, cache_dir, name: str, version: str, params: dict):
+        self.dir = Path(cache_dir).expanduser() / name / f"{version}-{params_digest(params)}"
+
+    def shards(self) -> list[Path]:
+        return sorted(self.dir.glob("part-*.parquet")) if self.dir.is_dir() else []
+
+    def read(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """Every cached row (the newest shard wins for a key computed twice, e.g. a retried error)."""
+        parts = [pd.read_parquet(p, columns=columns) for p in self.shards()]
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return pd.DataFrame(columns=columns or ["key", "status", "error"])
+        df = pd.concat(parts, ignore_index=True)
+        return df.drop_duplicates("key", keep="last").reset_index(drop=True)
+
+    def status(self) -> pd.Series:
+        """key -> status of every cached row (reads only those two columns)."""
+        df = self.read(["key", "status"])
+        return pd.Series(df.status.to_numpy(), index=df.key.to_numpy(), dtype=object)
+
+    def write(self, rows: pd.DataFrame, serial: int) -> Path:
+        """One shard for one computed batch; serial orders shards written by one run (a retry sorts after)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256("\n".join(map(str, rows.key)).encode()).hexdigest()[:16]
+        path = self.dir / f"part-{serial:012d}-{digest}.parquet"
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        rows.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+        return path
