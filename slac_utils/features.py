@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from .compute import Step, run_step
+from .compute import Prebuilt, Step, run_step
 from .config import ComputeConfig
 from .models import package_available, provenance
 from .models.efficientnet import EfficientNetLite0Embedder
@@ -156,7 +156,7 @@ def feature_step(embedder, cfg) -> Step:
         name=f"dedup_features_{embedder.name}",
         version="1",
         process=process,
-        setup=lambda: embedder,
+        setup=Prebuilt(embedder),
         params=dict(embedder=embedder.info(), **how),
         resources={"cpus": 1, "gpus": 0},
     )

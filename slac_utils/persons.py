@@ -28,13 +28,17 @@ frames_scored) and ``candidates.parquet`` (person shots of surviving videos).
 
 from __future__ import annotations
 
+import hashlib
+from functools import partial
+
 import cv2
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from . import plots
 from . import shots as shots_mod
+from .compute import Prebuilt, Step, run_step
+from .config import ComputeConfig
 from .io import save_figure, write_no_truth_table
 from .models import package_available, person_ssd, provenance
 from .models.person_ssd import SSDMobileNetPersonDetector
@@ -157,30 +161,74 @@ def _detect_size(width: int, height: int, detect_width: int) -> tuple[int, int]:
     return w, max(2, int(round(height * w / width / 2)) * 2)
 
 
-def score_shots(shots: pd.DataFrame, manifest: pd.DataFrame, detector, cfg, progress: bool = True) -> pd.DataFrame:
-    """Person score of every shot: max over frames_per_shot frames."""
-    info = manifest.set_index("video_id")
-    rows = []
-    for vid, g in tqdm(
-        shots.groupby("video_id", sort=True), total=shots.video_id.nunique(), desc="persons", disable=not progress
-    ):
-        r = info.loc[vid]
-        idx = [shot_frame_indices(s.start_frame, s.end_frame, cfg.frames_per_shot) for s in g.itertuples()]
+def person_step(cfg, detector=None) -> Step:
+    """Stage 02's person scoring of one video as a runner step: the max score of each of its shots. Its rows carry
+    the shots (``starts``, ``ends``) and a ``key_extra`` digest of them, so new shots are new work."""
+    det = detector if detector is not None else make_detector(cfg)
+
+    def process(d, r) -> dict:
+        idx = [shot_frame_indices(a, b, cfg.frames_per_shot) for a, b in zip(r.starts, r.ends)]
         flat = sorted({i for ii in idx for i in ii})
         frames = read_frames(r.path, flat, _detect_size(r.width, r.height, cfg.detect_width))
-        sc = dict(zip(flat, detector.score(frames)))
-        for s, ii in zip(g.itertuples(), idx):
-            p = max(sc[i] for i in ii)
-            rows.append(
+        sc = dict(zip(flat, d.score(frames)))
+        return dict(scores=np.array([max(sc[i] for i in ii) for ii in idx], np.float64), frames=[len(i) for i in idx])
+
+    how = dict(frames_per_shot=cfg.frames_per_shot, detect_width=cfg.detect_width)
+    return Step(
+        name=f"persons_{det.name}",
+        version="1",
+        process=process,
+        setup=Prebuilt(det, partial(make_detector, cfg) if detector is None else None),
+        params=dict(detector=det.info(), **how),
+        resources={"cpus": 1, "gpus": 1 if det.name == "faster_rcnn" else 0},
+    )
+
+
+def _shot_rows(shots: pd.DataFrame, manifest: pd.DataFrame) -> pd.DataFrame:
+    """One row per video with shots: its manifest columns, the shot ids, starts, ends and their digest."""
+    g = shots.sort_values(["video_id", "shot_id"], kind="mergesort").groupby("video_id", sort=True)
+    per = pd.DataFrame(
+        dict(
+            shot_ids=g.shot_id.apply(list),
+            starts=g.start_frame.apply(list),
+            ends=g.end_frame.apply(list),
+        )
+    ).reset_index()
+    per["key_extra"] = [hashlib.sha256(repr((a, b)).encode()).hexdigest()[:16] for a, b in zip(per.starts, per.ends)]
+    cols = [c for c in ("video_id", "path", "width", "height", "sha256") if c in manifest]
+    return per.merge(manifest[cols].drop_duplicates("video_id"), on="video_id", how="left")
+
+
+def score_shots(
+    shots: pd.DataFrame,
+    manifest: pd.DataFrame,
+    detector,
+    cfg,
+    progress: bool = True,
+    compute=None,
+    failures: dict | None = None,
+) -> pd.DataFrame:
+    """Person score of every shot: max over frames_per_shot frames. A video that fails to decode has no rows;
+    ``failures`` (when given) gains {video_id: reason}.  Runs through :func:`slac_utils.compute.run_step`."""
+    rows = _shot_rows(shots, manifest)
+    table, _ = run_step(person_step(cfg, detector), rows, compute or ComputeConfig(cache_dir=None), progress, "persons")
+    out = []
+    for r, t in zip(rows.itertuples(index=False), table.itertuples(index=False)):
+        if t.status != "ok":
+            if failures is not None:
+                failures[r.video_id] = f"person scoring failed: {t.error}"
+            continue
+        for sid, p, n in zip(r.shot_ids, t.scores, t.frames):
+            out.append(
                 dict(
-                    video_id=vid,
-                    shot_id=s.shot_id,
+                    video_id=r.video_id,
+                    shot_id=sid,
                     person_score=float(p),
                     has_person=bool(p >= cfg.threshold),
-                    frames_scored=len(ii),
+                    frames_scored=int(n),
                 )
             )
-    return pd.DataFrame(rows, columns=["video_id", "shot_id", "person_score", "has_person", "frames_scored"])
+    return pd.DataFrame(out, columns=["video_id", "shot_id", "person_score", "has_person", "frames_scored"])
 
 
 def candidates(shots: pd.DataFrame, persons: pd.DataFrame, manifest: pd.DataFrame) -> pd.DataFrame:

@@ -22,11 +22,14 @@ end_frame (exclusive), start_s, end_s.
 
 from __future__ import annotations
 
+from functools import partial
+
 import cv2
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from .compute import Prebuilt, Step, run_step
+from .config import ComputeConfig
 from .models import package_available, provenance
 from .models.transnet import TransNetV2ShotDetector
 from .video.decode import open_reader
@@ -182,25 +185,43 @@ def make_shot_detector(cfg):
     raise ValueError(f"unknown shot detector {kind!r}")
 
 
+def shot_step(cfg, detector=None) -> Step:
+    """Stage 02's shot detection of one video as a runner step: the boundary frames and the frames analysed."""
+    det = detector if detector is not None else make_shot_detector(cfg)
+
+    def process(d, r) -> dict:
+        if hasattr(d, "detect"):
+            b, n = d.detect(r.path, r.n_frames, r.fps, width=r.width, height=r.height)
+        else:  # a bare .boundaries(path, n_frames, fps) detector
+            b, n = d.boundaries(r.path, r.n_frames, r.fps), r.n_frames
+        return dict(boundaries=np.asarray([int(x) for x in b], np.int64), frames=int(n))
+
+    gpu = getattr(det, "device", "cpu") not in (None, "cpu")
+    return Step(
+        name=f"shots_{det.name}",
+        version="1",
+        process=process,
+        setup=Prebuilt(det, partial(make_shot_detector, cfg) if detector is None else None),
+        params=dict(detector=det.info(), cfg=cfg.model_dump(mode="json")),
+        resources={"cpus": 1, "gpus": 1 if gpu else 0},
+    )
+
+
 def detect_shots(
-    manifest: pd.DataFrame, cfg, progress: bool = True, detector=None
+    manifest: pd.DataFrame, cfg, progress: bool = True, detector=None, compute=None
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Shots of every ok video in manifest. Returns (shots table, failures {video_id: reason}).
 
-    detector: an object with .detect(path, n_frames, fps, width=, height=) (default make_shot_detector(cfg))."""
-    det = detector if detector is not None else make_shot_detector(cfg)
+    detector: an object with .detect(path, n_frames, fps, width=, height=) (default make_shot_detector(cfg)).
+    Runs through :func:`slac_utils.compute.run_step` (``compute``: the ``compute`` params section; None: no cache)."""
+    step = shot_step(cfg, detector)
+    table, _ = run_step(step, manifest, compute or ComputeConfig(cache_dir=None), progress, f"shots ({step.name[6:]})")
     rows, failed = [], {}
-    for r in tqdm(
-        manifest.itertuples(index=False), total=len(manifest), desc=f"shots ({det.name})", disable=not progress
-    ):
-        try:
-            if hasattr(det, "detect"):
-                b, n = det.detect(r.path, r.n_frames, r.fps, width=r.width, height=r.height)
-            else:  # a bare .boundaries(path, n_frames, fps) detector
-                b, n = det.boundaries(r.path, r.n_frames, r.fps), r.n_frames
-            rows += shots_from_boundaries(r.video_id, b, n, r.fps)
-        except Exception as e:
-            failed[r.video_id] = f"shot detection failed: {type(e).__name__}: {str(e)[:120]}"
+    for r, t in zip(manifest.reset_index(drop=True).itertuples(index=False), table.itertuples(index=False)):
+        if t.status == "ok":
+            rows += shots_from_boundaries(r.video_id, t.boundaries, t.frames, r.fps)
+        else:
+            failed[r.video_id] = f"shot detection failed: {t.error}"
     cols = ["video_id", "shot_id", "start_frame", "end_frame", "start_s", "end_s"]
     return pd.DataFrame(rows, columns=cols), failed
 

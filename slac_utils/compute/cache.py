@@ -34,6 +34,13 @@ class ShardStore:
     def __init__(self, cache_dir, name: str, version: str, params: dict):
         self.dir = Path(cache_dir).expanduser() / name / f"{version}-{params_digest(params)}"
 
+    @classmethod
+    def at(cls, directory) -> "ShardStore":
+        """The store whose folder is ``directory`` (how a remote worker reopens the driver's store)."""
+        store = cls.__new__(cls)
+        store.dir = Path(directory)
+        return store
+
     def shards(self) -> list[Path]:
         return sorted(self.dir.glob("part-*.parquet")) if self.dir.is_dir() else []
 

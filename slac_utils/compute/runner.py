@@ -12,9 +12,10 @@ sha256, ...``).  :func:`run_step` maps it over the manifest in batches of ``comp
 * the result is one row per manifest row, in manifest order: ``video_id, key, status, error`` and the result
   columns (missing for error rows), the same whichever engine ran and however often the run was interrupted.
 
-Engines (``compute.engine``): ``local`` runs the batches in this process, in order.  Ray is issue 12's next
-step and not built yet (the schema refuses it).  ``compute.*`` says where and how fast, never what, so it is not
-a DVC param of any stage.
+Engines (``compute.engine``): ``local`` runs the batches in this process, in order; ``ray``
+(:mod:`.ray_engine`) hands the same batches to an actor pool on a Ray cluster.  Both call :func:`compute_batch`
+(process a batch, write its shard) and both build the result from the shards, so the table is the same whichever
+engine ran.  ``compute.*`` says where and how fast, never what, so it is not a DVC param of any stage.
 """
 
 from __future__ import annotations
@@ -44,11 +45,29 @@ class Step:
     resources: dict = field(default_factory=lambda: {"cpus": 1, "gpus": 0})
 
 
+class Prebuilt:
+    """A ``Step.setup`` that hands back an object already built in this process (the local engine reuses the
+    stage's detector) and, once pickled to another process (a Ray actor), builds its own with ``factory``: what
+    cannot be pickled (an OpenCV network) never is.  Without a factory the object itself travels."""
+
+    def __init__(self, obj, factory: Callable[[], Any] | None = None):
+        self.obj, self.factory = obj, factory
+
+    def __call__(self):
+        return self.obj if self.obj is not None else self.factory()
+
+    def __reduce__(self):
+        return (Prebuilt, (None, self.factory) if self.factory is not None else (self.obj, None))
+
+
 def cache_keys(manifest: pd.DataFrame) -> pd.Series:
-    """The content key of each row: its SHA-256, or ``path@size`` where the manifest has none (missing files)."""
+    """The content key of each row: its SHA-256, or ``path:<path>`` where the manifest has none (missing files),
+    followed by ``|<key_extra>`` where the rows carry a ``key_extra`` column (a step's per-video input other than
+    the file, e.g. the shot list person scoring reads)."""
     sha = manifest["sha256"] if "sha256" in manifest else pd.Series("", index=manifest.index)
     fallback = "path:" + manifest["path"].astype(str)
-    return sha.where(sha.astype(str) != "", fallback).astype(str)
+    keys = sha.where(sha.astype(str) != "", fallback).astype(str)
+    return keys + "|" + manifest["key_extra"].astype(str) if "key_extra" in manifest else keys
 
 
 def _process_batch(step: Step, state, rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -62,6 +81,33 @@ def _process_batch(step: Step, state, rows: pd.DataFrame, keys: list[str]) -> pd
     return pd.DataFrame(out)
 
 
+def compute_batch(step: Step, state, store: ShardStore, rows: pd.DataFrame, keys: list[str]) -> int:
+    """Process one batch and write it as one shard (what every engine's worker does); returns its error count."""
+    out = _process_batch(step, state, rows, keys)
+    store.write(out, time.time_ns())
+    return int((out.status == "error").sum())
+
+
+def plan_batches(keys: pd.Series, done: set, batch_videos: int) -> tuple[list[list[int]], int]:
+    """(batches of row positions to compute, rows already done): one position per distinct key not in ``done``
+    (a file listed twice is computed once), in manifest order, ``batch_videos`` to a batch."""
+    seen, unique, n_done = set(done), [], 0
+    for i, k in enumerate(keys):
+        if k in done:
+            n_done += 1
+        elif k not in seen:
+            seen.add(k)
+            unique.append(i)
+    return [unique[s : s + batch_videos] for s in range(0, len(unique), batch_videos)], n_done
+
+
+def _run_local(step: Step, manifest: pd.DataFrame, keys: pd.Series, batches, store: ShardStore, bar) -> None:
+    state = step.setup() if (step.setup and batches) else None
+    for idx in batches:
+        compute_batch(step, state, store, manifest.iloc[idx], [keys[i] for i in idx])
+        bar.update(len(idx))
+
+
 def run_step(step: Step, manifest: pd.DataFrame, compute, progress: bool = True, desc: str | None = None):
     """(table, counts): one row per manifest row (see the module docstring); counts = cached / computed / errors."""
     manifest = manifest.reset_index(drop=True)
@@ -72,26 +118,22 @@ def run_step(step: Step, manifest: pd.DataFrame, compute, progress: bool = True,
     store = ShardStore(compute.cache_dir, step.name, step.version, step.params)
     have = store.status()
     done = set(have.index[have.to_numpy() == "ok"]) | (set() if compute.retry_errors else set(have.index))
-    todo = [i for i, k in enumerate(keys) if k not in done]
-    seen, unique = set(), []  # one computation per distinct key (a file listed twice is computed once)
-    for i in todo:
-        if keys[i] not in seen:
-            seen.add(keys[i])
-            unique.append(i)
-    state = step.setup() if (step.setup and unique) else None
-    bar = tqdm(total=len(unique), desc=desc or step.name, unit="video", disable=not progress)
-    for s in range(0, len(unique), compute.batch_videos):
-        idx = unique[s : s + compute.batch_videos]
-        rows = _process_batch(step, state, manifest.iloc[idx], [keys[i] for i in idx])
-        store.write(rows, time.time_ns())
-        bar.update(len(idx))
+    batches, n_done = plan_batches(keys, done, compute.batch_videos)
+    n_todo = sum(map(len, batches))
+    bar = tqdm(total=n_todo, desc=desc or step.name, unit="video", disable=not progress)
+    if compute.engine == "ray" and batches:
+        from .ray_engine import run_batches  # ray is imported only when asked for
+
+        run_batches(step, manifest, keys, batches, store, compute, bar)
+    else:
+        _run_local(step, manifest, keys, batches, store, bar)
     bar.close()
     cached = store.read()
     table = pd.DataFrame({"video_id": manifest.video_id, "key": keys}).merge(cached, on="key", how="left")
     counts = dict(
         videos=len(manifest),
-        computed=len(unique),
-        cached=len(manifest) - len(todo),
+        computed=n_todo,
+        cached=n_done,
         errors=int((table.status == "error").sum()),
     )
     return table, counts

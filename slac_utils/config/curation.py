@@ -459,8 +459,23 @@ class ComputeConfig(_Section):
     """Where and how per-video steps run (slac_utils.compute). Changes speed and resumability, never results, so no
     DVC stage lists it as a param."""
 
-    engine: Literal["local"] = Field(
-        "local", description="local: in this process, batch after batch (Ray is planned, issue 12; not built yet)."
+    engine: Literal["local", "ray"] = Field(
+        "local",
+        description="local: in this process, batch after batch (CI and the demo). ray: Ray Data over the batches, an "
+        "actor pool per step (its model loaded once per actor), on the cluster at ray_address (slac_utils/compute/ray_engine.py).",
+    )
+    ray_address: Optional[str] = Field(
+        None,
+        description="ray only. null: start a local Ray cluster for the run; 'auto': join the one `ray start --head` "
+        "started on this machine; 'ray://host:10001' or 'host:6379': join that cluster.",
+    )
+    ray_num_cpus: Optional[int] = Field(
+        None, ge=1, description="ray only, local cluster only: CPUs it may use (null: all of this machine's)."
+    )
+    workers: Optional[int] = Field(
+        None,
+        ge=1,
+        description="ray only: actors per step (null: the cluster's CPUs, or GPUs for a GPU step, over what one actor needs).",
     )
     cache_dir: Optional[str] = Field(
         ".slac_cache/compute",

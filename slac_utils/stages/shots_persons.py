@@ -52,10 +52,10 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     kept = kept.loc[kept.kept, "video_id"]
     videos = manifest[manifest.video_id.isin(set(kept)) & (manifest.status == "ok")].reset_index(drop=True)
     shot_det = shots_mod.make_shot_detector(params.shots)
-    shots, failed = shots_mod.detect_shots(videos, params.shots, progress, detector=shot_det)
+    shots, failed = shots_mod.detect_shots(videos, params.shots, progress, shot_det, params.compute)
     write_table(shots, paths.shots_path, sort_by=["video_id", "shot_id"])
     det = make_detector(params.persons)
-    persons = score_shots(shots, videos, det, params.persons, progress)
+    persons = score_shots(shots, videos, det, params.persons, progress, params.compute, failures=failed)
     write_table(persons, paths.persons_path, sort_by=["video_id", "shot_id"])
     cand = candidates(shots, persons, videos)
     write_table(cand, paths.candidates_path)
@@ -97,7 +97,7 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     write_markdown_table(
         fails,
         tables_dir / "failures.md",
-        "Stage 02 — videos that failed shot detection",
+        "Stage 02 — videos that failed shot detection or person scoring",
         ["They are not candidates; the reason says why. Empty when every video decoded."],
     )
     out = dict(shots=shots, persons=persons, candidates=cand, per_class=per_class, detector=det.name)
