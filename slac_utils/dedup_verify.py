@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .compute import error_text
 from .features import SignatureEmbedder
 from .video.decode import preprocess_for_features, sample_indices
 
@@ -151,7 +152,7 @@ def read_tracks(
         try:
             tracks[key] = read_track(r, cfg, drop_borders, emb)
         except Exception as e:  # a file that probed fine but fails mid-stream: its pairs stay unverified
-            failed[key] = f"{type(e).__name__}: {str(e)[:120]}"
+            failed[key] = error_text(e)
     return tracks, failed
 
 

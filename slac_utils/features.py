@@ -22,6 +22,8 @@ Three embedders share one interface, ``embed(frames: uint8 (N, 224, 224, 3)) -> 
 
 from __future__ import annotations
 
+from functools import partial
+
 import cv2
 import numpy as np
 import pandas as pd
@@ -156,7 +158,7 @@ def feature_step(embedder, cfg) -> Step:
         name=f"dedup_features_{embedder.name}",
         version="1",
         process=process,
-        setup=Prebuilt(embedder),
+        setup=Prebuilt(embedder, partial(make_embedder, cfg) if embedder.name == resolve_embedder(cfg) else None),
         params=dict(embedder=embedder.info(), **how),
         resources={"cpus": 1, "gpus": 0},
     )

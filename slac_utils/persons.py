@@ -74,8 +74,10 @@ class OpenCVPersonDetector:
         frame edge still fit the 64x128 window; the face cascade on the grey frame (faces >= 24 px), the upper-body cascade at half size.
         """
         padded = cv2.copyMakeBorder(frame, 32, 32, 32, 32, cv2.BORDER_REPLICATE)
-        _, w = self.hog.detectMultiScale(padded, hitThreshold=-0.5, winStride=(8, 8), scale=1.05)
-        s_hog = float(np.max(w)) if len(w) else -1.0
+        s_hog = -1.0  # a frame smaller than HOG's 64x128 window holds no detectable person (and crashes OpenCV 4.14)
+        if padded.shape[0] >= 128 and padded.shape[1] >= 64:
+            _, w = self.hog.detectMultiScale(padded, hitThreshold=-0.5, winStride=(8, 8), scale=1.05)
+            s_hog = float(np.max(w)) if len(w) else -1.0
         g = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
         half = cv2.resize(g, (g.shape[1] // 2, g.shape[0] // 2), interpolation=cv2.INTER_AREA)
         out = [s_hog]
@@ -178,7 +180,7 @@ def person_step(cfg, detector=None) -> Step:
         name=f"persons_{det.name}",
         version="1",
         process=process,
-        setup=Prebuilt(det, partial(make_detector, cfg) if detector is None else None),
+        setup=Prebuilt(det, partial(make_detector, cfg) if det.name == resolve_detector(cfg) else None),
         params=dict(detector=det.info(), **how),
         resources={"cpus": 1, "gpus": 1 if det.name == "faster_rcnn" else 0},
     )

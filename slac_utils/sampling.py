@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
+from .compute import error_text
 from .video.decode import open_reader, read_frames
 from .video.encode import write_h264
 
@@ -266,4 +267,4 @@ def write_clip(row, clip_width: int, crf: int) -> str:
         write_h264(row.path, frames, row.fps, crf)
         return ""
     except Exception as e:  # one bad clip never stops the stage
-        return f"{type(e).__name__}: {str(e)[:160]}"
+        return error_text(e, 160)

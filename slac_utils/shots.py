@@ -201,7 +201,7 @@ def shot_step(cfg, detector=None) -> Step:
         name=f"shots_{det.name}",
         version="1",
         process=process,
-        setup=Prebuilt(det, partial(make_shot_detector, cfg) if detector is None else None),
+        setup=Prebuilt(det, partial(make_shot_detector, cfg) if det.name == resolve_shot_detector(cfg) else None),
         params=dict(detector=det.info(), cfg=cfg.model_dump(mode="json")),
         resources={"cpus": 1, "gpus": 1 if gpu else 0},
     )

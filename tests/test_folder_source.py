@@ -54,9 +54,10 @@ def _params(repo: Path, videos_dir: Path) -> None:
     (repo / "params.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
 
 
-def _dvc(repo: Path) -> subprocess.CompletedProcess:
+def _dvc(repo: Path, *targets: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONPATH": str(REPO)}
-    return subprocess.run([str(BIN / "dvc"), "repro"], cwd=repo, env=env, capture_output=True, text=True, timeout=1800)
+    cmd = [str(BIN / "dvc"), "repro", *targets]
+    return subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=1800)
 
 
 def _label_like_a_person(repo: Path, hidden_world: Path) -> int:

@@ -163,6 +163,12 @@ def test_every_readme_command_is_exercised(detection_files):
             assert r.returncode == 0, f"README: {cmd}: {r.stderr[-500:]}"
             out = json.loads(r.stdout)
             assert set(out) == {"tiou_thresholds", "mAP", "average_mAP"}
+        elif head == "ray":  # starting or joining a Ray cluster: the flags must be ray start's
+            assert argv[1] == "start", cmd
+            ray_help = _run([str(BIN / "ray"), "start", "--help"]).stdout
+            for a in argv[2:]:
+                if a.startswith("--"):
+                    assert a.split("=")[0] in ray_help, f"ray start has no {a}"
         elif head in ("jupyter", "conda", "pip"):
             pass  # jupyter lab / conda env create / pip install of optional drivers: documented, not run here
         else:

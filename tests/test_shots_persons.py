@@ -138,3 +138,10 @@ def test_person_stage_removes_videos_without_people(tiny_world):
     )  # full demo world: 1.00 / 0.93 (reports/tables/02_shots_persons)
     cand = P.candidates(shots, pers, m)
     assert set(cand.video_id) <= set(m.video_id) and cand.shot_id.notna().all()
+
+
+def test_a_frame_smaller_than_the_hog_window_scores_no_person_and_does_not_crash():
+    # OpenCV 4.14's HOG corrupts memory on images under its 64x128 window (seen on 48x64 thumbnails)
+    det = P.OpenCVPersonDetector(PersonsConfig().calibration)
+    frames = (np.random.default_rng(0).random((2, 48, 64, 3)) * 255).astype(np.uint8)
+    assert det.raw_scores(frames[0])[0] == -1.0 and det.score(frames).shape == (2,)

@@ -20,6 +20,7 @@ engine ran.  ``compute.*`` says where and how fast, never what, so it is not a D
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -48,7 +49,8 @@ class Step:
 class Prebuilt:
     """A ``Step.setup`` that hands back an object already built in this process (the local engine reuses the
     stage's detector) and, once pickled to another process (a Ray actor), builds its own with ``factory``: what
-    cannot be pickled (an OpenCV network) never is.  Without a factory the object itself travels."""
+    cannot be pickled (an OpenCV network) never is.  Without a factory the object itself travels.  A step passes
+    the factory only when it builds the same kind of object (e.g. the backend its params resolve to)."""
 
     def __init__(self, obj, factory: Callable[[], Any] | None = None):
         self.obj, self.factory = obj, factory
@@ -70,6 +72,15 @@ def cache_keys(manifest: pd.DataFrame) -> pd.Series:
     return keys + "|" + manifest["key_extra"].astype(str) if "key_extra" in manifest else keys
 
 
+_CLOCK = re.compile(r"\[\d\d:\d\d:\d\d\] ")  # decord stamps its errors with the time of day
+
+
+def error_text(e: BaseException, limit: int = 120) -> str:
+    """``Type: message`` of a video's failure, at most ``limit`` characters of message, without decord's clock
+    stamp (so that the same failure reads the same in every run)."""
+    return f"{type(e).__name__}: {_CLOCK.sub('', str(e))[:limit]}"
+
+
 def _process_batch(step: Step, state, rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     out = []
     for key, row in zip(keys, rows.itertuples(index=False)):
@@ -77,7 +88,7 @@ def _process_batch(step: Step, state, rows: pd.DataFrame, keys: list[str]) -> pd
             res = step.process(state, row)
             out.append(dict(key=key, status="ok", error="", **res))
         except Exception as e:  # one video's failure is its row, never the stage's
-            out.append(dict(key=key, status="error", error=f"{type(e).__name__}: {str(e)[:120]}"))
+            out.append(dict(key=key, status="error", error=error_text(e)))
     return pd.DataFrame(out)
 
 

@@ -1,0 +1,191 @@
+"""compute.engine: ray on a local Ray cluster: the same rows as local, resume after a killed driver, incremental
+runs, a corrupt video as a row with its reason, and stage 02 through both engines."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from slac_utils.compute import ShardStore, Step, run_step
+from slac_utils.config import ComputeConfig, DedupConfig, PersonsConfig, ShotsConfig
+from slac_utils.features import SignatureEmbedder, video_features
+from slac_utils.video.encode import write_h264
+
+from .clip_fixtures import clip_frames
+
+ray = pytest.importorskip("ray")
+from ray import cloudpickle  # noqa: E402  (Ray vendors it)
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray workers need not import the tests package
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from slac_utils.compute.ray_engine import ensure_ray
+
+    resources = ensure_ray(ComputeConfig(engine="ray", ray_num_cpus=2))
+    yield resources
+    ray.shutdown()
+
+
+def _manifest(n, start=0):
+    ids = [f"v{i:04d}" for i in range(start, start + n)]
+    return pd.DataFrame(dict(video_id=ids, path=[f"/x/{v}.mp4" for v in ids], sha256=[f"h{v}" for v in ids]))
+
+
+def _double(state, row):
+    if row.video_id in ("v0007", "v0031"):
+        raise ValueError(f"cannot decode {row.video_id}")
+    i = int(row.video_id[1:])
+    return dict(value=i * state, vec=np.full(3, i, np.float32), name=f"{row.path}#{i}")
+
+
+STEP = Step(name="double", version="1", process=_double, setup=lambda: 2)
+COLS = ["video_id", "key", "status", "error", "value", "name"]
+
+
+def _cfg(tmp_path, name, **kw):
+    return ComputeConfig(cache_dir=str(tmp_path / name), batch_videos=10, **kw)
+
+
+def test_ray_gives_the_rows_local_gives(cluster, tmp_path):
+    m = _manifest(57)
+    local, nl = run_step(STEP, m, _cfg(tmp_path, "local"), progress=False)
+    remote, nr = run_step(STEP, m, _cfg(tmp_path, "ray", engine="ray"), progress=False)
+    assert nl == nr == dict(videos=57, computed=57, cached=0, errors=2)
+    assert local[COLS].equals(remote[COLS])
+    ok = local.status == "ok"
+    assert np.array_equal(np.stack(local.vec[ok]), np.stack(remote.vec[ok]))
+    assert remote.set_index("video_id").loc["v0031", "error"] == "ValueError: cannot decode v0031"
+    assert len(ShardStore(tmp_path / "ray", "double", "1", {}).shards()) == 6  # one shard per batch
+
+
+def test_ray_computes_only_the_added_videos(cluster, tmp_path):
+    cfg = _cfg(tmp_path, "c", engine="ray")
+    run_step(STEP, _manifest(30), cfg, progress=False)
+    t, n = run_step(STEP, _manifest(45), cfg, progress=False)
+    assert n == dict(videos=45, computed=15, cached=30, errors=2)
+    assert (t.value.dropna().to_numpy() == 2 * np.array([i for i in range(45) if i not in (7, 31)])).all()
+
+
+DRIVER = textwrap.dedent(
+    """
+    import sys, time
+    import pandas as pd
+    from slac_utils.compute import Step, run_step
+    from slac_utils.config import ComputeConfig
+
+    def slow(state, row):
+        time.sleep(0.05)
+        return dict(value=int(row.video_id[1:]))
+
+    ids = [f"v{i:04d}" for i in range(int(sys.argv[2]))]
+    m = pd.DataFrame(dict(video_id=ids, path=ids, sha256=ids))
+    cfg = ComputeConfig(cache_dir=sys.argv[1], batch_videos=10, engine="ray", ray_num_cpus=2)
+    run_step(Step(name="slow", version="1", process=slow), m, cfg, progress=False)
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_killed_ray_run_resumes_with_only_the_unfinished_shards(cluster, tmp_path):
+    n, cache = 400, tmp_path / "cache"
+    store = ShardStore(cache, "slow", "1", {})
+    proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(cache), str(n)], start_new_session=True)
+    deadline = time.time() + 120
+    while len(store.shards()) < 4 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver and the local cluster it started die mid-run
+    proc.wait()
+    time.sleep(2)
+    finished = len(store.read())
+    assert 40 <= finished < n and finished % 10 == 0  # whole shards only
+    time.sleep(1)
+    assert len(store.read()) == finished  # nothing went on computing after the kill
+
+    def slow(state, row):
+        return dict(value=int(row.video_id[1:]))
+
+    ids = [f"v{i:04d}" for i in range(n)]
+    m = pd.DataFrame(dict(video_id=ids, path=ids, sha256=ids))
+    cfg = ComputeConfig(cache_dir=str(cache), batch_videos=10, engine="ray")
+    t, c = run_step(Step(name="slow", version="1", process=slow), m, cfg, progress=False)
+    assert c["computed"] == n - finished and c["cached"] == finished
+    assert (t.status == "ok").all() and (t.value.to_numpy() == np.arange(n)).all()
+
+
+def _videos(tmp_path, n=4):
+    paths = [write_h264(tmp_path / f"{i}.mp4", clip_frames(i, n=40, h=48, w=64), 15) for i in range(n)]
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(paths[0].read_bytes()[:2000])  # truncated mid-stream: probes, then fails to decode
+    rows = [dict(video_id=f"v{i}", path=str(p), sha256=f"s{i}") for i, p in enumerate(paths)]
+    rows.insert(2, dict(video_id="broken", path=str(bad), sha256="sbad"))
+    m = pd.DataFrame(rows).assign(status="ok", n_frames=40, fps=15.0, width=64, height=48, class_label="c")
+    return m
+
+
+def test_a_corrupt_video_mid_run_is_a_row_with_its_reason(cluster, tmp_path):
+    m = _videos(tmp_path)
+    cfg = DedupConfig(embedder="signature")
+    X0, ids0, f0 = video_features(m, SignatureEmbedder(), cfg, False, "f", _cfg(tmp_path, "l"))
+    X1, ids1, f1 = video_features(m, SignatureEmbedder(), cfg, False, "f", _cfg(tmp_path, "r", engine="ray"))
+    assert ids0 == ids1 == ["v0", "v1", "v2", "v3"] and np.array_equal(X0, X1)
+    assert list(f1) == ["broken"] and f1 == f0 and f1["broken"].startswith("feature extraction failed: ")
+
+
+def test_stage_02_steps_give_the_same_tables_on_both_engines(cluster, tmp_path):
+    from slac_utils import persons as P
+    from slac_utils import shots as S
+
+    m = _videos(tmp_path)
+    tables = []
+    for name, engine in (("l", "local"), ("r", "ray")):
+        comp = _cfg(tmp_path, name, engine=engine)
+        shots, failed = S.detect_shots(m, ShotsConfig(detector="histogram"), False, None, comp)
+        pcfg = PersonsConfig(detector="opencv")
+        pers = P.score_shots(shots, m, None, pcfg, False, comp, failures=failed)
+        tables.append((shots, pers, failed))
+    (s0, p0, f0), (s1, p1, f1) = tables
+    assert s0.equals(s1) and p0.equals(p1) and f0 == f1
+    assert set(f0) == {"broken"} and len(p0) == len(s0) and set(s0.video_id) == {"v0", "v1", "v2", "v3"}
+
+
+@pytest.mark.slow
+def test_dvc_repro_on_ray_gives_the_outputs_local_gives(tmp_path):
+    """Stages 00-02 of a folder source by ``dvc repro``, once per engine: every output byte for byte the same."""
+    import shutil
+
+    import yaml
+
+    from slac_utils.config import DemoConfig
+    from slac_utils.demo.world import generate
+
+    from .test_folder_source import _copy_repo, _dvc
+
+    small = dict(web_images_per_class=0, background_images=0, external_videos_per_class=0, external_overlaps=0)
+    generate(DemoConfig(videos_per_class=3, **small), tmp_path / "world", progress=False)
+    shutil.copytree(tmp_path / "world" / "videos", tmp_path / "videos")
+    locks = {}
+    for engine in ("local", "ray"):
+        repo = tmp_path / engine
+        _copy_repo(repo)
+        p = yaml.safe_load((repo / "params.yaml").read_text())
+        p["data"].update(source="folder", videos_dir=str(tmp_path / "videos"))
+        p["compute"].update(engine=engine, ray_num_cpus=2)
+        (repo / "params.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
+        run = _dvc(repo, "shots_persons")
+        assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-3000:])
+        stages = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+        locks[engine] = {
+            o["path"]: o["md5"]
+            for s in stages.values()
+            for o in s.get("outs", [])
+            if o["path"].startswith(("data/", "reports/tables", "metrics/"))
+        }
+    assert len(locks["local"]) >= 10 and locks["local"] == locks["ray"]
