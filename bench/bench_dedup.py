@@ -4,6 +4,9 @@
    decord decode of the same frames at full size: ratio goal >= 0.8x.
 2. Per-class similarity at 6,000 videos x 2048-d: blockwise matrix products + connected components,
    versus a Python double loop over pairs (timed on a 300-video subset and extrapolated, n^2/2 pairs).
+3. Internal de-dup of a crawl whose features do not fit in memory: 200K videos x 1280-d in 200 classes, read
+   class by class from a memory map (what stage 01 does with the runner's shards), versus the whole matrix in
+   memory: the peak of memory numpy allocates (tracemalloc) and the time.
 
 Run: make bench   (or: .venv/bin/python bench/bench_dedup.py)
 """
@@ -84,6 +87,46 @@ def bench_similarity(n: int = 6000, d: int = 2048, gamma: float = 0.935, loop_su
     )
 
 
+def bench_memmap(n: int = 200_000, d: int = 1280, classes: int = 200) -> dict:
+    import tracemalloc
+
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    meta = pd.DataFrame(
+        dict(
+            video_id=[f"v{i:07d}" for i in range(n)],
+            class_label=[f"c{i % classes:03d}" for i in range(n)],
+            width=640,
+            height=360,
+            duration_s=60.0,
+        )
+    )
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        M = np.lib.format.open_memmap(f"{tmp}/X.npy", mode="w+", dtype=np.float32, shape=(n, d))
+        for s in range(0, n, 20_000):
+            block = rng.random((min(20_000, n - s), d), dtype=np.float32)
+            block[classes::1000] = block[:-classes:1000][: len(block[classes::1000])] + 1e-3  # planted copies
+            M[s : s + 20_000] = block
+        M.flush()
+        del M
+        for label in ("memory map", "in memory"):
+            X = np.load(f"{tmp}/X.npy", mmap_mode="r")
+            tracemalloc.start()
+            t0 = time.perf_counter()
+            rows = D.UnitRows(X if label == "memory map" else np.array(X), "efficientnet_lite0")
+            table = D.internal_dedup(meta, rows, 0.995, "best_quality", 0, 2048)
+            out[label] = (
+                time.perf_counter() - t0,
+                tracemalloc.get_traced_memory()[1] / 2**20,
+                int((~table.kept).sum()),
+            )
+            tracemalloc.stop()
+            del X, rows
+    return dict(videos=n, dim=d, classes=classes, matrix_mb=n * d * 4 / 2**20, **out)
+
+
 if __name__ == "__main__":
     dec = bench_decode()
     print(
@@ -95,4 +138,11 @@ if __name__ == "__main__":
         f"[similarity] {sim['videos']} x {sim['dim']}: blockwise + components {sim['blockwise_s']:.2f} s "
         f"({sim['edges']} edges, {sim['components']} components); Python pair loop ~{sim['python_loop_s_extrapolated']:.0f} s "
         f"(extrapolated) -> {sim['speedup']:.0f}x faster"
+    )
+    mm = bench_memmap()
+    (tm, pm, rm), (ti, pi, ri) = mm["memory map"], mm["in memory"]
+    print(
+        f"[memmap] internal de-dup of {mm['videos']:,} x {mm['dim']} features in {mm['classes']} classes "
+        f"({mm['matrix_mb']:.0f} MB): read class by class from a memory map {tm:.1f} s, peak {pm:.0f} MB allocated; "
+        f"whole matrix in memory {ti:.1f} s, peak {pi:.0f} MB; same removals: {rm == ri}"
     )

@@ -48,6 +48,38 @@ def prepare_features(X: np.ndarray, embedder: str, center: np.ndarray | None = N
     return normalize_rows(X)
 
 
+def corpus_mean(*arrays, block: int = 65536) -> np.ndarray:
+    """The mean row of all rows of ``arrays`` (memory maps welcome), accumulated in float64 block by block."""
+    acc, n = None, 0
+    for X in arrays:
+        for s in range(0, len(X), block):
+            part = np.asarray(X[s : s + block], np.float64).sum(0)
+            acc = part if acc is None else acc + part
+            n += min(block, len(X) - s)
+    return (acc / max(n, 1)).astype(np.float32)
+
+
+class UnitRows:
+    """:func:`prepare_features` on demand: ``rows[idx]`` are the unit (for the signature embedder first centred)
+    rows ``idx`` of ``X``, read only then — X may be a memory map of the whole crawl, and de-dup asks for one class
+    (or one target class) at a time.  ``rows[idx]`` equals ``prepare_features(X, ...)[idx]`` exactly."""
+
+    def __init__(self, X, embedder: str, center: np.ndarray | None = None):
+        if embedder == "signature" and center is None:
+            center = corpus_mean(X)
+        self.X, self.embedder, self.center = X, embedder, center
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.X.shape
+
+    def __getitem__(self, idx) -> np.ndarray:
+        return prepare_features(np.asarray(self.X[idx], np.float32), self.embedder, self.center)
+
+
 def cosine_edges(A: np.ndarray, B: np.ndarray | None = None, threshold: float = 0.9, block_size: int = 2048):
     """Pairs (i, j, sim) with cosine(A_i, B_j) > threshold, from unit-norm rows.
 

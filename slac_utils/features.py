@@ -169,13 +169,22 @@ def video_features(
 ) -> tuple[np.ndarray, list[str], dict[str, str]]:
     """Mean per-frame feature of every ok video. Returns (X (n, D), video_ids, failures {video_id: reason}).
 
-    Runs through :func:`slac_utils.compute.run_step` (``compute``: the ``compute`` params section; None: no cache)."""
+    Runs through :func:`slac_utils.compute.run_step` (``compute``: the ``compute`` params section; None: no cache).
+    With a cache, X is a read-only memory-mapped array gathered from the shards (:meth:`ShardStore.matrix`): rows
+    are read from disk when indexed, so a class's rows never need the whole crawl in memory."""
     rows = manifest[manifest.status == "ok"]
-    table, _ = run_step(feature_step(embedder, cfg), rows, compute or ComputeConfig(cache_dir=None), progress, desc)
+    compute = compute or ComputeConfig(cache_dir=None)
+    stores: list = []
+    cols = None if compute.cache_dir is None else []
+    table, _ = run_step(feature_step(embedder, cfg), rows, compute, progress, desc, cols, stores)
     ok = table.status.to_numpy() == "ok"
     failed = {
         v: f"feature extraction failed: {e}" for v, e in zip(table.video_id[~ok], table.error[~ok])
     }  # a file that probed fine but fails mid-stream
-    feats = [np.asarray(f, np.float32) for f in table.feature[ok]] if "feature" in table else []
-    X = np.stack(feats).astype(np.float32) if feats else np.zeros((0, getattr(embedder, "dim", 1)), np.float32)
+    dim = getattr(embedder, "dim", 1)
+    if stores:
+        X = stores[0].matrix(table.key[ok], "feature", dim)
+    else:
+        feats = [np.asarray(f, np.float32) for f in table.feature[ok]] if "feature" in table else []
+        X = np.stack(feats).astype(np.float32) if feats else np.zeros((0, dim), np.float32)
     return X, list(table.video_id[ok]), failed

@@ -127,3 +127,30 @@ def test_compute_is_never_a_stage_param():
     listed = [p for s in stages.values() for p in s.get("params", []) if isinstance(p, str)]
     assert not [p for p in listed if p == "compute" or p.startswith("compute.")]
     assert "compute" in Params.model_fields
+
+
+def test_a_vector_column_gathers_into_a_memory_map_in_key_order(tmp_path):
+    c = Counter()
+    m = pd.concat([_manifest(25), _manifest(3)], ignore_index=True)  # three files listed twice
+    t, _ = run_step(c.step(), m, _cfg(tmp_path), progress=False, columns=[])
+    assert list(t.columns) == ["video_id", "key", "status", "error"]  # the vectors stay in the shards
+    store = ShardStore(tmp_path / "cache", "double", "1", {})
+    keys = list(t.key[::-1])
+    M = store.matrix(keys, "vec")
+    assert isinstance(M, np.memmap) and M.dtype == np.float32 and M.shape == (28, 3)
+    assert np.array_equal(M[:, 0], [int(k[2:]) for k in keys])  # key "hv0007" -> 7
+    assert store.matrix(keys, "vec").filename == M.filename  # built once, then reopened
+    assert store.matrix([], "vec", dim=3).shape == (0, 3)
+    with pytest.raises(KeyError, match="no ok 'vec' row"):
+        store.matrix(["nope"], "vec")
+
+
+def test_cached_video_features_are_a_memory_map_equal_to_the_in_memory_ones(tmp_path):
+    paths = [write_h264(tmp_path / f"{i}.mp4", clip_frames(i, n=30, h=48, w=64), 15) for i in range(3)]
+    m = pd.DataFrame(
+        dict(video_id=list("abc"), path=list(map(str, paths)), status="ok", n_frames=30, fps=15.0, width=64, height=48)
+    ).assign(sha256=["1", "2", "3"])
+    cfg = DedupConfig(embedder="signature")
+    X0, _, _ = video_features(m, SignatureEmbedder(), cfg, progress=False)
+    X1, _, _ = video_features(m, SignatureEmbedder(), cfg, False, "f", ComputeConfig(cache_dir=str(tmp_path / "c")))
+    assert isinstance(X1, np.memmap) and not isinstance(X0, np.memmap) and np.array_equal(X0, X1)

@@ -132,3 +132,15 @@ def test_signature_equal_for_a_mirrored_copy():
     # still tells different pictures apart
     other = emb.embed(rng.integers(0, 255, (3, 224, 224, 3), dtype=np.uint8))
     assert float((D.normalize_rows(a - a.mean(0)) * D.normalize_rows(other - a.mean(0))).sum(1).max()) < 0.9
+
+
+def test_unit_rows_on_demand_equal_the_whole_matrix_prepared():
+    from slac_utils.dedup import UnitRows, corpus_mean, prepare_features
+
+    X = np.random.default_rng(3).normal(size=(500, 40)).astype(np.float32)
+    idx = np.array([4, 17, 250, 499, 0])
+    for emb in ("efficientnet_lite0", "signature"):
+        center = corpus_mean(X, block=64)
+        assert np.allclose(center, X.mean(0), atol=1e-6)
+        assert np.array_equal(UnitRows(X, emb, center)[idx], prepare_features(X, emb, center)[idx])
+    assert np.allclose(corpus_mean(X[:100], X[100:], block=7), X.mean(0), atol=1e-6)

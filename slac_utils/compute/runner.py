@@ -119,13 +119,26 @@ def _run_local(step: Step, manifest: pd.DataFrame, keys: pd.Series, batches, sto
         bar.update(len(idx))
 
 
-def run_step(step: Step, manifest: pd.DataFrame, compute, progress: bool = True, desc: str | None = None):
-    """(table, counts): one row per manifest row (see the module docstring); counts = cached / computed / errors."""
+def run_step(
+    step: Step,
+    manifest: pd.DataFrame,
+    compute,
+    progress: bool = True,
+    desc: str | None = None,
+    columns: list[str] | None = None,
+    store_out: list | None = None,
+):
+    """(table, counts): one row per manifest row (see the module docstring); counts = cached / computed / errors.
+
+    ``columns``: the result columns to read back (default all; ``key``, ``status`` and ``error`` always), so that a
+    caller can leave large vectors in the shards and gather them with :meth:`ShardStore.matrix` from the store
+    appended to ``store_out``."""
     manifest = manifest.reset_index(drop=True)
     keys = cache_keys(manifest)
-    if compute.cache_dir is None:  # no cache asked for: the shards of this run only
+    if compute.cache_dir is None:  # no cache asked for: the shards of this run only, every column read back
         with tempfile.TemporaryDirectory(prefix="slac-compute-") as tmp:
-            return run_step(step, manifest, compute.model_copy(update=dict(cache_dir=tmp)), progress, desc)
+            cfg = compute.model_copy(update=dict(cache_dir=tmp))
+            return run_step(step, manifest, cfg, progress, desc)
     store = ShardStore(compute.cache_dir, step.name, step.version, step.params)
     have = store.status()
     done = set(have.index[have.to_numpy() == "ok"]) | (set() if compute.retry_errors else set(have.index))
@@ -139,7 +152,9 @@ def run_step(step: Step, manifest: pd.DataFrame, compute, progress: bool = True,
     else:
         _run_local(step, manifest, keys, batches, store, bar)
     bar.close()
-    cached = store.read()
+    cached = store.read(None if columns is None else list(dict.fromkeys(["key", "status", "error", *columns])))
+    if store_out is not None:
+        store_out.append(store)
     table = pd.DataFrame({"video_id": manifest.video_id, "key": keys}).merge(cached, on="key", how="left")
     counts = dict(
         videos=len(manifest),

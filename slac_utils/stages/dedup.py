@@ -14,13 +14,14 @@ import pandas as pd
 from .. import plots
 from ..config import resolve_auto_backends
 from ..dedup import (
+    UnitRows,
     _truth_pairs,
+    corpus_mean,
     evaluate_external,
     evaluate_internal,
     external_dedup,
     internal_dedup,
     pr_vs_threshold,
-    prepare_features,
     table2,
     with_unreadable,
 )
@@ -61,9 +62,8 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
         if len(ext_ok)
         else (np.zeros((0, X.shape[1]), np.float32), [], {})
     )
-    center = np.concatenate([X, Xe]).mean(0) if len(X) + len(Xe) else None
-    A = prepare_features(X, emb.name, center)
-    B = prepare_features(Xe, emb.name, center) if len(Xe) else Xe
+    center = corpus_mean(X, Xe) if emb.name == "signature" and len(X) + len(Xe) else None
+    A, B = UnitRows(X, emb.name, center), UnitRows(Xe, emb.name, center)  # rows read class by class
     meta = manifest.set_index("video_id").loc[ids].reset_index()
     emeta = ext_ok.set_index(["target", "video_id"]).reset_index()
     emeta = emeta[emeta.video_id.isin(set(eids))].reset_index(drop=True)
