@@ -49,14 +49,16 @@ def prepare_features(X: np.ndarray, embedder: str, center: np.ndarray | None = N
 
 
 def corpus_mean(*arrays, block: int = 65536) -> np.ndarray:
-    """The mean row of all rows of ``arrays`` (memory maps welcome), accumulated in float64 block by block."""
+    """The mean row of all rows of ``arrays`` (memory maps welcome), block by block, bit for bit what
+    ``np.concatenate(arrays).mean(0)`` gives: numpy sums float32 rows in order along axis 0, and so does this,
+    carrying the running sum into the next block."""
     acc, n = None, 0
     for X in arrays:
         for s in range(0, len(X), block):
-            part = np.asarray(X[s : s + block], np.float64).sum(0)
-            acc = part if acc is None else acc + part
-            n += min(block, len(X) - s)
-    return (acc / max(n, 1)).astype(np.float32)
+            part = np.asarray(X[s : s + block], np.float32)
+            acc = np.add.reduce(part if acc is None else np.concatenate([acc[None], part]), axis=0)
+            n += len(part)
+    return np.true_divide(acc, n, dtype=np.float32) if n else np.zeros(0, np.float32)
 
 
 class UnitRows:
