@@ -29,9 +29,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
 
-from .config import DataConfig, IngestConfig
+from .compute import Step, run_step, strip_clock
+from .config import ComputeConfig, DataConfig, IngestConfig
 from .io import sha256_file
 from .video.decode import open_reader
 
@@ -165,7 +165,7 @@ def probe(path: str, verify_decode: bool = True, min_frames: int = 1, hash_file:
         if fps <= 0:
             out.update(status="quarantined", error="unreadable: no frame rate")
     except Exception as e:  # decord raises RuntimeError/DECORDError on corrupt data
-        msg = str(e).splitlines()[0][:160].replace(str(p), "<file>")
+        msg = strip_clock(str(e).splitlines()[0])[:160].replace(str(p), "<file>")
         out["error"] = f"unreadable: {type(e).__name__}: {msg}"
     return out
 
@@ -174,22 +174,65 @@ def _probe_args(a):
     return probe(*a)
 
 
-def build_manifest(listing: pd.DataFrame, cfg: IngestConfig, progress: bool = True) -> pd.DataFrame:
-    """Probe every listed file (in parallel) and return the manifest, sorted by class and id."""
+def probe_step(cfg: IngestConfig) -> Step:
+    """Stage 00's probe + hash of one file as a runner step; a batch is probed by ``cfg.workers`` processes."""
+    how = (cfg.verify_decode, cfg.min_frames)
+
+    def process(state, row) -> dict:
+        return _as_row(probe(row.path, *how))
+
+    def process_batch(state, rows: pd.DataFrame) -> list[dict]:
+        args = [(p, *how) for p in rows.path]
+        if cfg.workers > 1 and len(args) > 1:
+            with ProcessPoolExecutor(min(cfg.workers, len(args))) as ex:
+                return [_as_row(r) for r in ex.map(_probe_args, args, chunksize=4)]
+        return [_as_row(probe(*a)) for a in args]
+
+    return Step(
+        name="probe",
+        version="1",
+        process=process,
+        process_batch=process_batch,
+        params=dict(verify_decode=cfg.verify_decode, min_frames=cfg.min_frames),
+        resources={"cpus": max(1, cfg.workers), "gpus": 0},
+    )
+
+
+def _as_row(r: dict) -> dict:
+    """A probe's verdict as runner columns (the runner's own ``status`` / ``error`` say whether the step ran)."""
+    r = dict(r)
+    return dict(r, probe_status=r.pop("status"), probe_error=r.pop("error"))
+
+
+def stat_key(path) -> str:
+    """What the probe cache knows a file by before hashing it: its size and modification time (``absent``
+    when it cannot be stat'ed), after its path: a file edited in place is probed again, an unchanged one is not."""
+    try:
+        st = os.stat(path)
+        return f"{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        return "absent"
+
+
+def build_manifest(listing: pd.DataFrame, cfg: IngestConfig, progress: bool = True, compute=None) -> pd.DataFrame:
+    """Probe every listed file and return the manifest, sorted by class and id.  Runs through
+    :func:`slac_utils.compute.run_step` (``compute``: the ``compute`` params section; None: no cache), keyed by
+    path, size and modification time (:func:`stat_key`), so a re-run probes only new or changed files."""
     listing = listing.reset_index(drop=True).copy()
     dup = listing.duplicated("video_id", keep="first")
     todo = [i for i in range(len(listing)) if not listing.listing_error[i] and not dup[i]]
+    rows_todo = pd.DataFrame(dict(path=listing.path[todo].astype(str).to_numpy()))
+    rows_todo["video_id"] = listing.video_id[todo].to_numpy()
+    rows_todo["key_extra"] = [stat_key(p) for p in rows_todo.path]
+    table, _ = run_step(probe_step(cfg), rows_todo, compute or ComputeConfig(cache_dir=None), progress, "probe")
+    fields = ["n_frames", "fps", "duration_s", "width", "height", "sha256"]
     results: dict[int, dict] = {}
-    args = [(listing.path[i], cfg.verify_decode, cfg.min_frames) for i in todo]
-    if cfg.workers > 1 and len(args) > 1:
-        with ProcessPoolExecutor(cfg.workers) as ex:
-            for i, r in zip(
-                todo, tqdm(ex.map(_probe_args, args, chunksize=4), total=len(args), desc="probe", disable=not progress)
-            ):
-                results[i] = r
-    else:
-        for i, a in zip(todo, tqdm(args, desc="probe", disable=not progress)):
-            results[i] = probe(*a)
+    for i, t in zip(todo, table.itertuples(index=False)):
+        if t.status == "ok":
+            results[i] = {f: getattr(t, f) for f in fields} | dict(status=t.probe_status, error=t.probe_error)
+        else:  # the probe itself failed (it returns its verdict, so only a crash gets here)
+            results[i] = dict(n_frames=0, fps=0.0, duration_s=0.0, width=0, height=0, sha256="")
+            results[i].update(status="quarantined", error=f"probe failed: {t.error}")
     rows = []
     for i, row in listing.iterrows():
         r = results.get(i)

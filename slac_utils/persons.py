@@ -168,10 +168,13 @@ def person_step(cfg, detector=None) -> Step:
     the shots (``starts``, ``ends``) and a ``key_extra`` digest of them, so new shots are new work."""
     det = detector if detector is not None else make_detector(cfg)
 
-    def process(d, r) -> dict:
+    def decode(r):  # the CPU half: the shots' frames at the detector's width
         idx = [shot_frame_indices(a, b, cfg.frames_per_shot) for a, b in zip(r.starts, r.ends)]
         flat = sorted({i for ii in idx for i in ii})
-        frames = read_frames(r.path, flat, _detect_size(r.width, r.height, cfg.detect_width))
+        return idx, flat, read_frames(r.path, flat, _detect_size(r.width, r.height, cfg.detect_width))
+
+    def process(d, r, decoded) -> dict:  # the model half
+        idx, flat, frames = decoded
         sc = dict(zip(flat, d.score(frames)))
         return dict(scores=np.array([max(sc[i] for i in ii) for ii in idx], np.float64), frames=[len(i) for i in idx])
 
@@ -180,6 +183,7 @@ def person_step(cfg, detector=None) -> Step:
         name=f"persons_{det.name}",
         version="1",
         process=process,
+        decode=decode,
         setup=Prebuilt(det, partial(make_detector, cfg) if det.name == resolve_detector(cfg) else None),
         params=dict(detector=det.info(), **how),
         resources={"cpus": 1, "gpus": 1 if det.name == "faster_rcnn" else 0},

@@ -1,6 +1,8 @@
 """compute.engine: ray on a local Ray cluster: the same rows as local, resume after a killed driver, incremental
 runs, a corrupt video as a row with its reason, and stage 02 through both engines."""
 
+import io
+import json
 import os
 import signal
 import subprocess
@@ -189,3 +191,65 @@ def test_dvc_repro_on_ray_gives_the_outputs_local_gives(tmp_path):
             if o["path"].startswith(("data/", "reports/tables", "metrics/"))
         }
     assert len(locks["local"]) >= 10 and locks["local"] == locks["ray"]
+
+
+def test_a_gpu_step_on_a_cluster_without_gpus_fails_with_its_reason(cluster, tmp_path):
+    gpu_step = Step(name="g", version="1", process=_double, resources={"cpus": 1, "gpus": 1})
+    with pytest.raises(RuntimeError, match="asks for 1 GPU per worker; the Ray cluster has 0"):
+        run_step(gpu_step, _manifest(3), _cfg(tmp_path, "g", engine="ray"), progress=False)
+
+
+def test_stage_00_probe_gives_the_same_manifest_on_both_engines(cluster, tmp_path):
+    from slac_utils import ingest
+    from slac_utils.config import IngestConfig
+
+    (tmp_path / "videos" / "c").mkdir(parents=True)
+    m = _videos(tmp_path / "videos" / "c")  # <videos_dir>/<class>/<file>
+    listing = ingest.list_folder(tmp_path / "videos", [".mp4"])
+    assert len(listing) == len(m)
+    man = [
+        ingest.build_manifest(listing, IngestConfig(workers=2), False, _cfg(tmp_path, name, engine=engine))
+        for name, engine in (("l", "local"), ("r", "ray"))
+    ]
+    assert man[0].equals(man[1]) and (man[0].status == "ok").sum() == 4
+    assert man[1].set_index("video_id").loc["broken", "error"].startswith("unreadable")
+
+
+SPLIT = textwrap.dedent(
+    """
+    import os, sys, json
+    import numpy as np, pandas as pd, ray
+    from slac_utils.compute import Step, run_step
+    from slac_utils.config import ComputeConfig
+
+    def decode(row):
+        if row.video_id == "v0005":
+            raise OSError("cannot read v0005")
+        return dict(frames=np.full((2, 4), int(row.video_id[1:]), np.uint8), pid=os.getpid())
+
+    def process(state, row, decoded):
+        return dict(total=int(decoded["frames"].sum()), split=decoded["pid"] != os.getpid())
+
+    step = Step(name="split", version="1", process=process, decode=decode, resources={"cpus": 1, "gpus": 1})
+    ids = [f"v{i:04d}" for i in range(23)]
+    m = pd.DataFrame(dict(video_id=ids, path=ids, sha256=ids))
+    ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False)  # a pretend GPU
+    out = {}
+    for engine in ("local", "ray"):
+        cfg = ComputeConfig(cache_dir=f"{sys.argv[1]}/{engine}", batch_videos=4, engine=engine)
+        t, c = run_step(step, m, cfg, progress=False)
+        out[engine] = dict(rows=t[["video_id", "status", "error", "total"]].to_json(), split=t.split.dropna().tolist())
+    print("RESULT" + json.dumps(out))
+    """
+)
+
+
+def test_a_gpu_step_decodes_in_cpu_tasks_and_scores_in_its_actors(tmp_path):
+    r = subprocess.run([sys.executable, "-c", SPLIT, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT")]
+    assert line, r.stderr[-3000:]
+    out = json.loads(line[0][6:])
+    assert out["local"]["rows"] == out["ray"]["rows"]  # the same rows, the decode failure included
+    rows = pd.read_json(io.StringIO(out["ray"]["rows"]))
+    assert rows.set_index("video_id").loc["v0005", "error"] == "OSError: cannot read v0005"
+    assert not any(out["local"]["split"]) and all(out["ray"]["split"]) and len(out["ray"]["split"]) == 22

@@ -75,6 +75,27 @@ def test_folder_ingest_quarantines_and_keeps_going(messy_folder):
     assert len(good.sha256) == 64
 
 
+def test_probes_are_cached_by_path_size_and_mtime(messy_folder, tmp_path, monkeypatch):
+    import os
+
+    from slac_utils.config import ComputeConfig
+
+    calls = []
+    real = ingest.probe
+    monkeypatch.setattr(ingest, "probe", lambda *a: calls.append(a[0]) or real(*a))
+    listing = ingest.list_folder(messy_folder, [".mp4"])
+    cfg, comp = IngestConfig(workers=1), ComputeConfig(cache_dir=str(tmp_path / "cache"))
+    m0 = ingest.build_manifest(listing, cfg, progress=False)
+    first = len(calls)
+    m1 = ingest.build_manifest(listing, cfg, False, comp)
+    m2 = ingest.build_manifest(listing, cfg, False, comp)  # from the cache: nothing probed
+    assert len(calls) == 2 * first and m0.equals(m1) and m1.equals(m2)
+    good = next(p for p in listing.path if str(p).endswith("good1.mp4"))
+    os.utime(good, ns=(1, 1))  # the file "changed": probed again, alone
+    m3 = ingest.build_manifest(listing, cfg, False, comp)
+    assert calls[2 * first :] == [str(good)] and m3.equals(m0)
+
+
 def test_csv_missing_file_and_duplicate_id(tmp_path):
     _clip(tmp_path / "a.mp4")
     csv = tmp_path / "list.csv"

@@ -10,6 +10,9 @@ What runs where:
   allowed).  An actor runs ``step.setup()`` once (a model is loaded once per actor), then for each batch calls
   :func:`slac_utils.compute.runner.compute_batch` — the local engine's function — which processes the videos and
   writes the batch's shard atomically.  One batch goes to one actor, so two workers never write one shard.
+* A GPU step with a ``decode`` half runs as two pools: decode tasks on the CPUs read each batch's frames and hand
+  them to the model's GPU actors, so the GPU never waits on decoding.  On CPUs alone the halves run fused in the
+  actor (a separate decode pool would only compete with it for the same cores).
 * The driver only counts finished batches (progress in videos/s with ETA) and, when all are done, reads the result
   from the shards like the local engine: the same rows in the same order, whichever engine ran.
 
@@ -31,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .cache import ShardStore
-from .runner import Step, compute_batch
+from .runner import Step, compute_batch, decode_rows
 
 
 def ensure_ray(compute) -> dict:
@@ -67,10 +70,26 @@ class _BatchWorker:
     def __call__(self, batch: dict) -> dict:
         sizes, errors = [], []
         for payload in batch["payload"]:
-            rows, keys = pickle.loads(payload)
-            errors.append(compute_batch(self.step, self.state, self.store, rows, keys))
+            rows, keys, *decoded = pickle.loads(payload)
+            errors.append(compute_batch(self.step, self.state, self.store, rows, keys, *decoded))
             sizes.append(len(keys))
         return {"batch": np.asarray(batch["batch"]), "videos": np.asarray(sizes), "errors": np.asarray(errors)}
+
+
+def _decoder(decode):
+    """The CPU half of a step with ``decode``, as Ray tasks: a batch's rows in, with their decoded inputs out."""
+    from types import SimpleNamespace
+
+    half = SimpleNamespace(decode=decode)
+
+    def decode_batch(batch: dict) -> dict:
+        out = []
+        for payload in batch["payload"]:
+            rows, keys = pickle.loads(payload)
+            out.append(pickle.dumps((rows, keys, decode_rows(half, rows))))
+        return {"batch": np.asarray(batch["batch"]), "payload": np.asarray(out, dtype=object)}
+
+    return decode_batch
 
 
 def run_batches(
@@ -81,11 +100,19 @@ def run_batches(
     import ray
 
     resources = ensure_ray(compute)
+    gpus = float(step.resources.get("gpus", 0) or 0)
+    if gpus > resources.get("GPU", 0):  # an actor that can never be placed would wait for ever
+        raise RuntimeError(
+            f"step {step.name} asks for {gpus:g} GPU per worker; the Ray cluster has {resources.get('GPU', 0):g}"
+        )
     items = [
         {"batch": b, "payload": pickle.dumps((manifest.iloc[idx], [keys[i] for i in idx]))}
         for b, idx in enumerate(batches)
     ]
-    done = ray.data.from_items(items).map_batches(
+    ds = ray.data.from_items(items)
+    if step.decode is not None and gpus > 0:  # decode tasks on CPUs feed the model's GPU actors
+        ds = ds.map_batches(_decoder(step.decode), batch_size=1, batch_format="numpy", num_cpus=step.decode_cpus)
+    done = ds.map_batches(
         _BatchWorker,
         fn_constructor_args=(step, str(store.dir)),
         batch_size=1,

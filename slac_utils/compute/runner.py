@@ -36,7 +36,14 @@ from .cache import ShardStore
 class Step:
     """A per-video step. ``version``: bump when the code's results change; ``params``: everything else that does
     (hashed into the cache key). ``resources``: what one worker needs (``cpus``, ``gpus``; read by engines that
-    schedule, informational for ``local``)."""
+    schedule, informational for ``local``). ``process_batch(state, rows) -> [dict]``, when given, computes a whole
+    batch at once (a model's batched forward pass, a process pool); should it raise, the batch is computed video
+    by video with ``process`` so that the failure becomes the row of the video that caused it.
+
+    ``decode(row)``, when given, is the step's CPU half (reading frames) and ``process(state, row, decoded)`` its
+    model half: the ``ray`` engine runs them as two pools, decode tasks on CPUs feeding actors that hold the model
+    (on GPUs when ``resources`` asks for them); ``local`` runs one after the other.  A failure in either is the
+    video's error row."""
 
     name: str
     version: str
@@ -44,6 +51,13 @@ class Step:
     setup: Callable[[], Any] | None = None
     params: dict = field(default_factory=dict)
     resources: dict = field(default_factory=lambda: {"cpus": 1, "gpus": 0})
+    process_batch: Callable[[Any, pd.DataFrame], list[dict]] | None = None
+    decode: Callable[[Any], Any] | None = None
+    decode_cpus: float = 1.0
+
+    def __post_init__(self):
+        if self.decode is not None and self.process_batch is not None:
+            raise ValueError(f"step {self.name}: decode and process_batch do not combine")
 
 
 class Prebuilt:
@@ -75,26 +89,57 @@ def cache_keys(manifest: pd.DataFrame) -> pd.Series:
 _CLOCK = re.compile(r"\[\d\d:\d\d:\d\d\] ")  # decord stamps its errors with the time of day
 
 
+def strip_clock(text: str) -> str:
+    """``text`` without decord's ``[hh:mm:ss]`` stamps (the same failure must read the same in every run)."""
+    return _CLOCK.sub("", text)
+
+
 def error_text(e: BaseException, limit: int = 120) -> str:
     """``Type: message`` of a video's failure, at most ``limit`` characters of message, without decord's clock
     stamp (so that the same failure reads the same in every run)."""
-    return f"{type(e).__name__}: {_CLOCK.sub('', str(e))[:limit]}"
+    return f"{type(e).__name__}: {strip_clock(str(e))[:limit]}"
 
 
-def _process_batch(step: Step, state, rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def decode_rows(step: Step, rows: pd.DataFrame) -> list[tuple[bool, Any]]:
+    """``step.decode`` of each row: (True, decoded) or (False, error text)."""
     out = []
-    for key, row in zip(keys, rows.itertuples(index=False)):
+    for row in rows.itertuples(index=False):
         try:
-            res = step.process(state, row)
+            out.append((True, step.decode(row)))
+        except Exception as e:
+            out.append((False, error_text(e)))
+    return out
+
+
+def _process_batch(step: Step, state, rows: pd.DataFrame, keys: list[str], decoded=None) -> pd.DataFrame:
+    if step.process_batch is not None:
+        try:
+            res = step.process_batch(state, rows)
+            return pd.DataFrame([dict(key=k, status="ok", error="", **r) for k, r in zip(keys, res, strict=True)])
+        except Exception:  # one video at a time below: the failure becomes its row
+            pass
+    if step.decode is not None and decoded is None:
+        decoded = decode_rows(step, rows)
+    out = []
+    for n, (key, row) in enumerate(zip(keys, rows.itertuples(index=False))):
+        try:
+            if decoded is None:
+                res = step.process(state, row)
+            elif decoded[n][0]:
+                res = step.process(state, row, decoded[n][1])
+            else:
+                out.append(dict(key=key, status="error", error=decoded[n][1]))
+                continue
             out.append(dict(key=key, status="ok", error="", **res))
         except Exception as e:  # one video's failure is its row, never the stage's
             out.append(dict(key=key, status="error", error=error_text(e)))
     return pd.DataFrame(out)
 
 
-def compute_batch(step: Step, state, store: ShardStore, rows: pd.DataFrame, keys: list[str]) -> int:
-    """Process one batch and write it as one shard (what every engine's worker does); returns its error count."""
-    out = _process_batch(step, state, rows, keys)
+def compute_batch(step: Step, state, store: ShardStore, rows: pd.DataFrame, keys: list[str], decoded=None) -> int:
+    """Process one batch (``decoded``: its :func:`decode_rows`, when a decode pool made it) and write it as one
+    shard (what every engine's worker does); returns its error count."""
+    out = _process_batch(step, state, rows, keys, decoded)
     store.write(out, time.time_ns())
     return int((out.status == "error").sum())
 

@@ -32,7 +32,7 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     paths = paths.for_source(params)
 
     listing = list_candidates(params.data)
-    manifest = build_manifest(listing, params.ingest, progress)
+    manifest = build_manifest(listing, params.ingest, progress, params.compute)
     if not (manifest.status == "ok").any():
         where = params.data.videos_dir if params.data.source == "folder" else params.data.csv_path
         raise ValueError(
@@ -45,7 +45,9 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
         f"{e} [{diagnose(p)}]" for e, p in zip(manifest.error[unreadable], manifest.path[unreadable])
     ]
     write_table(manifest, paths.manifest_path)
-    ext = build_manifest(list_external(params.data.external_dir, params.data.video_extensions), params.ingest, progress)
+    ext = build_manifest(
+        list_external(params.data.external_dir, params.data.video_extensions), params.ingest, progress, params.compute
+    )
     write_table(ext, paths.external_manifest_path)
 
     summary = summarize(manifest)
