@@ -33,13 +33,22 @@ and ``clips_truth.parquet`` (clip_id, truth_kind, truth_label) when demo truth e
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
-from .compute import error_text
+from .compute import ShardStore, Step, cache_keys, error_text, run_step
+from .config import ComputeConfig
+from .ingest import stat_key
 from .video.decode import open_reader, read_frames
 from .video.encode import write_h264
 
@@ -255,6 +264,89 @@ def clip_table(df: pd.DataFrame, cand: pd.DataFrame, clip_seconds: float, clips_
 
 
 # ----------------------------------------------------------------------------- clip files
+def clip_step(clip_width: int, crf: int, threads: int = 2) -> Step:
+    """Stage 04's clip extraction as a runner step. Its rows: ``path`` (the source video), ``f0``, ``f1``, ``fps``
+    and ``dest`` (the file to write, atomically); a clip that cannot be written is an error row. A batch is
+    written by ``threads`` threads (decoding and x264 release the GIL)."""
+
+    def process(state, r) -> dict:
+        dest = Path(r.dest)
+        tmp = dest.with_name(f".{dest.stem}.{os.getpid()}.{threading.get_ident()}.mp4")
+        err = write_clip(SimpleNamespace(src_path=r.path, path=str(tmp), f0=r.f0, f1=r.f1, fps=r.fps), clip_width, crf)
+        if err:
+            tmp.unlink(missing_ok=True)
+            raise RuntimeError(err)
+        os.replace(tmp, dest)
+        return dict(written=True)
+
+    def process_batch(state, rows: pd.DataFrame) -> list[dict]:
+        with ThreadPoolExecutor(threads) as ex:
+            return list(ex.map(lambda r: process(state, r), rows.itertuples(index=False)))
+
+    return Step(
+        name="clip_files",
+        version="1",
+        process=process,
+        process_batch=process_batch,
+        params=dict(clip_width=clip_width, crf=crf),
+        resources={"cpus": threads, "gpus": 0},
+    )
+
+
+def extract_clips(sel: pd.DataFrame, clip_width: int, crf: int, compute=None, progress: bool = True) -> list[str]:
+    """Write the clip file of every row of ``sel`` (``clip_table``'s) at its ``path``; returns each row's error
+    ('' when written).  Through :func:`slac_utils.compute.run_step`: with ``compute.cache_dir`` the files are made
+    once under it, keyed by the source file (path, size, modification time), the frame range and the encoding, and
+    linked into place, so that a re-run of the stage (DVC deletes its outputs first) re-encodes nothing."""
+    compute = compute or ComputeConfig(cache_dir=None)
+    step = clip_step(clip_width, crf)
+    stats = {p: stat_key(p) for p in sel.src_path.unique()}
+    rows = pd.DataFrame(
+        dict(
+            path=sel.src_path.astype(str).to_numpy(),
+            f0=sel.f0.to_numpy(),
+            f1=sel.f1.to_numpy(),
+            fps=sel.fps.to_numpy(),
+            video_id=sel.clip_id.to_numpy(),
+        )
+    )
+    rows["key_extra"] = [f"{stats[p]}:{a}:{b}:{f!r}" for p, a, b, f in zip(rows.path, rows.f0, rows.f1, rows.fps)]
+    for d in {str(Path(p).parent) for p in sel.path}:
+        Path(d).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="slac-clips-") as tmp:  # the files' home when there is no cache
+        home = (
+            tmp
+            if compute.cache_dir is None
+            else ShardStore(compute.cache_dir, step.name, step.version, step.params).dir
+        )
+        digests = [hashlib.sha256(k.encode()).hexdigest() for k in cache_keys(rows)]
+        rows["dest"] = [str(Path(home) / "files" / d[:2] / f"{d}.mp4") for d in digests]
+        for d in {str(Path(p).parent) for p in rows.dest}:
+            Path(d).mkdir(parents=True, exist_ok=True)
+        table, _ = run_step(step, rows, compute, progress, "clips")
+        errors = ["" if st == "ok" else f"clip extraction failed: {x}" for st, x in zip(table.status, table.error)]
+        for r, out, n in zip(rows.itertuples(index=False), sel.path, range(len(rows))):
+            if errors[n]:
+                continue
+            if not Path(r.dest).exists():  # its cached file was removed since: made again
+                try:
+                    step.process(None, r)
+                except RuntimeError as e:
+                    errors[n] = f"clip extraction failed: {e}"
+                    continue
+            _link_or_copy(r.dest, out)  # a clip listed twice (the same window) is one file, linked twice
+    return errors
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    """``dst`` becomes the file ``src`` (a hard link where the file system allows, else a copy)."""
+    Path(dst).unlink(missing_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def write_clip(row, clip_width: int, crf: int) -> str:
     """Decode the clip's frames from its source video and write the H.264 file; returns '' or an error."""
 

@@ -125,3 +125,53 @@ def test_cnn_backbones_shapes():
     m = SmallCNN(6, width=8)
     logits, f = m(torch.zeros(2, 3, 96, 96))
     assert logits.shape == (2, 6) and f.shape == (2, m.feature_dim)
+
+
+def test_clip_files_are_cached_linked_and_remade_when_missing(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from slac_utils import sampling as S
+    from slac_utils.config import ComputeConfig
+    from slac_utils.video.encode import write_h264
+
+    from .clip_fixtures import clip_frames
+
+    src = write_h264(tmp_path / "src.mp4", clip_frames(0, n=60, h=48, w=64), 15)
+    (tmp_path / "bad.mp4").write_bytes(b"not a video")
+
+    def sel(out):
+        return pd.DataFrame(
+            dict(
+                clip_id=["a", "b", "c", "d"],
+                src_path=[str(src), str(src), str(src), str(tmp_path / "bad.mp4")],
+                f0=[0, 30, 0, 0],
+                f1=[30, 60, 30, 30],  # c is a's window: one file, linked twice
+                fps=15.0,
+                path=[str(tmp_path / out / "x" / f"{k}.mp4") for k in "abcd"],
+            )
+        )
+
+    calls = []
+    real = S.write_clip
+    monkeypatch.setattr(S, "write_clip", lambda *a: calls.append(a[0].f0) or real(*a))
+    plain = S.extract_clips(sel("plain"), 64, 23, progress=False)
+    comp = ComputeConfig(cache_dir=str(tmp_path / "cache"), batch_videos=2)
+    cached = S.extract_clips(sel("cached"), 64, 23, comp, progress=False)
+    n = len(calls)
+    again = S.extract_clips(sel("again"), 64, 23, comp, progress=False)  # DVC emptied the outputs: linked back
+    assert plain[:3] == cached[:3] == again[:3] == ["", "", ""] and all(
+        e.startswith("clip extraction failed") for e in (plain[3], cached[3])
+    )
+    assert len(calls) == n  # nothing re-encoded
+    for k in "abc":
+        b = (tmp_path / "plain" / "x" / f"{k}.mp4").read_bytes()
+        assert (
+            b
+            == (tmp_path / "cached" / "x" / f"{k}.mp4").read_bytes()
+            == (tmp_path / "again" / "x" / f"{k}.mp4").read_bytes()
+        )
+    assert not (tmp_path / "again" / "x" / "d.mp4").exists()
+    for f in (tmp_path / "cache").rglob("*.mp4"):
+        f.unlink()  # the cached files removed behind the shards' back: made again
+    assert S.extract_clips(sel("fourth"), 64, 23, comp, progress=False)[:3] == ["", "", ""]
+    assert (tmp_path / "fourth" / "x" / "b.mp4").read_bytes() == (tmp_path / "plain" / "x" / "b.mp4").read_bytes()

@@ -5,13 +5,11 @@ The stage's orchestration; what it computes lives in :mod:`slac_utils.sampling`.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from .. import plots
 from ..io import read_table, save_figure, write_json, write_markdown_table, write_no_truth_table, write_table
@@ -21,9 +19,9 @@ from ..sampling import (
     clip_truth,
     compare_strategies,
     compute_R,
+    extract_clips,
     frame_truth_kind,
     sample,
-    write_clip,
 )
 from .base import StagePaths
 from .base import main as _main
@@ -69,16 +67,7 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     sel = clip_table(df, cand, cfg.clip_seconds, paths.clips_dir)
     fps = dict(zip(cand.video_id, cand.fps))
 
-    with ThreadPoolExecutor(2) as ex:
-        errors = list(
-            tqdm(
-                ex.map(lambda r: write_clip(r, cfg.clip_width, cfg.clip_crf), sel.itertuples()),
-                total=len(sel),
-                desc="clips",
-                disable=not progress,
-            )
-        )
-    sel["error"] = errors
+    sel["error"] = extract_clips(sel, cfg.clip_width, cfg.clip_crf, params.compute, progress)
     cols = [
         "clip_id",
         "video_id",
