@@ -27,6 +27,7 @@ from ..video.decode import IMAGENET_MEAN as MEAN
 from ..video.decode import IMAGENET_STD as STD
 from ..video.decode import open_reader, resized_size
 from ..video.flow import farneback_clip, flow_tensor
+from .flow_cache import window_flow
 
 
 class _Cached:
@@ -60,9 +61,12 @@ class ClipDataset:
         modality: str = "rgb",
         seed: int = 0,
         cache: bool = False,
+        flow_files: list | None = None,
     ):
         """cache=True decodes every clip once (and computes its flow once) and keeps it in memory: for small
-        datasets such as the demo's, where decoding and Farneback would otherwise dominate each epoch."""
+        datasets such as the demo's, where decoding and Farneback would otherwise dominate each epoch.
+        flow_files: per row, the clip's precomputed pair flows (:func:`slac_utils.data.flow_cache.precompute_flow`)
+        or None; a window's flow is then assembled from them instead of running Farneback (the same numbers)."""
         if modality not in ("rgb", "flow"):
             raise ValueError(f"modality must be rgb or flow, got {modality!r}")
         self.t = table.reset_index(drop=True)
@@ -70,6 +74,7 @@ class ClipDataset:
         self.labels = self.t.label_index.to_numpy()
         self._cache: dict[int, tuple] = {}
         self._flow_cache: dict[tuple, np.ndarray] = {}
+        self.flow_files = list(flow_files) if flow_files is not None else [None] * len(self.t)
         if cache:
             for i in range(len(self.t)):
                 vr, f0, f1 = self._reader(i)
@@ -95,10 +100,12 @@ class ClipDataset:
         x = (frames.astype(np.float32) / 255.0 - MEAN) / STD
         return torch.from_numpy(np.ascontiguousarray(x.transpose(3, 0, 1, 2)))
 
-    def _clip(self, vr, f0: int, idx: np.ndarray):
+    def _clip(self, vr, f0: int, idx: np.ndarray, i: int | None = None):
         frames = vr.get_batch([int(f0 + k) for k in idx]).asnumpy()
         if self.modality != "flow":
             return frames, None
+        if i is not None and self.flow_files[i] is not None:  # precomputed pair flows: no Farneback here
+            return frames, window_flow(np.load(self.flow_files[i], mmap_mode="r"), frames, idx)
         key = (id(vr), f0, tuple(int(k) for k in idx))
         if isinstance(vr, _Cached):  # cached clips: each distinct window's flow is computed once
             if key not in self._flow_cache:
@@ -111,12 +118,12 @@ class ClipDataset:
         vr, f0, f1 = self._reader(i)
         n = f1 - f0
         if epoch is None:
-            frames, flow = self._clip(vr, f0, sc.start_clip_indices(n, self.T))
+            frames, flow = self._clip(vr, f0, sc.start_clip_indices(n, self.T), i)
             y0, x0, y1, x1 = sc.multi_crop_boxes(*frames.shape[1:3], self.crop)[4]  # centre
             frames, flow = frames[:, y0:y1, x0:x1], (flow[:, y0:y1, x0:x1] if flow is not None else None)
         else:
             rng = np.random.default_rng([self.seed, epoch, draw if draw is not None else 0, i])
-            frames, flow = self._clip(vr, f0, sc.random_clip_indices(n, self.T, rng))
+            frames, flow = self._clip(vr, f0, sc.random_clip_indices(n, self.T, rng), i)
             crop_seed = int(rng.integers(2**63))  # the same box and flip for the RGB frames and their flow
             frames = sc.random_crop_flip(frames, self.crop, crop_seed)
             if flow is not None:
@@ -128,7 +135,7 @@ class ClipDataset:
         vr, f0, f1 = self._reader(i)
         out = []
         for s in starts:
-            frames, flow = self._clip(vr, f0, sc.clip_indices(int(s), self.T, f1 - f0))
+            frames, flow = self._clip(vr, f0, sc.clip_indices(int(s), self.T, f1 - f0), i)
             if ten_crop:
                 fr = sc.ten_crop(frames, self.crop)
                 fl = sc.ten_crop(flow, self.crop, flow=True) if flow is not None else [None] * len(fr)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..data.clips import ClipDataset
+from ..data.flow_cache import precompute_flow
 from ..engine.metrics import class_aware_accuracy, clip_accuracy, late_fusion
 from ..engine.train import cpu_threads, predict
 from ..io import read_table, write_json, write_markdown_table
@@ -43,9 +44,9 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
                 f"the {split} split is empty: raise recognition.{split if split == 'test' else 'val'}_fraction or label more clips"
             )
         for modality in ("rgb", "flow"):
-            scores[split, modality] = predict(
-                models[modality], ClipDataset(part, cfg.frames, cfg.crop, cfg.resize_short, modality, params.seed)
-            )
+            flows = precompute_flow(part, cfg.resize_short, params.compute, progress) if modality == "flow" else None
+            ds = ClipDataset(part, cfg.frames, cfg.crop, cfg.resize_short, modality, params.seed, flow_files=flows)
+            scores[split, modality] = predict(models[modality], ds)
         scores[split, "fusion"] = late_fusion(scores[split, "rgb"], scores[split, "flow"], *cfg.fusion_weights)
     y = {s: splits[splits.split == s].label_index.to_numpy() for s in ("val", "test")}
     for name, key in (("RGB", "rgb"), ("Flow", "flow"), ("RGB+Flow", "fusion")):

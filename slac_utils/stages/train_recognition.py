@@ -13,6 +13,7 @@ import torch
 
 from .. import plots
 from ..data.clips import ClipDataset
+from ..data.flow_cache import precompute_flow
 from ..engine.train import cpu_threads, distributed, train
 from ..io import read_table, save_figure, write_json, write_markdown_table, write_table
 from ..models.checkpoints import write_meta
@@ -47,7 +48,8 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     for modality in ("rgb", "flow"):
         torch.manual_seed(params.seed)
         model = build_model(cfg, len(classes) + 1, modality)
-        ds = ClipDataset(tr, cfg.frames, cfg.crop, cfg.resize_short, modality, params.seed, cache=cfg.cache_clips)
+        flows = precompute_flow(tr, cfg.resize_short, params.compute, progress) if modality == "flow" else None
+        ds = ClipDataset(tr, cfg.frames, cfg.crop, cfg.resize_short, modality, params.seed, cfg.cache_clips, flows)
         out = Path(paths.models_dir) / modality
         log = train(model, ds, ds.labels, len(classes), cfg, out, seed=params.seed, progress=progress)
         if rank == 0:

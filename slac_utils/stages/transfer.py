@@ -13,6 +13,7 @@ import torch
 
 from .. import plots
 from ..data.clips import ClipDataset
+from ..data.flow_cache import precompute_flow
 from ..engine.metrics import clip_accuracy, late_fusion
 from ..engine.train import cpu_threads, distributed, train
 from ..io import save_figure, write_json, write_skipped, write_table
@@ -129,12 +130,13 @@ def _finetune_target(params, paths, t, df, inits, rank, progress) -> dict:
     train_df, test_df = df[df.split == "train"], df[df.split == "test"]
     y = test_df.label_index.to_numpy()
     logs, acc_rows, score_rows, video_scores = {}, [], [], {}
+
+    def dataset(d, m):
+        flows = precompute_flow(d, rec.resize_short, params.compute, progress) if m == "flow" else None
+        return ClipDataset(d, rec.frames, rec.crop, rec.resize_short, m, params.seed, rec.cache_clips, flows)
+
     data = {
-        m: tuple(
-            ClipDataset(d, rec.frames, rec.crop, rec.resize_short, m, params.seed, cache=rec.cache_clips)
-            for d in (train_df, test_df)
-        )
-        for m in tr.modalities
+        m: tuple(dataset(d, m) for d in (train_df, test_df)) for m in tr.modalities
     }  # decoded (and their flow computed) once, shared by every initialisation
     for init, src in inits.items():
         for modality in tr.modalities:
