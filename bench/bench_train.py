@@ -8,6 +8,8 @@ Measures, on this machine:
 * load -- clips/s of :class:`slac_utils.data.clips.ClipDataset` training views read from the 2-second clip files
   (decord decode + resize + random crop/flip, RGB; and Farneback flow), with 0 and ``--workers`` DataLoader
   worker processes, no in-memory cache;
+* load with the flow precomputed by the runner (:mod:`slac_utils.data.flow_cache`: pair flows once per clip,
+  windows assembled from them), the way stages 06-08 read flow when ``compute.cache_dir`` is set;
 * the ratio load / train: above 1 the loader keeps the trainer fed.
 
 On a GPU (when ``torch.cuda.is_available()``) the paper model runs in bf16 autocast with channels_last_3d
@@ -34,7 +36,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from slac_utils.config import ComputeConfig  # noqa: E402
 from slac_utils.data.clips import ClipDataset  # noqa: E402
+from slac_utils.data.flow_cache import precompute_flow  # noqa: E402
 from slac_utils.models.res3d import Res3D  # noqa: E402
 
 CLIPS = Path("data/interim/clips")
@@ -70,9 +74,11 @@ def train_rate(model: torch.nn.Module, shape: tuple, batch: int, steps: int, dev
     return batch * steps / (time.perf_counter() - t0)
 
 
-def load_rate(table: pd.DataFrame, T: int, crop, short: int, modality: str, workers: int, batch: int) -> float:
-    """Clips per second of training views through a DataLoader (no cache)."""
-    ds = ClipDataset(table, T, crop, short, modality, seed=0, cache=False)
+def load_rate(
+    table: pd.DataFrame, T: int, crop, short: int, modality: str, workers: int, batch: int, flow_files=None
+) -> float:
+    """Clips per second of training views through a DataLoader (no cache); ``flow_files``: precomputed pair flows."""
+    ds = ClipDataset(table, T, crop, short, modality, seed=0, cache=False, flow_files=flow_files)
 
     class _Views(torch.utils.data.Dataset):
         def __len__(self):
@@ -134,11 +140,14 @@ def main():
         steps = a.steps if (cuda or "demo" in name) else 2
         tr = train_rate(model, shape, batch, steps, device)
         row = {"model": name, "device": device + (" bf16" if cuda else ""), "batch": batch, "train clips/s": tr}
-        for modality in ("rgb", "flow"):
-            for w in (0, a.workers):
-                ld = load_rate(table, T, crop, short, modality, w, batch)
-                row[f"load {modality} w{w} clips/s"] = ld
-            row[f"{modality} load/train (w{a.workers})"] = row[f"load {modality} w{a.workers} clips/s"] / tr
+        with tempfile.TemporaryDirectory() as cache:  # the runner's flow precompute, not timed
+            pre = precompute_flow(table, short, ComputeConfig(cache_dir=cache), progress=False)
+            for modality in ("rgb", "flow", "flow precomputed"):
+                for w in (0, a.workers):
+                    files = pre if modality == "flow precomputed" else None
+                    ld = load_rate(table, T, crop, short, modality.split()[0], w, batch, files)
+                    row[f"load {modality} w{w} clips/s"] = ld
+                row[f"{modality} load/train (w{a.workers})"] = row[f"load {modality} w{a.workers} clips/s"] / tr
         rows.append(row)
         print(pd.DataFrame([row]).T.to_string(header=False, float_format=lambda v: f"{v:.2f}"), "\n", flush=True)
     df = pd.DataFrame(rows)
