@@ -158,8 +158,9 @@ def internal_dedup(
     """
     rng = np.random.default_rng(seed)
     out = [None] * len(meta)
+    labels = meta.class_label.to_numpy()  # converted once (Arrow strings convert on every call)
     for cls in sorted(meta.class_label.unique()):
-        idx = np.flatnonzero(meta.class_label.to_numpy() == cls)
+        idx = np.flatnonzero(labels == cls)
         m = meta.iloc[idx].reset_index(drop=True)
         A = X[idx]
         i, j, s = cosine_edges(A, None, gamma, block_size)
@@ -215,20 +216,19 @@ def external_dedup(
     external videos are keyed ``'<target>:<video_id>'``.
     """
     table = table.copy()
+    # string columns converted once (pandas' Arrow strings convert on every call: 200K rows x 200 classes)
+    labels, ids = table.class_label.to_numpy(), table.video_id.to_numpy()
+    elabels, eids, etargets = (ext_meta[c].to_numpy() for c in ("class_label", "video_id", "target"))
     for t in targets:
-        tm = ext_meta.target.to_numpy() == t.name
+        tm = etargets == t.name
         for cls, tclasses in t.class_map.items():
-            cand = np.flatnonzero((table.class_label.to_numpy() == cls) & table.kept.to_numpy())
-            tgt = np.flatnonzero(tm & np.isin(ext_meta.class_label.to_numpy(), tclasses))
+            cand = np.flatnonzero((labels == cls) & table.kept.to_numpy())
+            tgt = np.flatnonzero(tm & np.isin(elabels, tclasses))
             if len(cand) == 0 or len(tgt) == 0:
                 continue
             ci, tj, s = cosine_edges(X[cand], Xe[tgt], gamma, block_size)
             if verify is not None and len(ci):
-                ok = verify(
-                    table.video_id.to_numpy()[cand[ci]],
-                    [f"{t.name}:{v}" for v in ext_meta.video_id.to_numpy()[tgt[tj]]],
-                    s,
-                )
+                ok = verify(ids[cand[ci]], [f"{t.name}:{v}" for v in eids[tgt[tj]]], s)
                 ci, tj, s = ci[ok], tj[ok], s[ok]
             best: dict[int, tuple[float, int]] = {}
             for a, b, v in zip(ci, tj, s):

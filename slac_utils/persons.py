@@ -173,8 +173,8 @@ def person_step(cfg, detector=None) -> Step:
         flat = sorted({i for ii in idx for i in ii})
         return idx, flat, read_frames(r.path, flat, _detect_size(r.width, r.height, cfg.detect_width))
 
-    def process(d, r, decoded) -> dict:  # the model half
-        idx, flat, frames = decoded
+    def process(d, r, decoded=None) -> dict:  # the model half
+        idx, flat, frames = decoded if decoded is not None else decode(r)
         sc = dict(zip(flat, d.score(frames)))
         return dict(scores=np.array([max(sc[i] for i in ii) for ii in idx], np.float64), frames=[len(i) for i in idx])
 

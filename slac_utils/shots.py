@@ -31,7 +31,7 @@ import pandas as pd
 from .compute import Prebuilt, Step, run_step
 from .config import ComputeConfig
 from .models import package_available, provenance
-from .models.transnet import TransNetV2ShotDetector
+from .models.transnet import TransNetV2ShotDetector, boundaries_from_predictions, transnet_frames
 from .video.decode import open_reader
 
 
@@ -189,7 +189,13 @@ def shot_step(cfg, detector=None) -> Step:
     """Stage 02's shot detection of one video as a runner step: the boundary frames and the frames analysed."""
     det = detector if detector is not None else make_shot_detector(cfg)
 
-    def process(d, r) -> dict:
+    def decode(r):  # TransNetV2's CPU half: every frame at 48x27 (a GPU step on Ray decodes in CPU tasks)
+        return transnet_frames(r.path, r.n_frames)
+
+    def process(d, r, decoded=None) -> dict:
+        if decoded is not None:
+            p = d.predict_frames(decoded)
+            return dict(boundaries=boundaries_from_predictions(p, d.threshold).astype(np.int64), frames=len(p))
         if hasattr(d, "detect"):
             b, n = d.detect(r.path, r.n_frames, r.fps, width=r.width, height=r.height)
         else:  # a bare .boundaries(path, n_frames, fps) detector
@@ -202,6 +208,7 @@ def shot_step(cfg, detector=None) -> Step:
         version="1",
         process=process,
         setup=Prebuilt(det, partial(make_shot_detector, cfg) if det.name == resolve_shot_detector(cfg) else None),
+        decode=decode if hasattr(det, "predict_frames") else None,
         params=dict(detector=det.info(), cfg=cfg.model_dump(mode="json")),
         resources={"cpus": 1, "gpus": 1 if gpu else 0},
     )

@@ -227,7 +227,8 @@ SPLIT = textwrap.dedent(
             raise OSError("cannot read v0005")
         return dict(frames=np.full((2, 4), int(row.video_id[1:]), np.uint8), pid=os.getpid())
 
-    def process(state, row, decoded):
+    def process(state, row, decoded=None):
+        decoded = decoded if decoded is not None else decode(row)  # the local engine: decodes for itself
         return dict(total=int(decoded["frames"].sum()), split=decoded["pid"] != os.getpid())
 
     step = Step(name="split", version="1", process=process, decode=decode, resources={"cpus": 1, "gpus": 1})

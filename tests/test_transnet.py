@@ -285,3 +285,20 @@ def test_factory_auto_and_transnet_choice(monkeypatch):
         assert (
             det.name == "transnetv2" and det.threshold == 0.3 and det.device == "cpu" and det._net is None
         )  # loaded lazily
+
+
+@needs_pkg
+def test_the_decode_half_gives_what_streaming_gives(spliced_clip, detector, probs):
+    # on Ray a GPU step decodes in CPU tasks and scores in its GPU actors: the same numbers as streaming
+    from types import SimpleNamespace
+
+    from slac_utils.config import ShotsConfig
+    from slac_utils.models.transnet import transnet_frames
+    from slac_utils.shots import shot_step
+
+    path, n = spliced_clip
+    assert np.array_equal(detector.predict_frames(transnet_frames(path)), probs)
+    step = shot_step(ShotsConfig(detector="transnetv2"), detector)
+    row = SimpleNamespace(path=str(path), n_frames=n, fps=25.0, width=160, height=90)
+    split, streamed = step.process(detector, row, step.decode(row)), step.process(detector, row)
+    assert np.array_equal(split["boundaries"], streamed["boundaries"]) and split["frames"] == streamed["frames"] == n

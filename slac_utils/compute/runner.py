@@ -40,10 +40,10 @@ class Step:
     batch at once (a model's batched forward pass, a process pool); should it raise, the batch is computed video
     by video with ``process`` so that the failure becomes the row of the video that caused it.
 
-    ``decode(row)``, when given, is the step's CPU half (reading frames) and ``process(state, row, decoded)`` its
-    model half: the ``ray`` engine runs them as two pools, decode tasks on CPUs feeding actors that hold the model
-    (on GPUs when ``resources`` asks for them); ``local`` runs one after the other.  A failure in either is the
-    video's error row."""
+    ``decode(row)``, when given, is the step's CPU half (reading frames) and ``process(state, row, decoded=None)``
+    its model half, which decodes for itself when called without ``decoded`` (streaming, as the local engine and
+    a CPU-only cluster call it).  The ``ray`` engine runs a GPU step's halves as two pools, decode tasks on CPUs
+    feeding the actors that hold the model on GPUs.  A failure in either is the video's error row."""
 
     name: str
     version: str
@@ -118,8 +118,6 @@ def _process_batch(step: Step, state, rows: pd.DataFrame, keys: list[str], decod
             return pd.DataFrame([dict(key=k, status="ok", error="", **r) for k, r in zip(keys, res, strict=True)])
         except Exception:  # one video at a time below: the failure becomes its row
             pass
-    if step.decode is not None and decoded is None:
-        decoded = decode_rows(step, rows)
     out = []
     for n, (key, row) in enumerate(zip(keys, rows.itertuples(index=False))):
         try:

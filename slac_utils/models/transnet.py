@@ -171,6 +171,13 @@ def halve(frames: np.ndarray) -> np.ndarray:
     return ((s + 2) // 4).astype(np.uint8)
 
 
+def transnet_frames(path, n_frames: int | None = None) -> np.ndarray:
+    """Every frame of a video (the first n_frames when given) at TransNetV2's 48 x 27, as ``predict`` reads them."""
+    vr = open_reader(path, 2 * INPUT_W, 2 * INPUT_H)
+    n = len(vr) if n_frames is None else min(int(n_frames), len(vr))
+    return halve(vr.get_batch(list(range(n))).asnumpy()) if n else np.zeros((0, INPUT_H, INPUT_W, 3), np.uint8)
+
+
 class TransNetV2ShotDetector:
     """Shot boundaries from TransNetV2's single-frame transition probabilities.
 
