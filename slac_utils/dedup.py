@@ -116,6 +116,26 @@ def max_similarity(A: np.ndarray, block_size: int = 2048) -> np.ndarray:
     return out
 
 
+def edges_and_max(A: np.ndarray, threshold: float, block_size: int = 2048):
+    """``cosine_edges(A, None, threshold)`` and ``max_similarity(A)`` from one blockwise product (the same
+    numbers as the two calls, half the work): ((i, j, sim), per-row highest cosine to another row)."""
+    I, J, S = [], [], []
+    maxs = np.full(len(A), -1.0, np.float32)
+    for s in range(0, len(A), block_size):
+        sim = A[s : s + block_size] @ A.T
+        rows = np.arange(s, s + len(sim))
+        upper = np.where(np.arange(len(A))[None, :] > rows[:, None], sim, -np.inf)
+        ii, jj = np.nonzero(upper > threshold)
+        I.append(ii + s)
+        J.append(jj)
+        S.append(upper[ii, jj])
+        sim[np.arange(len(sim)), rows] = -np.inf
+        maxs[s : s + len(sim)] = sim.max(1) if A.shape[0] > 1 else -1.0
+    if not I:
+        return (np.zeros(0, int), np.zeros(0, int), np.zeros(0, np.float32)), maxs
+    return (np.concatenate(I), np.concatenate(J), np.concatenate(S).astype(np.float32)), maxs
+
+
 def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Connected-component label of each of n nodes given undirected edges (i, j)."""
     if n == 0:
@@ -163,13 +183,12 @@ def internal_dedup(
         idx = np.flatnonzero(labels == cls)
         m = meta.iloc[idx].reset_index(drop=True)
         A = X[idx]
-        i, j, s = cosine_edges(A, None, gamma, block_size)
+        (i, j, s), maxs = edges_and_max(A, gamma, block_size)
         if verify is not None and len(i):
             ok = verify(m.video_id.to_numpy()[i], m.video_id.to_numpy()[j], s)
             i, j = i[ok], j[ok]
         lab = components(len(m), i, j)
         rank = _keep_order(m, keep, rng)
-        maxs = max_similarity(A, block_size)
         kept_of = {}
         for c in np.unique(lab):
             members = np.flatnonzero(lab == c)

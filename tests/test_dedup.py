@@ -144,3 +144,17 @@ def test_unit_rows_on_demand_equal_the_whole_matrix_prepared():
         assert np.array_equal(center, X.mean(0))  # bit for bit numpy's own mean
         assert np.array_equal(UnitRows(X, emb, center)[idx], prepare_features(X, emb, center)[idx])
     assert np.array_equal(corpus_mean(X[:100], X[100:], block=7), X.mean(0))
+
+
+def test_edges_and_max_equal_the_two_separate_passes():
+    from slac_utils.dedup import cosine_edges, edges_and_max, max_similarity, normalize_rows
+
+    A = normalize_rows(np.random.default_rng(5).normal(size=(301, 16)).astype(np.float32))
+    A[7] = A[3]  # an exact copy
+    for block in (64, 2048):
+        (i, j, s), m = edges_and_max(A, 0.6, block)
+        i2, j2, s2 = cosine_edges(A, None, 0.6, block)
+        assert np.array_equal(i, i2) and np.array_equal(j, j2) and np.array_equal(s, s2) and (3, 7) in zip(i, j)
+        assert np.array_equal(m, max_similarity(A, block))
+    (i, _, _), m = edges_and_max(A[:1], 0.6)
+    assert len(i) == 0 and m.tolist() == [-1.0]
