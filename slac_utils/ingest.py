@@ -31,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from .compute import Step, run_step, strip_clock
+from .compute.files import stat_key
 from .config import ComputeConfig, DataConfig, IngestConfig
 from .io import sha256_file
 from .video.decode import open_reader
@@ -134,10 +135,15 @@ def list_external(external_dir, extensions: list[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else empty
 
 
+def _quarantined(error: str) -> dict:
+    """The manifest fields of a file that cannot be used, with its reason."""
+    return dict(n_frames=0, fps=0.0, duration_s=0.0, width=0, height=0, sha256="", status="quarantined", error=error)
+
+
 def probe(path: str, verify_decode: bool = True, min_frames: int = 1, hash_file: bool = True) -> dict:
     """Probe one file. Never raises: returns the manifest fields with status/error (``sha256`` empty when not
     ``hash_file``: the later stages' target datasets only need to know the file decodes)."""
-    out = dict(n_frames=0, fps=0.0, duration_s=0.0, width=0, height=0, sha256="", status="quarantined", error="")
+    out = _quarantined("")
     p = Path(path)
     if not p.exists():
         out["error"] = "missing: file not found"
@@ -204,16 +210,6 @@ def _as_row(r: dict) -> dict:
     return dict(r, probe_status=r.pop("status"), probe_error=r.pop("error"))
 
 
-def stat_key(path) -> str:
-    """What the probe cache knows a file by before hashing it: its size and modification time (``absent``
-    when it cannot be stat'ed), after its path: a file edited in place is probed again, an unchanged one is not."""
-    try:
-        st = os.stat(path)
-        return f"{st.st_size}:{st.st_mtime_ns}"
-    except OSError:
-        return "absent"
-
-
 def build_manifest(listing: pd.DataFrame, cfg: IngestConfig, progress: bool = True, compute=None) -> pd.DataFrame:
     """Probe every listed file and return the manifest, sorted by class and id.  Runs through
     :func:`slac_utils.compute.run_step` (``compute``: the ``compute`` params section; None: no cache), keyed by
@@ -231,8 +227,7 @@ def build_manifest(listing: pd.DataFrame, cfg: IngestConfig, progress: bool = Tr
         if t.status == "ok":
             results[i] = {f: getattr(t, f) for f in fields} | dict(status=t.probe_status, error=t.probe_error)
         else:  # the probe itself failed (it returns its verdict, so only a crash gets here)
-            results[i] = dict(n_frames=0, fps=0.0, duration_s=0.0, width=0, height=0, sha256="")
-            results[i].update(status="quarantined", error=f"probe failed: {t.error}")
+            results[i] = _quarantined(f"probe failed: {t.error}")
     rows = []
     for i, row in listing.iterrows():
         r = results.get(i)
@@ -241,7 +236,7 @@ def build_manifest(listing: pd.DataFrame, cfg: IngestConfig, progress: bool = Tr
                 row.listing_error
                 or f"duplicate video_id '{row.video_id}' (first listed at {listing.path[listing.video_id == row.video_id].iloc[0]})"
             )
-            r = dict(n_frames=0, fps=0.0, duration_s=0.0, width=0, height=0, sha256="", status="quarantined", error=err)
+            r = _quarantined(err)
         rows.append({**{c: row[c] for c in ("video_id", "class_label", "path", "url", "title")}, **r})
     cols = MANIFEST_COLUMNS + (["target"] if "target" in listing else [])
     if "target" in listing:

@@ -33,11 +33,9 @@ and ``clips_truth.parquet`` (clip_id, truth_kind, truth_label) when demo truth e
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -46,9 +44,9 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
-from .compute import ShardStore, Step, cache_keys, error_text, run_step
+from .compute import ShardStore, Step, error_text, run_step
+from .compute.files import artifact_paths, ensure_files, stat_key, temp_beside
 from .config import ComputeConfig
-from .ingest import stat_key
 from .video.decode import open_reader, read_frames
 from .video.encode import write_h264
 
@@ -270,13 +268,12 @@ def clip_step(clip_width: int, crf: int, threads: int = 2) -> Step:
     written by ``threads`` threads (decoding and x264 release the GIL)."""
 
     def process(state, r) -> dict:
-        dest = Path(r.dest)
-        tmp = dest.with_name(f".{dest.stem}.{os.getpid()}.{threading.get_ident()}.mp4")
+        tmp = temp_beside(r.dest)
         err = write_clip(SimpleNamespace(src_path=r.path, path=str(tmp), f0=r.f0, f1=r.f1, fps=r.fps), clip_width, crf)
         if err:
             tmp.unlink(missing_ok=True)
             raise RuntimeError(err)
-        os.replace(tmp, dest)
+        os.replace(tmp, r.dest)
         return dict(written=True)
 
     def process_batch(state, rows: pd.DataFrame) -> list[dict]:
@@ -319,22 +316,12 @@ def extract_clips(sel: pd.DataFrame, clip_width: int, crf: int, compute=None, pr
             if compute.cache_dir is None
             else ShardStore(compute.cache_dir, step.name, step.version, step.params).dir
         )
-        digests = [hashlib.sha256(k.encode()).hexdigest() for k in cache_keys(rows)]
-        rows["dest"] = [str(Path(home) / "files" / d[:2] / f"{d}.mp4") for d in digests]
-        for d in {str(Path(p).parent) for p in rows.dest}:
-            Path(d).mkdir(parents=True, exist_ok=True)
+        rows["dest"] = artifact_paths(home, rows, ".mp4")
         table, _ = run_step(step, rows, compute, progress, "clips")
-        errors = ["" if st == "ok" else f"clip extraction failed: {x}" for st, x in zip(table.status, table.error)]
-        for r, out, n in zip(rows.itertuples(index=False), sel.path, range(len(rows))):
-            if errors[n]:
-                continue
-            if not Path(r.dest).exists():  # its cached file was removed since: made again
-                try:
-                    step.process(None, r)
-                except RuntimeError as e:
-                    errors[n] = f"clip extraction failed: {e}"
-                    continue
-            _link_or_copy(r.dest, out)  # a clip listed twice (the same window) is one file, linked twice
+        errors = [f"clip extraction failed: {e}" if e else "" for e in ensure_files(step, rows, table)]
+        for dest, out, err in zip(rows.dest, sel.path, errors):
+            if not err:  # a clip listed twice (the same window) is one file, linked twice
+                _link_or_copy(dest, out)
     return errors
 
 

@@ -1,5 +1,6 @@
-"""Running per-video steps at scale: the runner (:mod:`.runner`), its shard cache (:mod:`.cache`) and the Ray
-engine (:mod:`.ray_engine`, imported only when ``compute.engine: ray`` asks for it)."""
+"""Running per-video steps at scale: the runner (:mod:`.runner`), its shard cache (:mod:`.cache`), what steps that
+make files share (:mod:`.files`) and the Ray engine (:mod:`.ray_engine`, imported only when ``compute.engine: ray``
+asks for it)."""
 
 from .cache import ShardStore, params_digest
 from .runner import Prebuilt, Step, cache_keys, error_text, run_step, strip_clock

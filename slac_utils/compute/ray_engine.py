@@ -78,15 +78,12 @@ class _BatchWorker:
 
 def _decoder(decode):
     """The CPU half of a step with ``decode``, as Ray tasks: a batch's rows in, with their decoded inputs out."""
-    from types import SimpleNamespace
-
-    half = SimpleNamespace(decode=decode)
 
     def decode_batch(batch: dict) -> dict:
         out = []
         for payload in batch["payload"]:
             rows, keys = pickle.loads(payload)
-            out.append(pickle.dumps((rows, keys, decode_rows(half, rows))))
+            out.append(pickle.dumps((rows, keys, decode_rows(decode, rows))))
         return {"batch": np.asarray(batch["batch"]), "payload": np.asarray(out, dtype=object)}
 
     return decode_batch
@@ -119,7 +116,7 @@ def run_batches(
         batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=min(n_workers(step, compute, resources), len(batches))),
         num_cpus=float(step.resources.get("cpus", 1) or 0),
-        num_gpus=float(step.resources.get("gpus", 0) or 0),
+        num_gpus=gpus,
     )
     for row in done.iter_rows():
         bar.update(int(row["videos"]))

@@ -100,12 +100,12 @@ def error_text(e: BaseException, limit: int = 120) -> str:
     return f"{type(e).__name__}: {strip_clock(str(e))[:limit]}"
 
 
-def decode_rows(step: Step, rows: pd.DataFrame) -> list[tuple[bool, Any]]:
-    """``step.decode`` of each row: (True, decoded) or (False, error text)."""
+def decode_rows(decode: Callable[[Any], Any], rows: pd.DataFrame) -> list[tuple[bool, Any]]:
+    """A step's ``decode`` of each row: (True, decoded) or (False, error text)."""
     out = []
     for row in rows.itertuples(index=False):
         try:
-            out.append((True, step.decode(row)))
+            out.append((True, decode(row)))
         except Exception as e:
             out.append((False, error_text(e)))
     return out

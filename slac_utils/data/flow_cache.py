@@ -16,14 +16,13 @@ changes the numbers, so it is not what this does.
 
 from __future__ import annotations
 
-import hashlib
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..compute import ShardStore, Step, cache_keys, run_step
+from ..compute import ShardStore, Step, run_step
+from ..compute.files import artifact_paths, ensure_files, stat_key, temp_beside
 from ..video.decode import open_reader, resized_size
 from ..video.flow import farneback_pair, pairwise_flow, to_gray
 
@@ -43,11 +42,9 @@ def flow_step(short: int) -> Step:
 
     def process(state, r) -> dict:
         P = pairwise_flow(clip_frames(r.path, r.f0, r.f1, short))
-        dest = Path(r.dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.stem}.{os.getpid()}.npy")
+        tmp = temp_beside(r.dest)
         np.save(tmp, P)
-        os.replace(tmp, dest)
+        os.replace(tmp, r.dest)
         return dict(pairs=int(len(P)))
 
     return Step(name="flow_pairs", version="1", process=process, params=dict(short=short))
@@ -57,8 +54,6 @@ def precompute_flow(table: pd.DataFrame, short: int, compute, progress: bool = T
     """The pair-flow file of each row of a clip table (``path``, optional ``f0``/``f1``), computed where missing;
     None for a row whose clip cannot be decoded (the dataset then computes on the fly and fails as it would) and for
     every row when there is no ``compute.cache_dir``."""
-    from ..ingest import stat_key  # deferred: ingest imports the runner too
-
     if compute is None or compute.cache_dir is None or not len(table):
         return [None] * len(table)
     t = table.reset_index(drop=True)
@@ -68,17 +63,9 @@ def precompute_flow(table: pd.DataFrame, short: int, compute, progress: bool = T
     rows["video_id"] = rows.path
     rows["key_extra"] = [f"{stat_key(p)}:{a}:{b}:{short}" for p, a, b in zip(rows.path, rows.f0, rows.f1)]
     step = flow_step(short)
-    home = ShardStore(compute.cache_dir, step.name, step.version, step.params).dir / "files"
-    keys = cache_keys(rows)
-    digests = [hashlib.sha256(k.encode()).hexdigest() for k in keys]
-    rows["dest"] = [str(home / d[:2] / f"{d}.npy") for d in digests]
+    rows["dest"] = artifact_paths(ShardStore(compute.cache_dir, step.name, step.version, step.params).dir, rows, ".npy")
     table_, _ = run_step(step, rows, compute, progress, "flow")
-    out = []
-    for r, st in zip(rows.itertuples(index=False), table_.status):
-        if st == "ok" and not Path(r.dest).exists():  # removed since: made again
-            step.process(None, r)
-        out.append(r.dest if st == "ok" else None)
-    return out
+    return [None if err else dest for dest, err in zip(rows.dest, ensure_files(step, rows, table_))]
 
 
 def window_flow(P: np.ndarray, frames: np.ndarray, idx) -> np.ndarray:
