@@ -22,8 +22,6 @@ Three embedders share one interface, ``embed(frames: uint8 (N, 224, 224, 3)) -> 
 
 from __future__ import annotations
 
-from functools import partial
-
 import cv2
 import numpy as np
 import pandas as pd
@@ -158,7 +156,7 @@ def feature_step(embedder, cfg) -> Step:
         name=f"dedup_features_{embedder.name}",
         version="1",
         process=process,
-        setup=Prebuilt(embedder, partial(make_embedder, cfg) if embedder.name == resolve_embedder(cfg) else None),
+        setup=Prebuilt.of(embedder, make_embedder, resolve_embedder, cfg),
         params=dict(embedder=embedder.info(), **how),
         resources={"cpus": 1, "gpus": 0},
     )

@@ -29,7 +29,6 @@ frames_scored) and ``candidates.parquet`` (person shots of surviving videos).
 from __future__ import annotations
 
 import hashlib
-from functools import partial
 
 import cv2
 import numpy as np
@@ -184,7 +183,7 @@ def person_step(cfg, detector=None) -> Step:
         version="1",
         process=process,
         decode=decode,
-        setup=Prebuilt(det, partial(make_detector, cfg) if det.name == resolve_detector(cfg) else None),
+        setup=Prebuilt.of(det, make_detector, resolve_detector, cfg),
         params=dict(detector=det.info(), **how),
         resources={"cpus": 1, "gpus": 1 if det.name == "faster_rcnn" else 0},
     )

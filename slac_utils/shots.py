@@ -22,8 +22,6 @@ end_frame (exclusive), start_s, end_s.
 
 from __future__ import annotations
 
-from functools import partial
-
 import cv2
 import numpy as np
 import pandas as pd
@@ -207,7 +205,7 @@ def shot_step(cfg, detector=None) -> Step:
         name=f"shots_{det.name}",
         version="1",
         process=process,
-        setup=Prebuilt(det, partial(make_shot_detector, cfg) if det.name == resolve_shot_detector(cfg) else None),
+        setup=Prebuilt.of(det, make_shot_detector, resolve_shot_detector, cfg),
         decode=decode if hasattr(det, "predict_frames") else None,
         params=dict(detector=det.info(), cfg=cfg.model_dump(mode="json")),
         resources={"cpus": 1, "gpus": 1 if gpu else 0},

@@ -24,6 +24,7 @@ import re
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable
 
 import pandas as pd
@@ -68,6 +69,12 @@ class Prebuilt:
 
     def __init__(self, obj, factory: Callable[[], Any] | None = None):
         self.obj, self.factory = obj, factory
+
+    @classmethod
+    def of(cls, obj, make: Callable, resolve: Callable, cfg) -> "Prebuilt":
+        """``obj`` for this process; elsewhere ``make(cfg)``, but only when ``obj`` is the backend ``resolve(cfg)``
+        names (a detector passed in by hand travels as itself)."""
+        return cls(obj, partial(make, cfg) if obj.name == resolve(cfg) else None)
 
     def __call__(self):
         return self.obj if self.obj is not None else self.factory()
