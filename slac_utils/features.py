@@ -152,13 +152,15 @@ def feature_step(embedder, cfg) -> Step:
         return dict(feature=emb.embed(frames).mean(0).astype(np.float32))
 
     how = {k: getattr(cfg, k, None) for k in ("fps", "min_frames", "max_frames", "short_edge", "crop", "drop_borders")}
+    threads = getattr(cfg, "threads", None) if embedder.name != "signature" else None  # a network: fixed threads
     return Step(
         name=f"dedup_features_{embedder.name}",
         version="1",
         process=process,
         setup=Prebuilt.of(embedder, make_embedder, resolve_embedder, cfg),
-        params=dict(embedder=embedder.info(), **how),
-        resources={"cpus": 1, "gpus": 0},
+        params=dict(embedder=embedder.info(), **how, **({"threads": threads} if threads else {})),
+        resources={"cpus": threads or 1, "gpus": 0},
+        threads=threads,
     )
 
 

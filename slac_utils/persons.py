@@ -178,6 +178,9 @@ def person_step(cfg, detector=None) -> Step:
         return dict(scores=np.array([max(sc[i] for i in ii) for ii in idx], np.float64), frames=[len(i) for i in idx])
 
     how = dict(frames_per_shot=cfg.frames_per_shot, detect_width=cfg.detect_width)
+    threads = cfg.threads if det.name == "faster_rcnn" else None  # the torch detector: fixed threads
+    if threads:
+        how["threads"] = threads
     return Step(
         name=f"persons_{det.name}",
         version="1",
@@ -185,7 +188,8 @@ def person_step(cfg, detector=None) -> Step:
         decode=decode,
         setup=Prebuilt.of(det, make_detector, resolve_detector, cfg),
         params=dict(detector=det.info(), **how),
-        resources={"cpus": 1, "gpus": 1 if det.name == "faster_rcnn" else 0},
+        resources={"cpus": threads or 1, "gpus": 1 if det.name == "faster_rcnn" else 0},
+        threads=threads,
     )
 
 

@@ -64,7 +64,7 @@ from .models.proposal_nets import (  # noqa: F401  (the networks, re-exported: p
     make_model,
     resolve_backbone,
 )
-from .video.decode import center_crop, read_frames
+from .video.decode import center_crop
 
 
 # ----------------------------------------------------------------------------- data
@@ -117,16 +117,6 @@ def video_training_frames(
                 )
             )
     return pd.DataFrame(rows, columns=["video_id", "frame", "label", "path"])
-
-
-def load_video_frames(table: pd.DataFrame, size: int, progress: bool = True) -> np.ndarray:
-    """Square-resized frames for the rows (video_id, path, frame) of table, one decoder per video."""
-    table = table.reset_index(drop=True)
-    out = np.empty((len(table), size, size, 3), np.uint8)
-    for (vid, path), g in tqdm(table.groupby(["video_id", "path"], sort=False), desc="frames", disable=not progress):
-        for i, frame in zip(g.index, read_frames(path, g.frame.to_numpy())):
-            out[i] = square_resize(frame, size)
-    return out
 
 
 def web_image_table(web_dir, classes: list[str]) -> pd.DataFrame:
@@ -230,12 +220,28 @@ class ProposalModel:
         self.desc = make_descriptor(self.backbone, cfg.image_size)
         self.net: nn.Module | None = None
 
-    def fit(self, images: np.ndarray, labels: np.ndarray, desc: str = "train", progress: bool = True) -> list[dict]:
+    def encode(self, images: np.ndarray) -> np.ndarray:
+        """The model's input for uint8 images: the fixed descriptor, or the images for the CNNs trained end to end
+        (what stage 03's frame step computes once per video, :mod:`slac_utils.proposal_frames`)."""
         if self.desc is None:
-            self.net, log = train_classifier(images, labels, self.n_out, self.cfg, self.seed, desc, progress)
+            return images
+        return self.desc(images) if len(images) else np.zeros((0, 1), np.float32)
+
+    def fit(self, images: np.ndarray, labels: np.ndarray, desc: str = "train", progress: bool = True) -> list[dict]:
+        return self.fit_inputs(self.encode(images), labels, desc, progress)
+
+    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.predict_inputs(self.encode(images))
+
+    def fit_inputs(
+        self, inputs: np.ndarray, labels: np.ndarray, desc: str = "train", progress: bool = True
+    ) -> list[dict]:
+        """Train on :meth:`encode`'s output; returns the per-epoch log."""
+        if self.desc is None:
+            self.net, log = train_classifier(inputs, labels, self.n_out, self.cfg, self.seed, desc, progress)
             return log
         torch.manual_seed(self.seed)
-        D = torch.from_numpy(self.desc(images))
+        D = torch.from_numpy(np.ascontiguousarray(inputs, np.float32))
         y = torch.from_numpy(np.asarray(labels, np.int64))
         net = FeatureMLP(D.shape[1], self.n_out)
         net.mu.copy_(D.mean(0))
@@ -263,11 +269,12 @@ class ProposalModel:
         return log
 
     @torch.no_grad()
-    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def predict_inputs(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(P (N, K+1), f (N, D)) for :meth:`encode`'s output."""
         if self.desc is None:
-            return predict(self.net, images)
-        D = self.desc(images) if len(images) else np.zeros((0, 1), np.float32)
-        P = F.softmax(self.net(torch.from_numpy(D)), 1).numpy() if len(images) else np.zeros((0, self.n_out))
+            return predict(self.net, inputs)
+        D = np.ascontiguousarray(inputs, np.float32)
+        P = F.softmax(self.net(torch.from_numpy(D)), 1).numpy() if len(D) else np.zeros((0, self.n_out))
         return P, D
 
 

@@ -201,6 +201,7 @@ def shot_step(cfg, detector=None) -> Step:
         return dict(boundaries=np.asarray([int(x) for x in b], np.int64), frames=int(n))
 
     gpu = getattr(det, "device", "cpu") not in (None, "cpu")
+    threads = cfg.threads if (hasattr(det, "predict_frames") and not gpu) else None  # TransNetV2 on CPU
     return Step(
         name=f"shots_{det.name}",
         version="1",
@@ -208,7 +209,8 @@ def shot_step(cfg, detector=None) -> Step:
         setup=Prebuilt.of(det, make_shot_detector, resolve_shot_detector, cfg),
         decode=decode if hasattr(det, "predict_frames") else None,
         params=dict(detector=det.info(), cfg=cfg.model_dump(mode="json")),
-        resources={"cpus": 1, "gpus": 1 if gpu else 0},
+        resources={"cpus": threads or 1, "gpus": 1 if gpu else 0},
+        threads=threads,
     )
 
 

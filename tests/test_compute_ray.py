@@ -158,9 +158,25 @@ def test_stage_02_steps_give_the_same_tables_on_both_engines(cluster, tmp_path):
     assert set(f0) == {"broken"} and len(p0) == len(s0) and set(s0.video_id) == {"v0", "v1", "v2", "v3"}
 
 
+def test_stage_03_frame_step_gives_the_same_inputs_on_both_engines(cluster, tmp_path):
+    from slac_utils.config import ProposalsConfig
+    from slac_utils.proposal_frames import frame_inputs
+
+    m = _videos(tmp_path)
+    ask = m[["video_id", "path"]].loc[m.index.repeat(3)].assign(frame=[1, 30, 7] * len(m))
+    cfg = ProposalsConfig(backbone="features", image_size=48)
+    outs = [
+        frame_inputs(ask, m, cfg, "features", _cfg(tmp_path, n, engine=e), False)
+        for n, e in (("l", "local"), ("r", "ray"))
+    ]
+    (i0, p0, ok0, f0), (i1, p1, ok1, f1) = outs
+    assert np.array_equal(i0, i1) and np.array_equal(ok0, ok1) and f0 == f1 and set(f0) == {"broken"}
+    assert ok0.sum() == 12 and i0[ok0].any(axis=1).all()
+
+
 @pytest.mark.slow
 def test_dvc_repro_on_ray_gives_the_outputs_local_gives(tmp_path):
-    """Stages 00-02 of a folder source by ``dvc repro``, once per engine: every output byte for byte the same."""
+    """Stages 00-03 of a folder source by ``dvc repro``, once per engine: every output byte for byte the same."""
     import shutil
 
     import yaml
@@ -181,7 +197,7 @@ def test_dvc_repro_on_ray_gives_the_outputs_local_gives(tmp_path):
         p["data"].update(source="folder", videos_dir=str(tmp_path / "videos"))
         p["compute"].update(engine=engine, ray_num_cpus=2)
         (repo / "params.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
-        run = _dvc(repo, "shots_persons")
+        run = _dvc(repo, "proposals")
         assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-3000:])
         stages = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
         locks[engine] = {

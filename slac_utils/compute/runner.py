@@ -30,6 +30,7 @@ from typing import Any, Callable
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..models import torch_threads
 from .cache import ShardStore
 
 
@@ -44,7 +45,12 @@ class Step:
     ``decode(row)``, when given, is the step's CPU half (reading frames) and ``process(state, row, decoded=None)``
     its model half, which decodes for itself when called without ``decoded`` (streaming, as the local engine and
     a CPU-only cluster call it).  The ``ray`` engine runs a GPU step's halves as two pools, decode tasks on CPUs
-    feeding the actors that hold the model on GPUs.  A failure in either is the video's error row."""
+    feeding the actors that hold the model on GPUs.  A failure in either is the video's error row.
+
+    ``threads``: torch's CPU threads while a worker processes (both engines). A network's float sums depend on the
+    thread count (EfficientNet-Lite0 features move by ~1e-5 between 1 and 2 threads), and a Ray actor starts with
+    one, so a step that runs a network fixes it (from its params, with ``resources['cpus']`` to match) instead of
+    inheriting the machine's."""
 
     name: str
     version: str
@@ -55,6 +61,7 @@ class Step:
     process_batch: Callable[[Any, pd.DataFrame], list[dict]] | None = None
     decode: Callable[[Any], Any] | None = None
     decode_cpus: float = 1.0
+    threads: int | None = None
 
     def __post_init__(self):
         if self.decode is not None and self.process_batch is not None:
@@ -144,7 +151,8 @@ def _process_batch(step: Step, state, rows: pd.DataFrame, keys: list[str], decod
 def compute_batch(step: Step, state, store: ShardStore, rows: pd.DataFrame, keys: list[str], decoded=None) -> int:
     """Process one batch (``decoded``: its :func:`decode_rows`, when a decode pool made it) and write it as one
     shard (what every engine's worker does); returns its error count."""
-    out = _process_batch(step, state, rows, keys, decoded)
+    with torch_threads(step.threads):
+        out = _process_batch(step, state, rows, keys, decoded)
     store.write(out, time.time_ns())
     return int((out.status == "error").sum())
 

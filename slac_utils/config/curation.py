@@ -224,6 +224,12 @@ class DedupConfig(_Section):
     verify: VerifyConfig = Field(default_factory=VerifyConfig, description=VerifyConfig.__doc__)
     batch_size: int = Field(32, ge=1, description="Frames per forward pass (resnet50).")
     block_size: int = Field(2048, ge=16, description="Rows per block of the blockwise similarity product.")
+    threads: int = Field(
+        2,
+        ge=1,
+        description="torch CPU threads of one worker of this step's network, on every engine (a network's last float bits "
+        "depend on the count, so it is fixed here and part of the step's cache key, never taken from the machine).",
+    )
     threshold_grid: list[float] = Field(
         [0.5, 0.6, 0.7, 0.75, 0.8, 0.82, 0.85, 0.9, 0.935, 0.95, 0.97, 0.99],
         description="Thresholds of the precision/recall-versus-threshold report.",
@@ -295,6 +301,12 @@ class ShotsConfig(_Section):
     )
     min_shot_s: float = Field(0.6, ge=0, description="Boundaries closer than this to the previous one are merged.")
     chunk_frames: int = Field(512, ge=16, description="Frames decoded per batch (bounds memory on long videos).")
+    threads: int = Field(
+        2,
+        ge=1,
+        description="torch CPU threads of one worker of this step's network, on every engine (a network's last float bits "
+        "depend on the count, so it is fixed here and part of the step's cache key, never taken from the machine).",
+    )
 
 
 class PersonsConfig(_Section):
@@ -313,6 +325,12 @@ class PersonsConfig(_Section):
     frames_per_shot: int = Field(2, ge=1, description="Frames sampled per shot (paper: 2).")
     threshold: float = Field(0.5, ge=0, le=1, description="Person-score threshold for a proposal shot (paper: 0.5).")
     detect_width: int = Field(320, ge=64, description="Frames are resized to this width before detection.")
+    threads: int = Field(
+        2,
+        ge=1,
+        description="torch CPU threads of one worker of this step's network, on every engine (a network's last float bits "
+        "depend on the count, so it is fixed here and part of the step's cache key, never taken from the machine).",
+    )
     calibration: dict[str, float] = Field(
         {"bias": -0.9545, "hog": 3.2933, "face": 2.6224, "upperbody": 2.6668},
         description="Logistic calibration of the opencv backend: p = sigmoid(bias + sum_k w_k * s_k) over the best HOG "
@@ -367,7 +385,12 @@ class ProposalsConfig(_Section):
     holdout_fraction: float = Field(
         0.2, ge=0, lt=1, description="Share of videos (frames model) / images (web model) held out to report accuracy."
     )
-    threads: int = Field(2, ge=1, description="torch CPU threads.")
+    threads: int = Field(
+        2,
+        ge=1,
+        description="torch CPU threads (training, and one worker of the frame step on every engine: a network's last "
+        "float bits depend on the count, so it is part of that step's cache key).",
+    )
 
 
 # ----------------------------------------------------------------------------- active sampling (04)

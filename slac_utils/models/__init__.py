@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import importlib.util
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -74,3 +75,20 @@ def provenance_line(info: dict) -> str:
         f"{k} {v}" for k, v in info.items() if k not in {"backend", "package", "licence", "weights", "weights_mb"}
     )
     return f"{info['backend']}" + (f": {body}" if body else "") + (f"; {rest}" if rest else "")
+
+
+@contextmanager
+def torch_threads(n: int | None):
+    """torch's intra-op CPU threads set to ``n`` inside the block (restored after); nothing when ``n`` is None.
+    A network's float sums depend on the count, so a step that must give the same bits everywhere fixes it."""
+    if not n:
+        yield
+        return
+    import torch  # deferred: only code that runs a network asks for threads
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

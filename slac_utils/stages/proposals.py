@@ -14,22 +14,20 @@ import torch
 
 from .. import plots
 from ..config import resolve_auto_backends
-from ..features import ResNet50Embedder
 from ..io import read_table, save_figure, write_json, write_markdown_table, write_no_truth_table, write_table
 from ..models import provenance_line
 from ..models.proposal_nets import (
     BACKGROUND,
     resolve_backbone,
 )
+from ..proposal_frames import frame_inputs
 from ..proposals import (
     ProposalModel,
     _accuracy,
     candidate_frames,
     load_images,
-    load_video_frames,
     save_model,
     split_holdout,
-    square_resize,
     video_training_frames,
     web_image_table,
 )
@@ -71,14 +69,15 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     if K == 0:
         raise ValueError("no candidate videos: stage 02 removed every video (no person shots)")
 
-    m = _train_y_and_g(params, cfg, cand, persons, shots, manifest, classes, progress)
+    frames = _frames(params, cfg, cand, persons, shots, manifest, classes, progress)
+    m = _train_y_and_g(params, cfg, frames, classes, progress)
     y_model, g_model, y_log, g_log = m["y_model"], m["g_model"], m["y_log"], m["g_log"]
 
     models_dir = Path(paths.models_dir)
     save_model(y_model.net, models_dir / "frames_model.pt", classes, cfg.backbone, y_log)
     save_model(g_model.net, models_dir / "web_model.pt", classes, cfg.backbone, g_log)
 
-    X, PY, PG, out, f_source = _score_X(cfg, cand, y_model, g_model, params.seed, progress)
+    X, PY, PG, out, f_source = _score_X(cfg, frames, y_model, g_model)
     write_table(out, paths.frames_path)
     write_json(dict(classes=classes, background=BACKGROUND, f_source=f_source), Path(models_dir) / "classes.json")
 
@@ -121,6 +120,11 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
         prov.append(f"backbone {cfg.backbone}: {provenance_line(y_model.desc.info())}")
     if m["bad"]:
         prov.append(f"{len(m['bad'])} unreadable web images skipped: {m['bad'][:3]}")
+    if frames["failures"]:
+        bad = sorted(frames["failures"].items())
+        prov.append(
+            f"{len(bad)} videos whose frames could not be read, left out: " + "; ".join(f"{v}: {e}" for v, e in bad[:3])
+        )
     write_markdown_table(summary, tables_dir / "proposal_models.md", "Stage 03 — proposal models", prov)
     metrics = dict(
         classes=K,
@@ -142,38 +146,60 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     return res
 
 
-def _train_y_and_g(params, cfg, cand, persons, shots, manifest, classes, progress) -> dict:
+def _frames(params, cfg, cand, persons, shots, manifest, classes, progress) -> dict:
+    """Every frame stage 03 reads, through one runner step (:func:`slac_utils.proposal_frames.frame_inputs`: each
+    video decoded once, its frames described by the frozen backbone, cached): the frames model's training frames
+    ``vt`` (video_id, frame, label, path) and X (:func:`candidate_frames`), each with its ``inputs`` (and X's
+    ``pool5`` with ResNet-50 weights); the rows of videos that cannot be read are left out (``failures``)."""
+    vt = video_training_frames(cand, persons, shots, manifest, classes, cfg, params.seed)
+    X = candidate_frames(cand, params.seed)
+    cols = ["video_id", "path", "frame"]
+    both = pd.concat([vt[cols], X[cols]], ignore_index=True)
+    inputs, pool5, ok, failures = frame_inputs(both, manifest, cfg, cfg.backbone, params.compute, progress)
+    n = len(vt)
+    keep_v, keep_x = ok[:n], ok[n:]
+    return dict(
+        vt=vt[keep_v].reset_index(drop=True),
+        vt_inputs=inputs[:n][keep_v],
+        X=X[keep_x].reset_index(drop=True),
+        X_inputs=inputs[n:][keep_x],
+        X_pool5=pool5[n:][keep_x],
+        failures=failures,
+    )
+
+
+def _train_y_and_g(params, cfg, frames: dict, classes, progress) -> dict:
     """Y on frames of the candidate videos' person shots (held out by video); G on the web images (held out by
     image), or on the frames of a disjoint half of the videos when there are none. Returns the models, logs,
     held-out masks and accuracies, G's data source and the unreadable web images."""
     K = len(classes)
     # Y: the video frames model
-    vt = video_training_frames(cand, persons, shots, manifest, classes, cfg, params.seed)
+    vt, v_in = frames["vt"], frames["vt_inputs"]
     wt = web_image_table(params.data.web_images_dir, classes)
     g_source = "web images"
+    w_in = None
     if len(wt) == 0:
         # no web images: G learns from frames of the other half of the videos, so the two models still see different data
         g_source = f"no web images under {params.data.web_images_dir}: G trained on the frames of a disjoint half of the candidate videos"
         half = split_holdout(vt.video_id.to_numpy(), 0.5, params.seed + 2)
-        vt, wt = vt[~half].reset_index(drop=True), vt[half].reset_index(drop=True)
-    v_img = load_video_frames(vt, cfg.image_size, progress)
+        vt, wt, v_in, w_in = vt[~half].reset_index(drop=True), vt[half].reset_index(drop=True), v_in[~half], v_in[half]
     v_hold = split_holdout(vt.video_id.to_numpy(), cfg.holdout_fraction, params.seed)
     y_model = ProposalModel(cfg, K + 1, params.seed)
-    y_log = y_model.fit(v_img[~v_hold], vt.label.to_numpy()[~v_hold], "train frames model", progress)
-    y_acc = _accuracy(y_model.predict(v_img[v_hold])[0], vt.label.to_numpy()[v_hold])
+    y_log = y_model.fit_inputs(v_in[~v_hold], vt.label.to_numpy()[~v_hold], "train frames model", progress)
+    y_acc = _accuracy(y_model.predict_inputs(v_in[v_hold])[0], vt.label.to_numpy()[v_hold])
 
     # G: the web images model
-    if "video_id" in wt:
-        w_img, bad = load_video_frames(wt, cfg.image_size, progress), []
-        ok = np.ones(len(wt), bool)
+    g_model = ProposalModel(cfg, K + 1, params.seed + 1)
+    if w_in is not None:
+        bad, ok = [], np.ones(len(wt), bool)
         w_hold = split_holdout(wt.video_id.to_numpy(), cfg.holdout_fraction, params.seed + 1)
     else:
         w_img, bad = load_images(wt.path, cfg.image_size)
+        w_in = g_model.encode(w_img)
         ok = ~wt.path.isin(bad).to_numpy()
         w_hold = split_holdout(np.arange(len(wt)), cfg.holdout_fraction, params.seed + 1) & ok
-    g_model = ProposalModel(cfg, K + 1, params.seed + 1)
-    g_log = g_model.fit(w_img[~w_hold & ok], wt.label.to_numpy()[~w_hold & ok], "train web model", progress)
-    g_acc = _accuracy(g_model.predict(w_img[w_hold])[0], wt.label.to_numpy()[w_hold])
+    g_log = g_model.fit_inputs(w_in[~w_hold & ok], wt.label.to_numpy()[~w_hold & ok], "train web model", progress)
+    g_acc = _accuracy(g_model.predict_inputs(w_in[w_hold])[0], wt.label.to_numpy()[w_hold])
 
     return dict(
         y_model=y_model,
@@ -235,17 +261,14 @@ def _by_truth_kind(params, paths: Paths, X, PY, PG, cidx, metrics: dict, res: di
         )
 
 
-def _score_X(cfg, cand, y_model, g_model, seed: int, progress: bool) -> tuple:
+def _score_X(cfg, frames: dict, y_model, g_model) -> tuple:
     """X: one frame per person shot, with P^Y, P^G and f(x) (the features R(x) compares); returns (X, P^Y, P^G,
     the frames table, where f(x) comes from)."""
-    # X: one frame per person shot; P^Y, P^G, f(x)
-    X = candidate_frames(cand, seed)
-    x_img = load_video_frames(X[["video_id", "frame", "path"]].assign(label=0), cfg.image_size, progress)
-    PY, FY = y_model.predict(x_img)
-    PG, _ = g_model.predict(x_img)
+    X, x_in = frames["X"], frames["X_inputs"]
+    PY, FY = y_model.predict_inputs(x_in)
+    PG, _ = g_model.predict_inputs(x_in)
     if cfg.resnet50_weights:
-        emb = ResNet50Embedder(cfg.resnet50_weights)
-        feats = emb.embed(np.stack([square_resize(f, 224) for f in x_img])) if len(x_img) else np.zeros((0, 2048))
+        feats = frames["X_pool5"] if len(X) else np.zeros((0, 2048))
         f_source = f"ImageNet ResNet-50 pool5 ({cfg.resnet50_weights})"
     else:
         feats, f_source = (
