@@ -12,7 +12,7 @@ VENV        := .venv
 BIN         := $(CURDIR)/$(VENV)/bin
 RUN         := PATH="$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)"
 
-.PHONY: install browser lint repro test test-fast bench real-footage bench-real lab lock clean-venv
+.PHONY: install browser postgres lint repro test test-fast bench real-footage bench-real lab lock clean-venv
 
 # keyed by the lock's hash in its path, not by mtime (a fresh clone's files are all new)
 $(VENV_CACHE)/.complete:
@@ -43,12 +43,19 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
 	  || echo ">> chromium not installed: tests/test_browser.py will be skipped"; }
 
+# Debian's PostgreSQL server for the tests of the team's label store (tests/pg_server.py starts a throw-away one in a
+# temp directory). Best effort like the browser: without root/apt those tests are skipped with their reason.
+postgres:
+	@{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || \
+	  { (apt-get update -qq && apt-get install -y -qq postgresql) >/dev/null 2>&1 \
+	  || echo ">> postgresql not installed: tests/test_postgres_store.py will be skipped"; }
+
 # ruff (config in pyproject.toml): lint, and the formatter's check (run `ruff format` to apply it)
 lint: install
 	$(RUN) ruff check slac_utils tests bench
 	$(RUN) ruff format --check slac_utils tests bench
 
-test: install browser lint
+test: install browser postgres lint
 	$(RUN) python -m pytest
 
 test-fast: install
@@ -61,6 +68,7 @@ bench: install
 	$(RUN) python bench/bench_sampling.py
 	$(RUN) python bench/bench_runner.py
 	$(RUN) python bench/bench_annotation.py
+	$(RUN) python bench/bench_annotators.py
 	$(RUN) python bench/bench_flow.py
 	$(RUN) python bench/bench_train.py
 

@@ -31,6 +31,7 @@ import ipywidgets as W
 import pandas as pd
 
 from .annotation import AnnotationSession, AssignmentError, LabelStore, ensure_gold, open_store, read_truth
+from .annotation.backends import StoreUnavailable
 from .config import annotation_mode
 from .guideline import add_examples, load_guideline
 from .io import read_table
@@ -264,12 +265,35 @@ class AnnotationGrid:
             return None
         lab = s.flip(i, source)
         self._paint(i)
+        if s.unsaved:
+            self._say_unsaved(s)
         return lab
 
+    def _say_unsaved(self, s: AnnotationSession, what: str = ""):
+        n = len(s.unsaved)
+        clicks = (
+            f" {n} click{'s' if n != 1 else ''} not saved yet (kept here, sent when the database is back)." if n else ""
+        )
+        self._say(f"<b>Not saved:</b> {html.escape(what or s.store_error or '')}.{clicks}", RED)
+
+    def _store_call(self, fn, what: str):
+        """fn() with the database maybe away: on StoreUnavailable the annotator is told what was not saved."""
+        try:
+            return fn(), True
+        except StoreUnavailable as e:
+            self._say_unsaved(self._need_session(), f"{what}: {e}")
+            return None, False
+
     def submit(self, source: str = "button") -> int:
-        """Save the page and show the next; returns the number of clips saved."""
+        """Save the page and show the next; returns the number of clips saved (0 when the database was away:
+        the page stays as it is and the annotator is told to submit again)."""
         s = self._need_session()
-        page, n = s.page_no, s.submit(source)
+        page = s.page_no
+        n, ok = self._store_call(lambda: s.submit(source), f"page {page + 1} — press Submit again")
+        if not ok:
+            if s.page_missing:  # saved, but the next page could not be opened
+                self.render_page()
+            return 0
         self.store.checkpoint()  # passive: the .sqlite file itself (what DVC hashes) holds the page too
         if n:
             self._say(f"Saved page {page + 1} ({n} clips).", GREEN)
@@ -279,7 +303,9 @@ class AnnotationGrid:
     def undo(self, source: str = "button") -> str | None:
         """Revert the last flip; with none on this page, retract the last submitted page and show it again."""
         s = self._need_session()
-        what = s.undo(source)
+        what, ok = self._store_call(lambda: s.undo(source), "undo — press Undo again")
+        if not ok:
+            return None
         self._say(
             {
                 "flip": "Undid the last click.",
@@ -292,8 +318,9 @@ class AnnotationGrid:
 
     def next_page(self):
         """Show the first clips not labeled yet (after a submit this is the next page)."""
-        self._need_session().next_page()
-        self.render_page()
+        s = self._need_session()
+        if self._store_call(s.next_page, "the next page could not be opened — press Next page again")[1]:
+            self.render_page()
 
     def handle_key(self, key: str, source: str = "key") -> str | None:
         """A hotkey: 1-9 0 - = flip that clip, Enter submits, u / z / Backspace undoes. Returns the action taken."""
@@ -350,7 +377,9 @@ class AnnotationGrid:
                 self.videos[i].value = ""
                 t.layout.display = "none"
         self.submit_button.disabled = s.finished
-        if s.finished:
+        if s.page_missing:
+            self._say("Page saved. The next page opens when the label database is back: press <b>Submit</b>.", RED)
+        elif s.finished:
             self._say(
                 f"All clips of <b>{html.escape(s.class_label)}</b> are labeled — thank you. Undo reopens the last page.",
                 GREEN,
@@ -359,13 +388,16 @@ class AnnotationGrid:
 
     def _status(self):
         s = self.session
-        p = s.progress()
+        try:
+            p, g = s.progress(), s.gold_accuracy()
+        except StoreUnavailable:  # the page itself is shown; the numbers come back with the database
+            self.progress_text.value = '<span style="color:#c00">progress: the label database is unreachable</span>'
+            return
         self.progress_text.value = (
             f"<b>{html.escape(s.class_label)}</b> · {html.escape(s.annotator)} · page {p['page'] + 1} · "
             f'done <b class="slac-done">{p["done"]}</b> / {p["total"]} · remaining <b class="slac-remaining">{p["remaining"]}</b>'
         )
         self.progress_bar.max, self.progress_bar.value = max(1, p["total"]), p["done"]
-        g = s.gold_accuracy()
         if g["gold_accuracy"] is None:
             self.gold_text.value = '<span style="color:#888">golden-set accuracy: — (no golden clip labeled yet)</span>'
         else:

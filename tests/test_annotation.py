@@ -106,13 +106,7 @@ def test_missing_store_in_human_mode_is_named(tmp_path):
         A.LabelStore(tmp_path / "nope.sqlite", create=False)
 
 
-def test_db_url_needs_sqlalchemy_or_works(tmp_path):
-    try:
-        import sqlalchemy  # noqa: F401
-    except ImportError:
-        with pytest.raises(A.StoreError, match="needs SQLAlchemy"):
-            A.LabelStore(url=f"sqlite:///{tmp_path}/x.sqlite")
-        return
+def test_db_url_names_a_sqlite_file_or_a_postgres_server(tmp_path):
     s = A.LabelStore(url=f"sqlite:///{tmp_path}/x.sqlite", clock=Tick())
     sess = A.AnnotationSession(s, _clips(), "archery", "alice", page_size=4)
     page = list(sess.page_clips)
@@ -126,6 +120,23 @@ def test_db_url_needs_sqlalchemy_or_works(tmp_path):
     with pytest.raises(A.AssignmentError):
         s.assign("bob", "archery")
     s.close()
+    assert (tmp_path / "x.sqlite").exists()
+    with pytest.raises(A.StoreError, match="use postgresql://"):
+        A.LabelStore(url="mysql://u@h/db")
+    with pytest.raises(A.StoreError, match=r"u:\*\*\*@127.0.0.1:1/db: cannot connect"):
+        A.LabelStore(url="postgresql://u:secret@127.0.0.1:1/db")  # nothing listens on port 1; no password shown
+
+
+def test_a_newer_schema_is_refused(tmp_path):
+    A.LabelStore(tmp_path / "s.sqlite").close()
+    import sqlite3
+
+    con = sqlite3.connect(tmp_path / "s.sqlite")
+    con.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
+    con.commit()
+    con.close()
+    with pytest.raises(A.StoreError, match="schema 99 is newer than this code's"):
+        A.LabelStore(tmp_path / "s.sqlite")
 
 
 # ----------------------------------------------------------------------------- session

@@ -5,7 +5,7 @@ clip starts as ``default_label`` (-1, negative, red border) and a click flips it
 clips of a class go to one annotator. Golden-set clips (known answers) are mixed into the pages at about
 ``gold_rate`` and measure each annotator's accuracy (flagged below ``gold_min_accuracy``, paper: 90%).
 
-Rooms: ``backends`` (SQLite / SQLAlchemy), ``store`` (:class:`LabelStore`), ``session`` (golden set, page order,
+Rooms: ``backends`` (SQLite / PostgreSQL), ``store`` (:class:`LabelStore`), ``session`` (golden set, page order,
 :class:`AnnotationSession`), ``simulate`` (the simulated annotator), ``qc`` (export to labeled_clips, QC, Table 3,
 figures), ``check`` (the ``check`` command stage 05 runs first; the stage is :mod:`slac_utils.stages.annotate`). The page logic lives in
 :class:`AnnotationSession` (plain Python, no widgets): the ipywidgets grid (``slac_utils/grid.py``) and the
@@ -13,8 +13,8 @@ simulated annotator (:func:`simulate`) both drive it, so both write through the 
 
 Label store (:class:`LabelStore`; SQLite on the stdlib ``sqlite3`` at ``annotation.store``, WAL journal,
 ``synchronous=FULL``, one transaction per event, so a killed kernel loses no click and no submitted page;
-``annotation.db_url`` selects a SQLAlchemy URL instead — sqlite or postgresql — used only when SQLAlchemy
-is importable). Tables:
+``annotation.db_url`` selects a PostgreSQL server instead, through psycopg 3, for a team: the same tables and
+SQL, schema created on first use and versioned in ``meta``). Tables:
 
 ``events`` — append-only; the current label of a clip is derived from it (:meth:`LabelStore.current_labels`:
 the latest ``submit`` row of the clip that no ``undo`` row retracts):

@@ -1,8 +1,11 @@
-"""The label store's two database backends: SQLite on the stdlib (the default) and SQLAlchemy (sqlite or
-postgresql URLs, when SQLAlchemy is importable), behind one small interface used by :class:`~.store.LabelStore`."""
+"""The label store's two database backends, behind one small interface (``write(fn)`` runs ``fn(ex)`` in one
+transaction, ``read(sql, params)``) used by :class:`~.store.LabelStore`: SQLite on the stdlib (a file; the
+default) and a PostgreSQL server through psycopg 3 (``annotation.db_url``), for a team of annotators.  Both run
+the same SQL (:func:`_schema`, ``:name`` parameters)."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -10,6 +13,11 @@ from pathlib import Path
 
 class StoreError(RuntimeError):
     """The label store is missing, unreadable or not a SLAC label store."""
+
+
+class StoreUnavailable(StoreError):
+    """The label database cannot be reached right now: the action in flight was not saved (the caller keeps it
+    and tries again; the connection is reopened on the next call)."""
 
 
 # ----------------------------------------------------------------------------- store backends
@@ -64,6 +72,8 @@ class _SQLite:
     def _exec(self, sql: str, params: dict | None = None) -> list[tuple]:
         return self.con.execute(sql, params or {}).fetchall()
 
+    create = write  # BEGIN IMMEDIATE already serialises schema creation
+
     def read(self, sql: str, params: dict | None = None) -> list[tuple]:
         with self.lock:
             return self._exec(sql, params)
@@ -77,50 +87,90 @@ class _SQLite:
             self.con.close()
 
 
-class _SQLAlchemy:
-    """A shared server database through a SQLAlchemy URL (sqlite:// or postgresql://); SQLAlchemy is optional."""
+_PARAM = re.compile(r"(?<!:):([A-Za-z_]\w*)")
 
-    def __init__(self, url: str):
+
+def redact(url: str) -> str:
+    """A database URL without its password (for messages and reports)."""
+    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+class _Postgres:
+    """A PostgreSQL server through psycopg 3 (``annotation.db_url: postgresql://user:password@host:port/db``).
+
+    One connection per store, one transaction per :meth:`write` (READ COMMITTED; the schema is created under an
+    advisory lock, so annotators opening the store at the same instant do not race).  A connection that breaks
+    (the server restarted, the network dropped) raises :class:`StoreUnavailable` for the action that was in
+    flight (it was not confirmed) and is opened again on the next call, so the app reconnects by itself."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, connect_timeout_s: int = 5):
         try:
-            import sqlalchemy as sa  # deferred: only the PostgreSQL store needs it
+            import psycopg  # deferred: only the PostgreSQL store needs it
         except ImportError:
             raise StoreError(
-                f"annotation.db_url={url!r} needs SQLAlchemy (and the database's driver), which is not installed; "
-                "pip install sqlalchemy, or unset db_url to use the SQLite file at annotation.store"
+                f"annotation.db_url={redact(url)!r} needs psycopg (pip install 'psycopg[binary]'), which is not installed; "
+                "or unset db_url to use the SQLite file at annotation.store"
             ) from None
-        self.sa = sa
-        self.engine = sa.create_engine(url)
-        self.dialect = self.engine.dialect.name
-        if self.dialect not in _DDL:
-            raise StoreError(f"annotation.db_url: dialect {self.dialect!r} is not supported (use sqlite or postgresql)")
-        if self.dialect == "sqlite":  # SQLAlchemy's recipe: let the "begin" event issue BEGIN (IMMEDIATE, like _SQLite)
+        self.psycopg, self.url, self.timeout = psycopg, url, connect_timeout_s
+        self.lost = (psycopg.OperationalError, psycopg.InterfaceError)
+        self.con = None
+        self.lock = threading.Lock()
+        self._sql: dict[str, str] = {}
+        with self.lock:
+            self._connect()
 
-            @sa.event.listens_for(self.engine, "connect")
-            def _pragmas(con, _):
-                con.isolation_level = None
-                con.execute("PRAGMA journal_mode=WAL")
-                con.execute("PRAGMA synchronous=FULL")
-                con.execute("PRAGMA busy_timeout=30000")
+    def _connect(self):
+        if self.con is None or self.con.closed:
+            try:
+                self.con = self.psycopg.connect(self.url, connect_timeout=self.timeout)
+            except self.lost as e:
+                self.con = None
+                raise StoreUnavailable(f"{redact(self.url)}: cannot connect ({_first_line(e)})") from e
+        return self.con
 
-            @sa.event.listens_for(self.engine, "begin")
-            def _immediate(conn):
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+    def _text(self, sql: str) -> str:
+        if sql not in self._sql:  # the store's :name parameters in psycopg's %(name)s style
+            self._sql[sql] = _PARAM.sub(r"%(\1)s", sql)
+        return self._sql[sql]
+
+    def _run(self, fn, write: bool, schema: bool = False):
+        with self.lock:
+            con = self._connect()
+            try:
+                with con.transaction(), con.cursor() as cur:
+
+                    def ex(sql, params=None):
+                        cur.execute(self._text(sql), params or {})
+                        return [tuple(r) for r in cur.fetchall()] if cur.description else []
+
+                    if schema:
+                        ex("SELECT pg_advisory_xact_lock(7165)")  # one schema creator at a time
+                    return fn(ex)
+            except self.lost as e:
+                con.close()
+                what = "this action was not saved" if write else "could not read"
+                raise StoreUnavailable(f"{redact(self.url)}: connection lost ({_first_line(e)}); {what}") from e
 
     def write(self, fn):
-        with self.engine.begin() as conn:
+        return self._run(fn, True)
 
-            def ex(sql, params=None):
-                r = conn.execute(self.sa.text(sql), params or {})
-                return [tuple(x) for x in r.fetchall()] if r.returns_rows else []
-
-            return fn(ex)
+    def create(self, fn):
+        """``write`` for the schema: annotators opening a new database at once create it one at a time."""
+        return self._run(fn, True, schema=True)
 
     def read(self, sql: str, params: dict | None = None) -> list[tuple]:
-        with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(self.sa.text(sql), params or {}).fetchall()]
+        return self._run(lambda ex: ex(sql, params), False)
 
     def checkpoint(self, mode: str = "PASSIVE"):
         pass
 
     def close(self):
-        self.engine.dispose()
+        with self.lock:
+            if self.con is not None:
+                self.con.close()
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]

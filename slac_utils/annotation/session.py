@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..seeding import seed_of
+from .backends import StoreUnavailable
 from .store import LabelStore, check_name
 
 
@@ -97,12 +98,16 @@ class AnnotationSession:
         self.queue = page_queue([c for c in self.clips.clip_id if c not in example_ids], class_label, seed)
         self.page_clips: list[str] = []
         self.labels: list[int] = []
+        self.unsaved: list[dict] = []  # clicks not confirmed by the store yet (database unreachable), oldest first
+        self.store_error: str | None = None
+        self.page_missing = False
         self.next_page()
 
     # -- page state
     @property
     def finished(self) -> bool:
-        return not self.page_clips
+        """No clip of the class is left to label (False while a page could not be opened: see page_missing)."""
+        return not self.page_clips and not self.page_missing
 
     @property
     def page_rows(self) -> pd.DataFrame:
@@ -111,50 +116,77 @@ class AnnotationSession:
         return rows.assign(label=self.labels, is_gold=[c in self.gold_check for c in self.page_clips])
 
     def _open(self, clip_ids: list[str], labels: list[int]):
-        self.page_clips, self.labels, self._flips = list(clip_ids), list(labels), []
-        self.page_no = self.store.submitted_pages(self.annotator, self.class_label)
-        self.page_t0 = self.clock()
-        self.page_event = (
+        """Show these clips as the page (its page_view written first: a failed write leaves the state as it was)."""
+        page_no = self.store.submitted_pages(self.annotator, self.class_label)
+        t0 = self.clock()
+        page_event = (
             self.store.page_view(
-                self.annotator, self.class_label, self.page_no, self.page_clips, self.page_t0, self.source, self.session
+                self.annotator, self.class_label, page_no, list(clip_ids), t0, self.source, self.session
             )
             if clip_ids
             else None
         )
+        self.page_clips, self.labels, self._flips = list(clip_ids), list(labels), []
+        self.page_no, self.page_t0, self.page_event, self.page_missing = page_no, t0, page_event, False
 
     def next_page(self):
         """Open the next page: the first page_size clips of the queue without a current label."""
+        self._send_unsaved()
         done = set(self.store.current_labels(self.class_label).clip_id)
         todo = [c for c in self.queue if c not in done][: self.page_size]
         self._open(todo, [self.default_label] * len(todo))
 
     # -- actions
     def flip(self, i: int, source: str = "click") -> int:
-        """Toggle clip i of the page between positive (+1) and negative (-1); returns its new label."""
+        """Toggle clip i of the page between positive (+1) and negative (-1); returns its new label.
+
+        With the database unreachable the click still counts on the page and waits in :attr:`unsaved` (the grid
+        says so); it is sent, in order, before the next action that reaches the store."""
         if not 0 <= i < len(self.page_clips):
             raise IndexError(f"clip {i} is not on this page ({len(self.page_clips)} clips)")
         prev = self.labels[i]
         self.labels[i] = -prev
         c = self.page_clips[i]
-        eid = self.store.flip(
-            self.annotator,
-            self.class_label,
-            c,
-            self.labels[i],
-            c in self.gold_check,
-            self.page_no,
-            self.page_event,
-            self.clock(),
-            source,
-            self.session,
+        event = dict(
+            kw=dict(
+                annotator=self.annotator,
+                class_label=self.class_label,
+                clip_id=c,
+                new_label=self.labels[i],
+                is_gold=c in self.gold_check,
+                page=self.page_no,
+                page_event=self.page_event,
+                ts_client=self.clock(),
+                source=source,
+                session=self.session,
+            ),
+            eid=None,
         )
-        self._flips.append((eid, i, prev))
+        self._flips.append((event, i, prev))
+        self.unsaved.append(event)
+        try:
+            self._send_unsaved()
+        except StoreUnavailable as e:
+            self.store_error = str(e)
         return self.labels[i]
+
+    def _send_unsaved(self):
+        """Write the clicks that could not be written yet, oldest first (raises StoreUnavailable while the
+        database is still away; those sent stay sent)."""
+        while self.unsaved:
+            ev = self.unsaved[0]
+            ev["eid"] = self.store.flip(**ev["kw"])
+            self.unsaved.pop(0)
+        self.store_error = None
 
     def submit(self, source: str = "button") -> int:
         """Save the page (one transaction), then open the next; returns the number of clips saved."""
         if self.finished:
             return 0
+        if self.page_missing:  # the last page was saved, the next could not be opened: open it now
+            self.next_page()
+            return 0
+        self._send_unsaved()  # raises StoreUnavailable: the page stays, nothing is lost
         now = self.clock()
         self.store.submit(
             self.annotator,
@@ -170,26 +202,39 @@ class AnnotationSession:
             self.session,
         )
         n = len(self.page_clips)
-        self.next_page()
+        self.page_clips, self.labels, self._flips = [], [], []
+        try:
+            self.next_page()
+        except StoreUnavailable as e:  # the page is saved; the next one opens once the database is back
+            self.page_missing = True
+            raise StoreUnavailable(f"page saved ({n} clips), but the next page could not be opened: {e}") from e
         return n
 
     def undo(self, source: str = "button") -> str | None:
         """Revert the last flip on this page; with none, retract the last submitted page and show it again.
         Returns 'flip', 'page' or None (nothing to undo)."""
         if self._flips:
-            eid, i, prev = self._flips.pop()
-            self.labels[i] = prev
+            event, i, prev = self._flips[-1]
+            if event in self.unsaved:  # never reached the store: nothing to retract there
+                self.unsaved.remove(event)
+                self._flips.pop()
+                self.labels[i] = prev
+                return "flip"
+            self._send_unsaved()
             self.store.undo(
                 self.annotator,
                 self.class_label,
-                [(eid, self.page_clips[i], prev)],
+                [(event["eid"], self.page_clips[i], prev)],
                 self.page_no,
                 self.page_event,
                 self.clock(),
                 source,
                 self.session,
             )
+            self._flips.pop()
+            self.labels[i] = prev
             return "flip"
+        self._send_unsaved()
         last = self.store.last_submitted_page(self.annotator, self.class_label)
         if last.empty:
             return None

@@ -5,16 +5,28 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
-from .backends import StoreError, _schema, _SQLAlchemy, _SQLite
+from .backends import StoreError, StoreUnavailable, _Postgres, _schema, _SQLite, redact
 
 GOLD_ANNOTATOR = "golden_set"
 TRUTH_KINDS = ("action", "no_action", "no_context", "no_person")
 TRUTH_COLUMNS = ["clip_id", "truth_kind", "truth_label"]
+
+
+SCHEMA_VERSION = 1  # meta.schema; a later version adds its migration to _create_schema
+
+
+def _create_schema(dialect: str, ex) -> int:
+    """Create the tables where missing (one transaction) and return the store's schema version."""
+    for stmt in _schema(dialect):
+        ex(stmt)
+    ex("INSERT INTO meta (key, value) VALUES ('schema', :v) ON CONFLICT DO NOTHING", dict(v=str(SCHEMA_VERSION)))
+    return int(ex("SELECT value FROM meta WHERE key = 'schema'")[0][0])
 
 
 class AssignmentError(RuntimeError):
@@ -60,7 +72,8 @@ LABEL_COLUMNS = [
 class LabelStore:
     """Durable, append-only label store. Every method that records something is one transaction.
 
-    ``LabelStore(path)`` opens (or creates) a SQLite file; ``LabelStore(url=...)`` a SQLAlchemy URL.
+    ``LabelStore(path)`` opens (or creates) a SQLite file; ``LabelStore(url=...)`` a PostgreSQL server
+    (``postgresql://...``) or a SQLite file (``sqlite:///path``).
     ``clock`` stamps ``ts_server`` (a simulated clock in simulate mode, so rows are deterministic).
     """
 
@@ -72,24 +85,30 @@ class LabelStore:
         create: bool = True,
     ):
         if (path is None) == (url is None):
-            raise ValueError("LabelStore needs exactly one of path (SQLite file) or url (SQLAlchemy URL)")
-        self.where = url or str(path)
+            raise ValueError("LabelStore needs exactly one of path (SQLite file) or url (database URL)")
+        self.where = redact(url) if url else str(path)
+        if url is not None and url.startswith("sqlite:///"):  # a SQLite file named by URL
+            path, url = url[len("sqlite:///") :], None
         if url is None and not create and not Path(path).exists():
             raise StoreError(
                 f"no label store at {path}: label clips with the grid in notebooks/05_annotate.ipynb first (annotation.mode: human)"
             )
-        self.db = _SQLAlchemy(url) if url else _SQLite(Path(path))
+        if url is not None and not url.startswith(("postgresql://", "postgres://")):
+            raise StoreError(
+                f"annotation.db_url={self.where!r}: use postgresql://user:password@host:port/db or sqlite:///path"
+            )
+        self.db = _Postgres(url) if url else _SQLite(Path(path))
         self.clock = clock
-
-        def init(ex):
-            for stmt in _schema(self.db.dialect):
-                ex(stmt)
-            ex("INSERT INTO meta (key, value) VALUES ('schema', '1') ON CONFLICT DO NOTHING")
-
         try:
-            self.db.write(init)
+            version = self.db.create(partial(_create_schema, self.db.dialect))
+        except StoreUnavailable:
+            raise
         except Exception as e:  # noqa: BLE001 - name the file in the message
             raise StoreError(f"{self.where}: not a usable label store ({e})") from e
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.where}: label store schema {version} is newer than this code's ({SCHEMA_VERSION}); update SLAC"
+            )
 
     # -- writing
     def _row(self, **kw) -> dict:

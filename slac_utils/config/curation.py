@@ -437,7 +437,9 @@ class AnnotationConfig(_Section):
         description="SQLite label store (append-only events, WAL). A dependency of later stages, never a stage output.",
     )
     db_url: Optional[str] = Field(
-        None, description="SQLAlchemy URL of a shared server database for a team (overrides store)."
+        None,
+        description="PostgreSQL server shared by a team of annotators (overrides store): postgresql://user@host:port/db; "
+        "leave the password out (libpq reads PGPASSWORD or ~/.pgpass). sqlite:///path names a SQLite file instead.",
     )
     page_size: int = Field(12, ge=1, description="Clips per grid page.")
     gold_rate: float = Field(0.1, ge=0, le=1, description="Share of golden-set clips (known answers) mixed into pages.")
