@@ -12,7 +12,7 @@ VENV        := .venv
 BIN         := $(CURDIR)/$(VENV)/bin
 RUN         := PATH="$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)"
 
-.PHONY: install browser postgres lint repro test test-fast bench real-footage bench-real lab lock clean-venv
+.PHONY: install annotate browser postgres lint repro test test-fast bench real-footage bench-real lab lock clean-venv
 
 # keyed by the lock's hash in its path, not by mtime (a fresh clone's files are all new)
 $(VENV_CACHE)/.complete:
@@ -36,6 +36,11 @@ install: $(VENV_CACHE)/.complete
 
 repro: install
 	$(RUN) dvc repro
+
+# the annotators' web app: Voila serves notebooks/annotate_app.ipynb, one kernel per annotator, only to members of
+# annotation.team (add one: python -m slac_utils.annotation team add NAME --classes A,B). IP=0.0.0.0 for the team.
+annotate: install
+	$(RUN) python -m slac_utils.annotation serve --port $(or $(PORT),8866) --ip $(or $(IP),127.0.0.1)
 
 # Debian's chromium for the real-browser test of the annotation grid (Playwright drives it; it downloads
 # no browser). Best effort: without it (no root, no apt) that one test is skipped with its reason.

@@ -97,9 +97,13 @@ class AnnotationGrid:
         root: str | Path = ".",
         columns: int = 4,
         clip_width: int = 200,
+        member=None,
     ):
         self.store, self.clips = store, clips
+        self.member = member  # a team member (web app): only this name, only these classes
         self.classes = sorted(clips.class_label.unique())
+        if member is not None:
+            self.classes = [c for c in self.classes if c in set(member.classes)]
         self.definitions = {c: (definitions or {}).get(c, c.replace("_", " ")) for c in self.classes}
         self.page_size, self.default_label, self.gold_min_accuracy, self.seed = (
             page_size,
@@ -111,11 +115,16 @@ class AnnotationGrid:
         self._paths = dict(zip(clips.clip_id, clips.path))
         self.session: AnnotationSession | None = None
         self._build(columns)
+        if member is not None:
+            self.name_box.value, self.name_box.disabled = member.name, True
+            self.class_box.options = self._class_options(member.name)
         if annotator:
             self.login(annotator, class_label)
 
     @classmethod
-    def from_params(cls, params, clips_path, clips_truth_path=None, guideline_path=None, **kw) -> "AnnotationGrid":
+    def from_params(
+        cls, params, clips_path, clips_truth_path=None, guideline_path=None, human: bool | None = None, **kw
+    ) -> "AnnotationGrid":
         """The grid of the notebook. Human mode: the label store at annotation.store / db_url. Simulate mode: a
         scratch store in a temporary folder (a preview: the pipeline's labels come from the simulated annotator).
         The golden set comes from the clips' truth when there is one (demo world) and the store has none for a class."""
@@ -123,7 +132,7 @@ class AnnotationGrid:
         cfg = params.annotation
         clips = read_table(clips_path)
         scratch = None
-        if annotation_mode(params) == "human":
+        if human or (human is None and annotation_mode(params) == "human"):
             store = open_store(cfg)
         else:
             scratch = tempfile.TemporaryDirectory(prefix="slac-grid-preview-")
@@ -214,6 +223,13 @@ class AnnotationGrid:
         name = (name or "").strip()
         if not name:
             self._say("Enter your name first.", RED)
+            return False
+        if self.member is not None and (name != self.member.name or (class_label and class_label not in self.classes)):
+            # what a page sends is checked here: a crafted message cannot label as someone else or another class
+            self._say(
+                f"{html.escape(self.member.name)} may label only: {html.escape(', '.join(self.classes) or 'no class yet')}.",
+                RED,
+            )
             return False
         if class_label is None:
             owners = self.store.assignments()

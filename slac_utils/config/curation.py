@@ -427,6 +427,11 @@ class AnnotationConfig(_Section):
         "so dvc repro runs end to end on the demo). human: labels come from the grid in notebooks/05_annotate.ipynb; the stage "
         "exports the store and stops with one line while a class has too few labels. auto: simulate for data.source demo, human otherwise.",
     )
+    team: str = Field(
+        "configs/team.yaml",
+        description="The annotation team (web app, `make annotate`): per annotator the SHA-256 of their token and the classes "
+        "they may label. Add one with `python -m slac_utils.annotation team add NAME --classes A,B` (prints their link once).",
+    )
     guideline: str = Field(
         "configs/guideline.yaml",
         description="The annotation guideline the researcher writes (paper Fig. 3): per class a definition and optional positive / "
