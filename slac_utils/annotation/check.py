@@ -4,13 +4,11 @@ to do while a class has too few labels; and the reader of the clips' planted tru
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import pandas as pd
 
-from ..config import annotation_mode, load_params
+from ..config import annotation_mode
 from .backends import StoreError
 from .qc import (
     export_labels,
@@ -54,17 +52,3 @@ def labels_missing(params, clips_path) -> str | None:
         f"annotation.min_labeled_per_class = {cfg.min_labeled_per_class} labeled clips ({listed}); label {len(clips)} clips in the grid "
         f"(`make lab`, notebooks/05_annotate.ipynb, section 1; labels go to {where}), then run `dvc repro` again."
     )
-
-
-def _main():  # pragma: no cover - exercised by the annotate DVC stage
-    """`python -m slac_utils.annotation check --params P --clips C`: exit 1 with one line while labels are missing."""
-
-    ap = argparse.ArgumentParser(description="Stage 05 helpers.")
-    ap.add_argument("command", choices=["check"])
-    ap.add_argument("--params", default="params.yaml")
-    ap.add_argument("--clips", default="data/interim/clips.parquet")
-    a = ap.parse_args()
-    msg = labels_missing(load_params(a.params), a.clips)
-    if msg:
-        print(msg, file=sys.stderr)
-        sys.exit(1)
