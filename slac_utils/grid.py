@@ -232,25 +232,12 @@ class AnnotationGrid:
             )
             return False
         if class_label is None:
-            owners = self.store.assignments()
-            mine = [c for c in owners.class_label[owners.annotator == name] if c in self.classes]
-            free = [c for c in self.classes if c not in set(owners.class_label)]
-            class_label = (mine + free + [None])[0]
+            class_label = self._pick_class(name)
             if class_label is None:
                 self._say(f"Every class is assigned to another annotator; nothing left for {html.escape(name)}.", RED)
                 return False
         try:
-            self.session = AnnotationSession(
-                self.store,
-                self.clips,
-                class_label,
-                name,
-                self.page_size,
-                self.default_label,
-                self.seed,
-                clock=self.clock,
-                source="grid",
-            )
+            self.session = self._new_session(name, class_label)
         except (AssignmentError, ValueError) as e:
             self.class_box.options = self._class_options(name)
             self._say(html.escape(str(e)), RED)
@@ -268,6 +255,26 @@ class AnnotationGrid:
         )
         self.render_page()
         return True
+
+    def _pick_class(self, name: str) -> str | None:
+        """The class a login without one opens: the annotator's unfinished class, else the first free one."""
+        owners = self.store.assignments()
+        mine = [c for c in owners.class_label[owners.annotator == name] if c in self.classes]
+        free = [c for c in self.classes if c not in set(owners.class_label)]
+        return (mine + free + [None])[0]
+
+    def _new_session(self, name: str, class_label: str):
+        return AnnotationSession(
+            self.store,
+            self.clips,
+            class_label,
+            name,
+            self.page_size,
+            self.default_label,
+            self.seed,
+            clock=self.clock,
+            source="grid",
+        )
 
     def _need_session(self) -> AnnotationSession:
         if self.session is None:

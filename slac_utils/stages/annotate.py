@@ -59,13 +59,14 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     check_min_labeled(labeled, clips.class_label.unique(), cfg.min_labeled_per_class)
     write_table(labeled, paths.labeled_path, sort_by=["class_label", "clip_id"])
 
+    n_examples = int((labeled.is_gold & (labeled.annotator == GOLD_ANNOTATOR)).sum())
     prov = [
         f"mode: {mode}"
         + (" (annotation.mode: auto)" if cfg.mode == "auto" else "")
         + f"; labels from {where}; page size {cfg.page_size}, default label {cfg.default_label:+d} "
         f"({'negative, red' if cfg.default_label < 0 else 'positive, green'}) until clicked",
-        f"golden set: {int(labeled.is_gold.sum())} clips: per class {cfg.guideline_examples} positive and {cfg.guideline_examples} negative guideline example(s), "
-        f"the rest mixed into the pages (annotation.gold_rate = {cfg.gold_rate})",
+        f"golden set: {int(labeled.is_gold.sum())} clips: {n_examples} guideline examples (never on pages), "
+        f"{int(labeled.is_gold.sum()) - n_examples} hidden checks mixed into the pages (annotation.gold_rate = {cfg.gold_rate})",
     ]
     if simulated:
         prov.append(
