@@ -12,7 +12,7 @@ VENV        := .venv
 BIN         := $(CURDIR)/$(VENV)/bin
 RUN         := PATH="$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)"
 
-.PHONY: install annotate browser postgres lint repro test test-fast bench real-footage bench-real lab lock clean-venv
+.PHONY: install annotate dashboard browser postgres lint repro test test-fast bench real-footage bench-real lab lock clean-venv
 
 # keyed by the lock's hash in its path, not by mtime (a fresh clone's files are all new)
 $(VENV_CACHE)/.complete:
@@ -41,6 +41,10 @@ repro: install
 # annotation.team (add one: python -m slac_utils.annotation team add NAME --classes A,B). IP=0.0.0.0 for the team.
 annotate: install
 	$(RUN) python -m slac_utils.annotation serve --port $(or $(PORT),8866) --ip $(or $(IP),127.0.0.1)
+
+# the researcher's QC dashboard (notebooks/qc_dashboard.ipynb in Voila): prints its link with a fresh token
+dashboard: install
+	$(RUN) python -m slac_utils.annotation dashboard --port $(or $(PORT),8867) --ip $(or $(IP),127.0.0.1)
 
 # Debian's chromium for the real-browser test of the annotation grid (Playwright drives it; it downloads
 # no browser). Best effort: without it (no root, no apt) that one test is skipped with its reason.

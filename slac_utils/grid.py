@@ -98,12 +98,19 @@ class AnnotationGrid:
         columns: int = 4,
         clip_width: int = 200,
         member=None,
+        overlap_rate: float = 0.0,
     ):
         self.store, self.clips = store, clips
         self.member = member  # a team member (web app): only this name, only these classes
         self.classes = sorted(clips.class_label.unique())
-        if member is not None:
-            self.classes = [c for c in self.classes if c in set(member.classes)]
+        allowed = set(member.classes) if member is not None else None
+        # overlap:<class> = a second opinion on a seeded share of a class another annotator owns (Cohen's kappa)
+        self.overlap_rate = overlap_rate
+        self.overlap_classes = [
+            c for c in self.classes if overlap_rate > 0 and (allowed is None or f"overlap:{c}" in allowed)
+        ]
+        if allowed is not None:
+            self.classes = [c for c in self.classes if c in allowed]
         self.definitions = {c: (definitions or {}).get(c, c.replace("_", " ")) for c in self.classes}
         self.page_size, self.default_label, self.gold_min_accuracy, self.seed = (
             page_size,
@@ -146,6 +153,7 @@ class AnnotationGrid:
                 default_label=cfg.default_label,
                 gold_min_accuracy=cfg.gold_min_accuracy,
                 seed=params.seed,
+                **({"overlap_rate": cfg.overlap_rate} if cls is AnnotationGrid else {}),
             ),
             **kw,
         }
@@ -212,6 +220,9 @@ class AnnotationGrid:
             o = owners.get(c)
             tag = "free" if o is None else ("yours" if o == name else f"taken by {o}")
             opts.append((f"{c} — {tag}", c))
+        for c in self.overlap_classes:
+            if owners.get(c) not in (None, name):
+                opts.append((f"{c} — second opinion on {owners[c]}'s labels (overlap sample)", f"overlap:{c}"))
         return opts
 
     def _say(self, text: str, color: str = "#333"):
@@ -224,7 +235,13 @@ class AnnotationGrid:
         if not name:
             self._say("Enter your name first.", RED)
             return False
-        if self.member is not None and (name != self.member.name or (class_label and class_label not in self.classes)):
+        overlap = bool(class_label) and class_label.startswith("overlap:")
+        if overlap and class_label[8:] not in self.overlap_classes:
+            self._say(f"No overlap sample of {html.escape(class_label[8:])} for {html.escape(name)}.", RED)
+            return False
+        if self.member is not None and (
+            name != self.member.name or (class_label and not overlap and class_label not in self.classes)
+        ):
             # what a page sends is checked here: a crafted message cannot label as someone else or another class
             self._say(
                 f"{html.escape(self.member.name)} may label only: {html.escape(', '.join(self.classes) or 'no class yet')}.",
@@ -246,10 +263,12 @@ class AnnotationGrid:
         self.class_box.value = class_label
         s = self.session
         examples = [(self._path(r.clip_id), int(r.label)) for r in s.examples.itertuples()]
-        self.guideline.value = guideline_html(class_label, self.definitions.get(class_label, class_label), examples)
+        self.guideline.value = guideline_html(
+            s.class_label, self.definitions.get(s.class_label, s.class_label), examples
+        )
         self.work.layout.display = "flex"
         self._say(
-            f"Labeling <b>{html.escape(class_label)}</b> as <b>{html.escape(name)}</b>. Every clip starts "
+            f"Labeling <b>{html.escape(class_label.replace('overlap:', 'the overlap sample of '))}</b> as <b>{html.escape(name)}</b>. Every clip starts "
             f"{'negative (red)' if self.default_label < 0 else 'positive (green)'}; click the clips that "
             f"{'show' if self.default_label < 0 else 'do not show'} the action, then submit."
         )
@@ -264,16 +283,18 @@ class AnnotationGrid:
         return (mine + free + [None])[0]
 
     def _new_session(self, name: str, class_label: str):
+        overlap = class_label.startswith("overlap:")
         return AnnotationSession(
             self.store,
             self.clips,
-            class_label,
+            class_label[8:] if overlap else class_label,
             name,
             self.page_size,
             self.default_label,
             self.seed,
             clock=self.clock,
             source="grid",
+            overlap_rate=self.overlap_rate if overlap else None,
         )
 
     def _need_session(self) -> AnnotationSession:

@@ -20,7 +20,8 @@ SQL, schema created on first use and versioned in ``meta``). Tables:
 the latest ``submit`` row of the clip that no ``undo`` row retracts):
 
     event_id         INTEGER  increasing id, the order of events
-    action           TEXT     assign (a session starts) | page_view | flip | submit | undo
+    action           TEXT     assign (a session starts) | page_view | flip | submit | overlap (a second annotator's
+                              label of the overlap sample, never a current label) | undo
     annotator        TEXT     the annotator's name
     class_label      TEXT     the class being labeled
     clip_id          TEXT     NULL for assign / page_view
@@ -74,7 +75,7 @@ from .qc import (
     qc_classes,
     qc_truth,
 )
-from .session import AnnotationSession, ensure_gold, page_queue, select_gold
+from .session import AnnotationSession, ensure_gold, overlap_sample, page_queue, select_gold
 from .simulate import SIM_START, SimClock, simulate
 from .store import (
     GOLD_ANNOTATOR,
@@ -109,6 +110,7 @@ __all__ = [
     "labels_missing",
     "load_definitions",
     "open_store",
+    "overlap_sample",
     "page_queue",
     "plot_labels",
     "plot_time_per_clip",

@@ -15,13 +15,13 @@ from .check import labels_missing
 ap = argparse.ArgumentParser(
     prog="python -m slac_utils.annotation", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
 )
-ap.add_argument("command", choices=["check", "team", "serve"])
+ap.add_argument("command", choices=["check", "team", "serve", "dashboard"])
 ap.add_argument("action", nargs="?", choices=["add"], help="team: add")
 ap.add_argument("name", nargs="?", help="team add: the annotator's name")
 ap.add_argument("--params", default="params.yaml")
 ap.add_argument("--clips", default="data/interim/clips.parquet", help="check: the clips table")
 ap.add_argument("--classes", default="", help="team add: comma-separated class labels the annotator may label")
-ap.add_argument("--port", type=int, default=8866, help="serve: the port")
+ap.add_argument("--port", type=int, default=None, help="serve / dashboard: the port (8866 / 8867)")
 ap.add_argument("--ip", default="127.0.0.1", help="serve: the address (0.0.0.0 to serve the team's machines)")
 a = ap.parse_args()
 P = load_params(a.params)
@@ -37,10 +37,19 @@ elif a.command == "team":
         ap.error("usage: team add NAME --classes A,B")
     token = add_member(P.annotation.team, a.name, [c for c in a.classes.split(",") if c])
     print(f"added {a.name} to {P.annotation.team}; their personal link (shown once, keep it private):")
-    print(f"  http://<this machine>:{a.port}/?token={token}")
-else:
+    print(f"  http://<this machine>:{a.port or 8866}/?token={token}")
+elif a.command == "serve":
     from .app import voila_command
 
-    cmd = voila_command(P, a.port, a.ip)
+    cmd = voila_command(P, a.port or 8866, a.ip)
     print(">>", " ".join(cmd), flush=True)
+    os.execv(cmd[0], cmd)
+else:
+    import secrets
+
+    from .app import dashboard_command
+
+    token = secrets.token_urlsafe(24)
+    print(f"QC dashboard: http://{a.ip}:{a.port or 8867}/?token={token}", flush=True)
+    cmd = dashboard_command(token, a.port or 8867, a.ip)
     os.execv(cmd[0], cmd)

@@ -97,7 +97,22 @@ def annotator_app(params_file: str, clips_path: str, guideline_path: str, clips_
 
 
 def voila_command(params, port: int = 8866, ip: str = "127.0.0.1", notebook: str = "notebooks/annotate_app.ipynb"):
-    """The Voilà command line of the app (what ``serve`` runs)."""
+    """The Voilà command line of the annotators' app (what ``serve`` runs): the team's identity provider."""
+    return [
+        *_voila(notebook, port, ip),
+        "--Voila.identity_provider_class=slac_utils.annotation.app.TeamIdentityProvider",
+        f"--TeamIdentityProvider.team_file={Path(params.annotation.team).resolve()}",
+    ]
+
+
+def dashboard_command(
+    token: str, port: int = 8867, ip: str = "127.0.0.1", notebook: str = "notebooks/qc_dashboard.ipynb"
+):
+    """The Voilà command line of the researcher's QC dashboard: one token (``?token=``), made fresh per start."""
+    return [*_voila(notebook, port, ip), f"--Voila.token={token}"]
+
+
+def _voila(notebook: str, port: int, ip: str) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -106,7 +121,5 @@ def voila_command(params, port: int = 8866, ip: str = "127.0.0.1", notebook: str
         f"--port={port}",
         f"--Voila.ip={ip}",
         "--no-browser",
-        "--Voila.identity_provider_class=slac_utils.annotation.app.TeamIdentityProvider",
-        f"--TeamIdentityProvider.team_file={Path(params.annotation.team).resolve()}",
         "--VoilaConfiguration.file_allowlist=[]",  # the clips are inlined into the page; no file is served
     ]

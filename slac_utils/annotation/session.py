@@ -52,6 +52,15 @@ def ensure_gold(
     return store.add_gold(g) if len(g) else 0
 
 
+def overlap_sample(queue: list[str], class_label: str, rate: float, seed: int) -> list[str]:
+    """The overlap sample of a class (labeled again by a second annotator, for Cohen's kappa): a seeded
+    round(rate x n) of its queue (at least one when rate > 0), in queue order."""
+    n = min(len(queue), max(1 if rate > 0 else 0, int(round(rate * len(queue)))))
+    rng = np.random.default_rng(seed_of(seed, "overlap", class_label))
+    keep = set(rng.permutation(len(queue))[:n].tolist())
+    return [c for i, c in enumerate(queue) if i in keep]
+
+
 def page_queue(clip_ids: Iterable[str], class_label: str, seed: int) -> list[str]:
     """The fixed order in which a class's clips are shown: a seeded permutation (golden clips land anywhere)."""
     ids = sorted(clip_ids)
@@ -80,6 +89,7 @@ class AnnotationSession:
         clock: Callable[[], float] = time.time,
         source: str = "api",
         session: str | None = None,
+        overlap_rate: float | None = None,
     ):
         if default_label not in (1, -1):
             raise ValueError(f"default_label must be +1 or -1, got {default_label}")
@@ -90,12 +100,20 @@ class AnnotationSession:
         if mine.empty:
             raise ValueError(f"no clips of class '{class_label}' (classes: {sorted(clips.class_label.unique())})")
         self.clips = mine.set_index("clip_id", drop=False)
-        store.assign(self.annotator, class_label, ts_client=clock(), session=self.session)
+        self.overlap = overlap_rate is not None
+        if not self.overlap:
+            store.assign(self.annotator, class_label, ts_client=clock(), session=self.session)
+        elif store.owner(class_label) == self.annotator:
+            raise ValueError(
+                f"'{class_label}' is {self.annotator}'s own class: the overlap sample needs a second annotator"
+            )
         gold = store.gold(class_label)
         self.gold_check = dict(zip(gold.clip_id[gold.role == "check"], gold.label[gold.role == "check"]))
         self.examples = gold[gold.role == "example"].reset_index(drop=True)
         example_ids = set(self.examples.clip_id)
         self.queue = page_queue([c for c in self.clips.clip_id if c not in example_ids], class_label, seed)
+        if self.overlap:  # a seeded share of the class, the same clips for every second annotator
+            self.queue = overlap_sample(self.queue, class_label, overlap_rate, seed)
         self.page_clips: list[str] = []
         self.labels: list[int] = []
         self.unsaved: list[dict] = []  # clicks not confirmed by the store yet (database unreachable), oldest first
@@ -129,10 +147,17 @@ class AnnotationSession:
         self.page_clips, self.labels, self._flips = list(clip_ids), list(labels), []
         self.page_no, self.page_t0, self.page_event, self.page_missing = page_no, t0, page_event, False
 
+    def _done(self) -> set[str]:
+        """Clips of this session's queue already labeled: the class's current labels, or for an overlap session
+        this annotator's overlap labels."""
+        if self.overlap:
+            return set(self.store.overlap_labels(self.annotator).clip_id)
+        return set(self.store.current_labels(self.class_label).clip_id)
+
     def next_page(self):
         """Open the next page: the first page_size clips of the queue without a current label."""
         self._send_unsaved()
-        done = set(self.store.current_labels(self.class_label).clip_id)
+        done = self._done()
         todo = [c for c in self.queue if c not in done][: self.page_size]
         self._open(todo, [self.default_label] * len(todo))
 
@@ -200,6 +225,7 @@ class AnnotationSession:
             now,
             source,
             self.session,
+            action="overlap" if self.overlap else "submit",
         )
         n = len(self.page_clips)
         self.page_clips, self.labels, self._flips = [], [], []
@@ -254,7 +280,7 @@ class AnnotationSession:
     # -- live numbers
     def progress(self) -> dict:
         """done / remaining / total clips of this class (golden examples excluded), and the page number."""
-        done = len(set(self.store.current_labels(self.class_label).clip_id) & set(self.queue))
+        done = len(self._done() & set(self.queue))
         return dict(done=done, remaining=len(self.queue) - done, total=len(self.queue), page=self.page_no)
 
     def gold_accuracy(self) -> dict:

@@ -215,8 +215,12 @@ class LabelStore:
         ts_client=None,
         source="button",
         session=None,
+        action="submit",
     ) -> list[int]:
-        """One page: a submit row per clip, all in one transaction (a page is saved whole or not at all)."""
+        """One page: a submit row per clip, all in one transaction (a page is saved whole or not at all).
+        ``action='overlap'``: a second annotator's labels of the overlap sample (never a clip's current label)."""
+        if action not in ("submit", "overlap"):
+            raise ValueError(f"action must be submit or overlap, got {action!r}")
         n = len(clip_ids)
         if n == 0:
             return []
@@ -226,7 +230,7 @@ class LabelStore:
         per = float(seconds_on_page) / n
         rows = [
             self._row(
-                action="submit",
+                action=action,
                 annotator=annotator,
                 class_label=class_label,
                 clip_id=c,
@@ -315,6 +319,18 @@ class LabelStore:
         )
         df = self._frame(sql, LABEL_COLUMNS, dict(c=class_label))
         return df.astype(dict(label="int8", is_gold=bool, page="int64", page_event="int64", event_id="int64"))
+
+    def overlap_labels(self, annotator: str | None = None) -> pd.DataFrame:
+        """The overlap sample's labels: per (clip, annotator) the latest overlap row no undo retracts:
+        clip_id, class_label, annotator, label, event_id."""
+        cols = ["clip_id", "class_label", "annotator", "label", "event_id"]
+        who = "AND e.annotator = :a" if annotator is not None else ""
+        live = _LIVE_SUBMITS.replace("e.action = 'submit'", "e.action = 'overlap'")
+        sql = (
+            f"WITH live AS ({live} {who}), ranked AS (SELECT live.*, ROW_NUMBER() OVER (PARTITION BY clip_id, annotator "
+            f"ORDER BY event_id DESC) AS rn FROM live) SELECT {', '.join(cols)} FROM ranked WHERE rn = 1 ORDER BY clip_id, annotator"
+        )
+        return self._frame(sql, cols, dict(a=annotator)).astype(dict(label="int8", event_id="int64"))
 
     def last_submitted_page(self, annotator: str, class_label: str) -> pd.DataFrame:
         """The live submit rows of the annotator's latest submitted page in this class (empty when none)."""

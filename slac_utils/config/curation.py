@@ -448,6 +448,13 @@ class AnnotationConfig(_Section):
     )
     page_size: int = Field(12, ge=1, description="Clips per grid page.")
     gold_rate: float = Field(0.1, ge=0, le=1, description="Share of golden-set clips (known answers) mixed into pages.")
+    overlap_rate: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Beyond the paper: share of each class a second annotator labels again (the grid offers it as "
+        "'overlap:<class>'), for Cohen's kappa per class in the QC dashboard. 0: none.",
+    )
     gold_min_accuracy: float = Field(
         0.9, ge=0, le=1, description="Annotators below this golden-set accuracy are flagged (paper: all > 90%)."
     )
