@@ -56,15 +56,17 @@ def test_the_researcher_labels_checks_and_examples_in_the_grid(tmp_path):
 
 
 def test_a_golden_set_made_in_the_grid_drives_stage_05_without_truth(tmp_path):
-    w = make_clip_world(tmp_path / "w", classes=("archery",), videos_per_class=3, clips_per_video=4, files=False)
+    w = make_clip_world(tmp_path / "w", classes=("archery",), videos_per_class=3, clips_per_video=4)
     db = tmp_path / "labels.sqlite"
     pf = write_params(tmp_path / "params.yaml", mode="human", store=str(db), min_labeled_per_class=1, page_size=12)
     P = load_params(pf)
+    g = GoldGrid.from_params(P, w["clips_path"], guideline_path=w["world_path"], gold_rate=0.25, examples=0)
+    assert g.login("prof", "archery")  # the researcher, in the grid's gold mode
+    golden = list(g.session.page_clips)
+    g.flip(0)
+    g.submit()
+    g.store.close()
     store = A.LabelStore(db)
-    gs = GoldSession(store, w["clips"], "archery", "prof", gold_rate=0.25, examples=0, page_size=12)
-    golden = list(gs.page_clips)
-    gs.flip(0)
-    gs.submit()
     s = A.AnnotationSession(store, w["clips"], "archery", "alice", page_size=12)
     s.submit()  # alice leaves every clip negative: wrong on the one positive check
     store.close()
