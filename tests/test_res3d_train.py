@@ -51,6 +51,27 @@ def test_weighted_draws():
     assert sorted(np.concatenate(parts)) == sorted(epoch_draws(w, 100, 0, 3))
 
 
+def test_background_weight_keeps_the_papers_share_relative_to_a_class():
+    from types import SimpleNamespace
+
+    from slac_utils.config import RecognitionConfig
+    from slac_utils.engine.train import background_weight
+
+    cfg = RecognitionConfig()
+    # the paper's set: 200 classes, 57.5% negatives -> neg_weight itself
+    per_class, neg = 425, 200 * 425 * 0.575 / 0.425
+    paper = np.array([c for c in range(200) for _ in range(per_class)] + [200] * int(round(neg)))
+    assert background_weight(paper, 200, cfg) == pytest.approx(0.02, rel=1e-3)
+    # the demo's training split: 74 positives over 5 classes, 93 negatives
+    demo = np.array([k % 5 for k in range(74)] + [5] * 93)
+    w = background_weight(demo, 5, cfg)
+    ratio = 0.575 * 0.02 / (0.425 / 200)  # background drawn 5.41x as often as an average class
+    assert w * 93 / (74 / 5) == pytest.approx(ratio) and w == pytest.approx(0.861, abs=1e-3)
+    assert background_weight(demo, 5, cfg.model_copy(update=dict(neg_weight_rule="fixed"))) == 0.02
+    assert background_weight(demo, 5, SimpleNamespace(neg_weight=0.3)) == 0.3  # no rule: as given
+    assert background_weight(np.array([5, 5]), 5, cfg) == 0.02  # nothing to compare with: as given
+
+
 class ToyClips:
     """Four classes of tiny clips: a bright square moving in a class-specific direction."""
 

@@ -14,7 +14,7 @@ import torch
 from .. import plots
 from ..data.clips import ClipDataset
 from ..data.flow_cache import precompute_flow
-from ..engine.train import cpu_threads, distributed, train
+from ..engine.train import background_weight, cpu_threads, distributed, train
 from ..io import read_table, save_figure, write_json, write_markdown_table, write_table
 from ..models.checkpoints import write_meta
 from ..recognition import build_model, make_splits
@@ -44,6 +44,8 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     if rank == 0:
         write_table(splits, paths.splits_path)
     tr = splits[splits.split == "train"]
+    train_labels = tr.label_index.to_numpy()
+    neg_w = background_weight(train_labels, len(classes), cfg)
     logs = {}
     for modality in ("rgb", "flow"):
         torch.manual_seed(params.seed)
@@ -78,7 +80,9 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
         Path(paths.tables_dir) / "splits.md",
         "Stage 06 — SLAC splits by video",
         [
-            f"{splits.video_id.nunique()} videos: val {cfg.val_fraction:.0%}, test {cfg.test_fraction:.0%} (paper: 502K / 6K / 12K videos); no video is in two splits"
+            f"{splits.video_id.nunique()} videos: val {cfg.val_fraction:.0%}, test {cfg.test_fraction:.0%} (paper: 502K / 6K / 12K videos); no video is in two splits",
+            f"sampling weights: positives {cfg.pos_weight:g}, background {neg_w:.4g} (neg_weight {cfg.neg_weight:g}, "
+            f"rule {cfg.neg_weight_rule}): background drawn {neg_w * (train_labels == len(classes)).sum() / max(1e-9, cfg.pos_weight * (train_labels != len(classes)).sum() / max(1, len(classes))):.2f}x as often as an average class (paper: 5.4x)",
         ],
     )
     for m, log in logs.items():
@@ -92,6 +96,7 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
         train_clips=int(len(tr)),
         val_clips=int((splits.split == "val").sum()),
         test_clips=int((splits.split == "test").sum()),
+        neg_weight_used=neg_w,
         **{f"final_loss_{m}": float(log.loss.iloc[-1]) for m, log in logs.items()},
         **{f"train_accuracy_{m}": float(log.train_accuracy.iloc[-1]) for m, log in logs.items()},
     )
