@@ -55,6 +55,7 @@ def test_background_weight_keeps_the_papers_share_relative_to_a_class():
     from types import SimpleNamespace
 
     from slac_utils.config import RecognitionConfig
+    from slac_utils.config.learning import NegWeightScaling
     from slac_utils.engine.train import background_weight
 
     cfg = RecognitionConfig()
@@ -67,7 +68,10 @@ def test_background_weight_keeps_the_papers_share_relative_to_a_class():
     w = background_weight(demo, 5, cfg)
     ratio = 0.575 * 0.02 / (0.425 / 200)  # background drawn 5.41x as often as an average class
     assert w * 93 / (74 / 5) == pytest.approx(ratio) and w == pytest.approx(0.861, abs=1e-3)
-    assert background_weight(demo, 5, cfg.model_copy(update=dict(neg_weight_rule="fixed"))) == 0.02
+    assert (
+        background_weight(demo, 5, cfg.model_copy(update=dict(neg_weight_scaling=NegWeightScaling(rule="fixed"))))
+        == 0.02
+    )
     assert background_weight(demo, 5, SimpleNamespace(neg_weight=0.3)) == 0.3  # no rule: as given
     assert background_weight(np.array([5, 5]), 5, cfg) == 0.02  # nothing to compare with: as given
 

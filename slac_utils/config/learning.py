@@ -10,6 +10,22 @@ from .base import _Section
 
 
 # ----------------------------------------------------------------------------- recognition (06-08)
+class NegWeightScaling(_Section):
+    """How the paper's negative sampling weight carries to a training set of another size. ``fixed``: neg_weight as
+    given. ``background_per_class``: background keeps the share of draws relative to one average class that
+    neg_weight gives it in the paper's set (57.5% negatives at 0.02 against 200 classes at 1.0: 5.4x a class);
+    at the paper's scale that is neg_weight itself."""
+
+    rule: Literal["background_per_class", "fixed"] = Field(
+        "background_per_class",
+        description="background_per_class (keep the paper's ratio) or fixed (neg_weight as given).",
+    )
+    paper_negative_share: float = Field(
+        0.575, gt=0, lt=1, description="Share of negative clips in the paper's training set (paper: 57.5%)."
+    )
+    paper_classes: int = Field(200, ge=1, description="Positive classes of the paper's training set (paper: 200).")
+
+
 class RecognitionConfig(_Section):
     depth: Literal[10, 18, 34] = Field(
         18, description="Res3D depth (paper: 34; the CPU demo trains an 18-layer model)."
@@ -26,20 +42,9 @@ class RecognitionConfig(_Section):
     neg_weight: float = Field(
         0.02, gt=0, description="Sampling weight of negative clips, which all share the background label (paper: 0.02)."
     )
-    neg_weight_rule: Literal["background_per_class", "fixed"] = Field(
-        "background_per_class",
-        description="How neg_weight carries to this training set. fixed: as given. background_per_class: background keeps "
-        "the share of draws relative to one average class that neg_weight gives it in the paper's set (5.4x a class: "
-        "57.5% negatives at 0.02 over 200 classes at 1.0); equals neg_weight at the paper's scale.",
-    )
-    paper_negative_share: float = Field(
-        0.575,
-        gt=0,
-        lt=1,
-        description="Share of negative clips in the paper's training set (paper: 57.5%), for neg_weight_rule.",
-    )
-    paper_classes: int = Field(
-        200, ge=1, description="Positive classes of the paper's training set (paper: 200), for neg_weight_rule."
+    neg_weight_scaling: NegWeightScaling = Field(
+        default_factory=lambda: NegWeightScaling(),
+        description="How neg_weight carries to this training set (NegWeightScaling).",
     )
     batch_size: int = Field(16, ge=1, description="Mini-batch per GPU/process (paper: 16, x 64 GPUs = 1024).")
     base_lr: float = Field(
@@ -212,20 +217,9 @@ class LocalizationConfig(_Section):
     neg_weight: float = Field(
         0.02, gt=0, description="Sampling weight of negative SLAC clips in CDC pre-training (paper: 0.02)."
     )
-    neg_weight_rule: Literal["background_per_class", "fixed"] = Field(
-        "background_per_class",
-        description="How neg_weight carries to this training set. fixed: as given. background_per_class: background keeps "
-        "the share of draws relative to one average class that neg_weight gives it in the paper's set (5.4x a class: "
-        "57.5% negatives at 0.02 over 200 classes at 1.0); equals neg_weight at the paper's scale.",
-    )
-    paper_negative_share: float = Field(
-        0.575,
-        gt=0,
-        lt=1,
-        description="Share of negative clips in the paper's training set (paper: 57.5%), for neg_weight_rule.",
-    )
-    paper_classes: int = Field(
-        200, ge=1, description="Positive classes of the paper's training set (paper: 200), for neg_weight_rule."
+    neg_weight_scaling: NegWeightScaling = Field(
+        default_factory=lambda: NegWeightScaling(),
+        description="How neg_weight carries to this pre-training set (NegWeightScaling).",
     )
     alpha: float = Field(
         0.25,

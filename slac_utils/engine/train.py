@@ -2,7 +2,7 @@
 
 * Weighted sampling: every epoch draws ``clips_per_epoch`` clips *with replacement* from the unnormalised
   multinomial over clips with weight ``pos_weight`` (1.0) for positives and ``neg_weight`` (0.02; scaled by
-  ``neg_weight_rule``, :func:`background_weight`) for
+  ``neg_weight_scaling``, :func:`background_weight`) for
   negatives, which all share the background label (K+1-way softmax).
 * Learning rate: linear warm-up from ``base_lr`` to ``base_lr x world_size`` over ``warmup_epochs``, then
   divided by 10 every ``step_epochs`` (paper: 0.005 per GPU, 64 GPUs, 10 + 10 + ... for 45 epochs); SGD
@@ -50,23 +50,23 @@ def sampling_weights(labels: np.ndarray, background: int, pos_weight: float, neg
 
 
 def background_weight(labels: np.ndarray, background: int, cfg) -> float:
-    """The sampling weight of background items under ``cfg.neg_weight_rule`` (``fixed`` when the cfg has none).
+    """The sampling weight of background items under ``cfg.neg_weight_scaling`` (``fixed`` when the cfg has none).
 
     ``fixed``: ``cfg.neg_weight`` as given.  ``background_per_class``: the weight that gives background the share of
     draws relative to one average positive class that ``neg_weight`` gives it in the paper's training set
     (``paper_negative_share`` of the clips negative, over ``paper_classes`` classes: 0.575 x 0.02 against
     0.425 / 200 x 1.0, background drawn 5.4 times as often as a class), here with this set's own counts.  At the
     paper's scale it is ``neg_weight`` itself; on the demo's 5 classes it is about 40 times larger."""
-    rule = getattr(cfg, "neg_weight_rule", "fixed")
-    if rule == "fixed":
+    scaling = getattr(cfg, "neg_weight_scaling", None)
+    if scaling is None or scaling.rule == "fixed":
         return float(cfg.neg_weight)
     labels = np.asarray(labels)
     neg = int((labels == background).sum())
     pos = labels[labels != background]
     if neg == 0 or len(pos) == 0:
         return float(cfg.neg_weight)
-    share = cfg.paper_negative_share
-    ratio = (share * cfg.neg_weight) / ((1 - share) / cfg.paper_classes * cfg.pos_weight)
+    share = scaling.paper_negative_share
+    ratio = (share * cfg.neg_weight) / ((1 - share) / scaling.paper_classes * cfg.pos_weight)
     per_class = len(pos) / len(np.unique(pos))
     return float(ratio * cfg.pos_weight * per_class / neg)
 

@@ -82,7 +82,7 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
         [
             f"{splits.video_id.nunique()} videos: val {cfg.val_fraction:.0%}, test {cfg.test_fraction:.0%} (paper: 502K / 6K / 12K videos); no video is in two splits",
             f"sampling weights: positives {cfg.pos_weight:g}, background {neg_w:.4g} (neg_weight {cfg.neg_weight:g}, "
-            f"rule {cfg.neg_weight_rule}): background drawn {neg_w * (train_labels == len(classes)).sum() / max(1e-9, cfg.pos_weight * (train_labels != len(classes)).sum() / max(1, len(classes))):.2f}x as often as an average class (paper: 5.4x)",
+            f"rule {cfg.neg_weight_scaling.rule}): background drawn {neg_w * (train_labels == len(classes)).sum() / max(1e-9, cfg.pos_weight * (train_labels != len(classes)).sum() / max(1, len(classes))):.2f}x as often as an average class (paper: 5.4x)",
         ],
     )
     for m, log in logs.items():
