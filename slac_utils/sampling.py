@@ -198,12 +198,13 @@ def clip_truth(clips: pd.DataFrame, demo_dir, fps: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["clip_id", "truth_kind", "truth_label"])
 
 
-def compare_strategies(df: pd.DataFrame, kinds: np.ndarray, cfg, seeds: int = 20, seed: int = 0) -> pd.DataFrame:
-    """Share of each true kind among frames picked by R(x), uniform and consensus-only sampling at the same budget.
+def strategy_draws(df: pd.DataFrame, kinds: np.ndarray, cfg, seeds: int = 20, seed: int = 0) -> pd.DataFrame:
+    """Per seed and strategy, the share of each true kind among the frames picked by R(x), uniform and consensus-only
+    sampling at the same budget (columns strategy, seed, frames and one per kind).
 
-    The budget of a video is the number of hard frames R(x) sampling kept there (mean over seeds); the
-    baselines draw that many frames of X without replacement, uniformly or proportionally to consensus.
-    """
+    The budget of a video is the number of hard frames R(x) sampling kept there in that seed; the baselines draw
+    that many frames of X without replacement, uniformly or proportionally to consensus, so the three strategies
+    of one seed are paired (the claims table compares them seed by seed)."""
     codes = df.code.to_numpy()
     rows = []
     for s in range(seeds):
@@ -227,17 +228,20 @@ def compare_strategies(df: pd.DataFrame, kinds: np.ndarray, cfg, seeds: int = 20
                     **{kd: float(k.get(kd, 0)) / max(1, m.sum()) for kd in KINDS},
                 )
             )
-    res = pd.DataFrame(rows)
-    agg = (
-        res.groupby("strategy", sort=False)
+    return pd.DataFrame(rows)
+
+
+def compare_strategies(draws: pd.DataFrame) -> pd.DataFrame:
+    """:func:`strategy_draws` aggregated: per strategy the mean share of each kind over seeds, and its sd."""
+    return (
+        draws.groupby("strategy", sort=False)
         .agg(
             frames=("frames", "mean"),
             **{kd: (kd, "mean") for kd in KINDS},
-            **{f"{kd}_sd": (kd, "std") for kd in ("action", "no_action")},
+            **{f"{kd}_sd": (kd, "std") for kd in KINDS},
         )
         .reset_index()
     )
-    return agg
 
 
 def clip_table(df: pd.DataFrame, cand: pd.DataFrame, clip_seconds: float, clips_dir) -> pd.DataFrame:

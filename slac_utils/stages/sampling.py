@@ -22,6 +22,7 @@ from ..sampling import (
     extract_clips,
     frame_truth_kind,
     sample,
+    strategy_draws,
 )
 from .base import StagePaths
 from .base import main as _main
@@ -120,13 +121,15 @@ def _compare_against_truth(params, paths: Paths, df, clips, fps, metrics: dict, 
     truth = pd.DataFrame(columns=["clip_id", "truth_kind", "truth_label"])
     if paths.demo_dir is not None and (Path(paths.demo_dir) / "truth" / "segments.parquet").exists():
         kinds = frame_truth_kind(df, paths.demo_dir)
-        comp = compare_strategies(df, kinds, cfg, seed=params.seed)
+        draws = strategy_draws(df, kinds, cfg, seed=params.seed)
+        write_table(draws, tables_dir / "sampling_vs_baselines_seeds.csv")
+        comp = compare_strategies(draws)
         write_markdown_table(
             comp,
             tables_dir / "sampling_vs_baselines.md",
             "Stage 04 — what each strategy spends the annotation budget on (demo world)",
             [
-                "share of sampled frames by true segment kind; same per-video budget for all strategies; mean over 20 seeds (sd for action / no_action)",
+                "share of sampled frames by true segment kind; same per-video budget for all strategies; mean over 20 seeds and its sd (per seed: sampling_vs_baselines_seeds.csv)",
                 "paper's claim: R(x) concentrates the budget on positives and 'no action' hard negatives, away from 'no context' and 'no person'",
             ],
         )
