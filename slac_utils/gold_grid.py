@@ -45,6 +45,11 @@ class GoldGrid(AnnotationGrid):
             t.children = (*t.children, b)
             self.example_buttons.append(b)
         self.widget.add_class("slac-gold")
+        # its own hooks, so that a page showing both grids (notebook 05) has one annotator login and hotkey box
+        self.login_box.remove_class("slac-login")
+        self.login_box.add_class("slac-gold-login")
+        self.key_box.remove_class("slac-keys")
+        self.key_box.add_class("slac-gold-keys")
 
     def _class_options(self, name: str | None = None) -> list[tuple[str, str]]:
         have = self.store.gold().class_label.value_counts()

@@ -26,6 +26,7 @@ def test_the_researcher_labels_checks_and_examples_in_the_grid(tmp_path):
     pf = write_params(tmp_path / "params.yaml", mode="human", store=str(tmp_path / "l.sqlite"), page_size=4)
     P = load_params(pf)
     g = GoldGrid.from_params(P, w["clips_path"], guideline_path=w["world_path"], gold_rate=0.25, examples=1)
+    assert "slac-gold-login" in g.login_box._dom_classes and "slac-login" not in g.login_box._dom_classes
     assert g.login("prof", "archery") and isinstance(g.session, GoldSession)
     page = list(g.session.page_clips)
     assert len(page) == 4 and g.store.assignments().empty  # gold labeling claims no class

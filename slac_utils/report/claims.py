@@ -249,7 +249,7 @@ def localization_claims(loc_dir, seed: int = 0, n: int = 200) -> list[dict]:
                 round(p, 1),
                 float(lo),
                 float(hi),
-                f"stage 09, {len(vids)} held-out videos, {n} resamples",
+                f"stage 09's results JSON, {len(vids)} held-out videos, {n} resamples (Table 9 scores its in-memory detections; tied scores in the official unstable ranking can move its AP)",
             )
         )
     return out
