@@ -44,8 +44,9 @@ def build_model(cfg, num_classes: int, modality: str) -> Res3D:
     return Res3D(num_classes, depth=cfg.depth, width=cfg.width, in_channels=3 if modality == "rgb" else 2)
 
 
-def load_model(models_dir, modality: str, cfg) -> tuple[Res3D, dict]:
-    state, meta = load_trained(Path(models_dir) / modality)
-    m = build_model(cfg, len(meta["classes"]) + 1, modality)
+def load_model(models_dir, name: str, cfg, modality: str | None = None) -> tuple[Res3D, dict]:
+    """The trained model in ``models_dir/name`` (``modality``: its input, default ``name``)."""
+    state, meta = load_trained(Path(models_dir) / name)
+    m = build_model(cfg, len(meta["classes"]) + 1, modality or name)
     m.load_state_dict(state)
     return m.eval(), meta

@@ -44,6 +44,13 @@ def _scores(n_videos=30, k=3, seed=0):
 
 def test_recognition_claims_on_models_whose_order_is_known():
     r = {x["claim"]: x for x in C.recognition_claims(_scores())}
+    assert r["Weighted sampling of negatives beats none (RGB)"]["verdict"].startswith("not measured: no unweighted")
+    s = _scores()
+    flat = s[s.modality == "flow"].assign(modality="rgb_unweighted")  # the random model plays the unweighted one
+    w = {x["claim"]: x for x in C.recognition_claims(pd.concat([s, flat]))}[
+        "Weighted sampling of negatives beats none (RGB)"
+    ]
+    assert w["verdict"] == "holds" and w["paper"] == "qualitative (sec. 4.1)"
     assert r["RGB beats flow"]["verdict"] == "holds" and r["RGB beats flow"]["ours"] > 40
     assert r["RGB beats flow"]["paper"] == 11.6
     assert r["RGB+flow fusion beats flow"]["verdict"] == "holds"

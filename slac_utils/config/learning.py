@@ -81,6 +81,12 @@ class RecognitionConfig(_Section):
     fusion_weights: tuple[float, float] = Field(
         (0.6, 0.4), description="Late fusion of softmax scores, RGB and flow (paper: 0.6, 0.4)."
     )
+    unweighted_baseline: bool = Field(
+        True,
+        description="Also train an RGB model without weighted sampling (every clip weight pos_weight), so that the claims "
+        "table tests the paper's 'weighted sampling keeps training from being biased by negatives'; one more training "
+        "run (set false at paper scale unless the ablation is wanted).",
+    )
     threads: int = Field(
         2,
         ge=1,

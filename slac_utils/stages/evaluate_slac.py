@@ -39,6 +39,9 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     splits = read_table(paths.splits_path)
     scores, rows = {}, []
     models = {m: load_model(paths.models_dir, m, cfg)[0] for m in ("rgb", "flow")}
+    extra = {}  # the ablation stage 06 trains with recognition.unweighted_baseline (scored for the claims table)
+    if (Path(paths.models_dir) / "rgb_unweighted").exists():
+        extra["rgb_unweighted"] = load_model(paths.models_dir, "rgb_unweighted", cfg, "rgb")[0]
     for split in ("val", "test"):
         part = splits[splits.split == split]
         if len(part) == 0:
@@ -50,6 +53,9 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
             ds = ClipDataset(part, cfg.frames, cfg.crop, cfg.resize_short, modality, params.seed, flow_files=flows)
             scores[split, modality] = predict(models[modality], ds)
         scores[split, "fusion"] = late_fusion(scores[split, "rgb"], scores[split, "flow"], *cfg.fusion_weights)
+        if extra:
+            ds = ClipDataset(part, cfg.frames, cfg.crop, cfg.resize_short, "rgb", params.seed)
+            scores[split, "rgb_unweighted"] = predict(extra["rgb_unweighted"], ds)
     y = {s: splits[splits.split == s].label_index.to_numpy() for s in ("val", "test")}
     for name, key in (("RGB", "rgb"), ("Flow", "flow"), ("RGB+Flow", "fusion")):
         p = PAPER_TABLE4[name]
