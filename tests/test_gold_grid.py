@@ -60,7 +60,8 @@ def test_a_golden_set_made_in_the_grid_drives_stage_05_without_truth(tmp_path):
     w = make_clip_world(tmp_path / "w", classes=("archery",), videos_per_class=3, clips_per_video=4)
     db = tmp_path / "labels.sqlite"
     pf = write_params(tmp_path / "params.yaml", mode="human", store=str(db), min_labeled_per_class=1, page_size=12)
-    P = load_params(pf)
+    P = load_params(pf, {"data.source": "folder", "data.videos_dir": str(tmp_path / "videos")})  # your own videos
+    assert P.data.source == "folder"
     g = GoldGrid.from_params(P, w["clips_path"], guideline_path=w["world_path"], gold_rate=0.25, examples=0)
     assert g.login("prof", "archery")  # the researcher, in the grid's gold mode
     golden = list(g.session.page_clips)

@@ -168,3 +168,60 @@ def test_two_annotators_label_through_the_app_and_a_stranger_is_refused(app):
             raise
         finally:
             browser.close()
+
+
+def test_the_qc_dashboard_is_served_behind_its_token(tmp_path):
+    """`python -m slac_utils.annotation dashboard`: the link it prints opens the dashboard, nothing else does."""
+    pytest.importorskip("voila", reason="the dashboard needs voila (in requirements.lock)")
+    import pandas as pd
+
+    from slac_utils.annotation import AnnotationSession, LabelStore
+
+    w = make_clip_world(tmp_path / "w", classes=("archery",), videos_per_class=2, clips_per_video=3, files=False)
+    store = LabelStore(tmp_path / "labels.sqlite")
+    s = AnnotationSession(store, w["clips"], "archery", "alice", page_size=3)
+    s.flip(0)
+    s.submit()
+    store.close()
+    pf = write_params(tmp_path / "params.yaml", mode="human", store=str(tmp_path / "labels.sqlite"))
+    port = _free_port()
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(REPO),
+        JUPYTER_CONFIG_DIR=str(tmp_path / "jcfg"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "jrt"),
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "slac_utils.annotation",
+        "dashboard",
+        "--params",
+        str(pf),
+        "--clips",
+        str(w["clips_path"]),
+        "--port",
+        str(port),
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    try:
+        link = proc.stdout.readline().strip().split(" ", 2)[-1]
+        assert link.startswith(f"http://127.0.0.1:{port}/?token="), link
+        page = None
+        for _ in range(120):
+            try:
+                page = urllib.request.urlopen(link, timeout=60).read().decode()
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert page and "annotation QC dashboard" in page and "alice" in page and "Traceback" not in page
+        con = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        con.request("GET", "/")
+        r = con.getresponse()
+        assert r.status == 403 or (r.status == 302 and r.getheader("Location").startswith("/login"))
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(20)
+    assert pd.read_parquet(w["clips_path"]).clip_id.nunique() == 6

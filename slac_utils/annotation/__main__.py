@@ -8,6 +8,7 @@ serve [--port 8866] [--ip ADDR]     the annotators' web app (Voila, one kernel p
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from ..config import load_params
 from .check import labels_missing
@@ -25,6 +26,8 @@ ap.add_argument("--port", type=int, default=None, help="serve / dashboard: the p
 ap.add_argument("--ip", default="127.0.0.1", help="serve: the address (0.0.0.0 to serve the team's machines)")
 a = ap.parse_args()
 P = load_params(a.params)
+if a.command in ("serve", "dashboard"):  # the app's kernels read these (notebooks/annotate_app, qc_dashboard)
+    os.environ.update(SLAC_PARAMS=str(Path(a.params).resolve()), SLAC_CLIPS=str(Path(a.clips).resolve()))
 if a.command == "check":
     msg = labels_missing(P, a.clips)
     if msg:
