@@ -80,6 +80,9 @@ def test_transfer_claims_pair_the_same_test_videos():
     out = C.transfer_claims(pd.DataFrame(rows))
     assert len(out) == 6 and all(x["verdict"] == "holds" for x in out)
     assert out[0]["paper"] == 20.7 and out[2]["paper"] == "—"
+    # stage 08 skipped (no transfer target): an empty table without columns
+    assert all(x["verdict"].startswith("not measured") for x in C.transfer_claims(pd.DataFrame()))
+    assert all(x["verdict"].startswith("not measured") for x in C.recognition_claims(pd.DataFrame()))
 
 
 def test_sampling_claims_from_paired_seeds():

@@ -140,7 +140,7 @@ def recognition_claims(scores: pd.DataFrame | None, seed: int = 0) -> list[dict]
     for claim, a, b in specs:
         measure = f"class-aware Clip@1, {a} - {b}, val+test clips, points"
         p = round(paper[a] - paper[b], 1) if b in paper else "qualitative (sec. 4.1)"
-        if scores is None or scores.empty or b not in set(scores.modality):
+        if scores is None or scores.empty or "modality" not in scores or b not in set(scores.modality):
             why = (
                 "stage 07's per-clip scores are missing"
                 if b in paper
@@ -174,7 +174,10 @@ def transfer_claims(scores: pd.DataFrame | None, seed: int = 0) -> list[dict]:
             claim = f"SLAC pre-training beats training from scratch ({modality.upper() if modality == 'rgb' else 'flow'}, {metric})"
             p = round(paper[modality, metric], 1) if (modality, metric) in paper else "—"
             measure = f"{metric}, SLAC - scratch, test videos, points"
-            g = None if scores is None else scores[(scores.modality == modality) & (scores.metric == metric)]
+            usable = scores is not None and {"modality", "metric", "init"} <= set(
+                scores.columns
+            )  # stage 08 skipped: empty
+            g = scores[(scores.modality == modality) & (scores.metric == metric)] if usable else None
             if g is not None:
                 g = g.assign(init=g["init"].str.lower())  # stage 08 names them SLAC / scratch
             if g is None or g.empty or not {"slac", "scratch"} <= set(g["init"]):
