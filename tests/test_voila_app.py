@@ -30,6 +30,16 @@ pytestmark = pytest.mark.slow
 PAGE = 3
 
 
+def _env(tmp_path) -> dict:
+    """The server's environment: this checkout's package, Jupyter's config and runtime in the test's folder."""
+    return dict(
+        os.environ,
+        PYTHONPATH=str(REPO),
+        JUPYTER_CONFIG_DIR=str(tmp_path / "jcfg"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "jrt"),
+    )
+
+
 @pytest.fixture
 def app(tmp_path):
     _requirements()
@@ -55,12 +65,7 @@ def app(tmp_path):
     )
     nbformat.write(nb, str(root / "annotate_app.ipynb"))
     port = _free_port()
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(REPO),
-        JUPYTER_CONFIG_DIR=str(tmp_path / "jcfg"),
-        JUPYTER_RUNTIME_DIR=str(tmp_path / "jrt"),
-    )
+    env = _env(tmp_path)
     log = open(tmp_path / "voila.log", "w")
     cmd = [
         sys.executable,
@@ -185,12 +190,7 @@ def test_the_qc_dashboard_is_served_behind_its_token(tmp_path):
     store.close()
     pf = write_params(tmp_path / "params.yaml", mode="human", store=str(tmp_path / "labels.sqlite"))
     port = _free_port()
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(REPO),
-        JUPYTER_CONFIG_DIR=str(tmp_path / "jcfg"),
-        JUPYTER_RUNTIME_DIR=str(tmp_path / "jrt"),
-    )
+    env = _env(tmp_path)
     cmd = [
         sys.executable,
         "-m",
