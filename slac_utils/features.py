@@ -158,8 +158,8 @@ def feature_step(embedder, cfg) -> Step:
         version="1",
         process=process,
         setup=Prebuilt.of(embedder, make_embedder, resolve_embedder, cfg),
-        params=dict(embedder=embedder.info(), **how, **({"threads": threads} if threads else {})),
-        resources={"cpus": threads or 1, "gpus": 0},
+        params=dict(embedder=embedder.info(), **how),
+        resources={"cpus": 1, "gpus": 0},
         threads=threads,
     )
 

@@ -44,6 +44,14 @@ GREEN, RED = "#2ca02c", "#d62728"
 _ONCLICK = "this.closest('.slac-tile').querySelector('button.slac-flip').click()"
 
 
+OVERLAP = "overlap:"  # a class option "overlap:<class>": a second opinion on the overlap sample of <class>
+
+
+def overlap_class(option: str | None) -> str | None:
+    """The class of an "overlap:<class>" option, else None."""
+    return option[len(OVERLAP) :] if option and option.startswith(OVERLAP) else None
+
+
 def video_html(path: Path, width: int, onclick: bool = True, attrs: str = "") -> str:
     """An autoplaying, looping, muted <video> with the clip inlined as a data URL (or a placeholder when missing)."""
     if not path.exists():
@@ -107,7 +115,7 @@ class AnnotationGrid:
         # overlap:<class> = a second opinion on a seeded share of a class another annotator owns (Cohen's kappa)
         self.overlap_rate = overlap_rate
         self.overlap_classes = [
-            c for c in self.classes if overlap_rate > 0 and (allowed is None or f"overlap:{c}" in allowed)
+            c for c in self.classes if overlap_rate > 0 and (allowed is None or f"{OVERLAP}{c}" in allowed)
         ]
         if allowed is not None:
             self.classes = [c for c in self.classes if c in allowed]
@@ -153,7 +161,7 @@ class AnnotationGrid:
                 default_label=cfg.default_label,
                 gold_min_accuracy=cfg.gold_min_accuracy,
                 seed=params.seed,
-                **({"overlap_rate": cfg.overlap_rate} if cls is AnnotationGrid else {}),
+                overlap_rate=cfg.overlap_rate,
             ),
             **kw,
         }
@@ -222,7 +230,7 @@ class AnnotationGrid:
             opts.append((f"{c} — {tag}", c))
         for c in self.overlap_classes:
             if owners.get(c) not in (None, name):
-                opts.append((f"{c} — second opinion on {owners[c]}'s labels (overlap sample)", f"overlap:{c}"))
+                opts.append((f"{c} — second opinion on {owners[c]}'s labels (overlap sample)", f"{OVERLAP}{c}"))
         return opts
 
     def _say(self, text: str, color: str = "#333"):
@@ -235,12 +243,12 @@ class AnnotationGrid:
         if not name:
             self._say("Enter your name first.", RED)
             return False
-        overlap = bool(class_label) and class_label.startswith("overlap:")
-        if overlap and class_label[8:] not in self.overlap_classes:
-            self._say(f"No overlap sample of {html.escape(class_label[8:])} for {html.escape(name)}.", RED)
+        overlap = overlap_class(class_label)
+        if overlap is not None and overlap not in self.overlap_classes:
+            self._say(f"No overlap sample of {html.escape(overlap)} for {html.escape(name)}.", RED)
             return False
         if self.member is not None and (
-            name != self.member.name or (class_label and not overlap and class_label not in self.classes)
+            name != self.member.name or (class_label and overlap is None and class_label not in self.classes)
         ):
             # what a page sends is checked here: a crafted message cannot label as someone else or another class
             self._say(
@@ -268,7 +276,7 @@ class AnnotationGrid:
         )
         self.work.layout.display = "flex"
         self._say(
-            f"Labeling <b>{html.escape(class_label.replace('overlap:', 'the overlap sample of '))}</b> as <b>{html.escape(name)}</b>. Every clip starts "
+            f"Labeling <b>{html.escape(class_label.replace(OVERLAP, 'the overlap sample of '))}</b> as <b>{html.escape(name)}</b>. Every clip starts "
             f"{'negative (red)' if self.default_label < 0 else 'positive (green)'}; click the clips that "
             f"{'show' if self.default_label < 0 else 'do not show'} the action, then submit."
         )
@@ -283,18 +291,18 @@ class AnnotationGrid:
         return (mine + free + [None])[0]
 
     def _new_session(self, name: str, class_label: str):
-        overlap = class_label.startswith("overlap:")
+        overlap = overlap_class(class_label)
         return AnnotationSession(
             self.store,
             self.clips,
-            class_label[8:] if overlap else class_label,
+            overlap or class_label,
             name,
             self.page_size,
             self.default_label,
             self.seed,
             clock=self.clock,
             source="grid",
-            overlap_rate=self.overlap_rate if overlap else None,
+            overlap_rate=self.overlap_rate if overlap is not None else None,
         )
 
     def _need_session(self) -> AnnotationSession:
@@ -363,7 +371,7 @@ class AnnotationGrid:
     def next_page(self):
         """Show the first clips not labeled yet (after a submit this is the next page)."""
         s = self._need_session()
-        if self._store_call(s.next_page, "the next page could not be opened — press Next page again")[1]:
+        if self._store_call(s.next_page, "the next page could not be opened — try again when the database is back")[1]:
             self.render_page()
 
     def handle_key(self, key: str, source: str = "key") -> str | None:

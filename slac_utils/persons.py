@@ -179,8 +179,6 @@ def person_step(cfg, detector=None) -> Step:
 
     how = dict(frames_per_shot=cfg.frames_per_shot, detect_width=cfg.detect_width)
     threads = cfg.threads if det.name == "faster_rcnn" else None  # the torch detector: fixed threads
-    if threads:
-        how["threads"] = threads
     return Step(
         name=f"persons_{det.name}",
         version="1",
@@ -188,7 +186,7 @@ def person_step(cfg, detector=None) -> Step:
         decode=decode,
         setup=Prebuilt.of(det, make_detector, resolve_detector, cfg),
         params=dict(detector=det.info(), **how),
-        resources={"cpus": threads or 1, "gpus": 1 if det.name == "faster_rcnn" else 0},
+        resources={"cpus": 1, "gpus": 1 if det.name == "faster_rcnn" else 0},
         threads=threads,
     )
 

@@ -48,9 +48,6 @@ class FrameEncoders:
 
             self.pool5 = ResNet50Embedder(resnet50_weights)
 
-    def info(self) -> dict:
-        return self.desc.info() if hasattr(self.desc, "info") else {}
-
 
 def _process(cfg, enc: FrameEncoders, r) -> dict:
     frames = read_frames(r.path, list(r.frames))
@@ -78,8 +75,8 @@ def frame_step(cfg, backbone: str) -> Step:
         version="1",
         process=partial(_process, cfg),
         setup=setup,
-        params=dict(backbone=backbone, image_size=cfg.image_size, resnet50=weights, descriptor=info, threads=threads),
-        resources={"cpus": threads or 1, "gpus": 0},
+        params=dict(backbone=backbone, image_size=cfg.image_size, resnet50=weights, descriptor=info),
+        resources={"cpus": 1, "gpus": 0},
         threads=threads,
     )
 
@@ -131,7 +128,7 @@ def frame_inputs(
         for i, f in enumerate(r.frames):
             at[(r.video_id, f)] = (x[i], p[i])
     width = shape if shape is not None else (0,)
-    is_image = backbone in ("small", "resnet50")
+    is_image = make_descriptor(backbone, cfg.image_size) is None  # CNNs trained end to end take the frames
     dtype = np.uint8 if is_image else np.float32
     inputs = np.zeros((len(table), *width), dtype)
     pool5 = np.zeros((len(table), pdim), np.float32)

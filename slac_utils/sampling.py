@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
-from .compute import ShardStore, Step, error_text, run_step
+from .compute import Step, error_text, run_step
 from .compute.files import artifact_paths, ensure_files, stat_key, temp_beside
 from .config import ComputeConfig
 from .video.decode import open_reader, read_frames
@@ -315,11 +315,7 @@ def extract_clips(sel: pd.DataFrame, clip_width: int, crf: int, compute=None, pr
     for d in {str(Path(p).parent) for p in sel.path}:
         Path(d).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="slac-clips-") as tmp:  # the files' home when there is no cache
-        home = (
-            tmp
-            if compute.cache_dir is None
-            else ShardStore(compute.cache_dir, step.name, step.version, step.params).dir
-        )
+        home = tmp if compute.cache_dir is None else step.store(compute.cache_dir).dir
         rows["dest"] = artifact_paths(home, rows, ".mp4")
         table, _ = run_step(step, rows, compute, progress, "clips")
         errors = [f"clip extraction failed: {e}" if e else "" for e in ensure_files(step, rows, table)]

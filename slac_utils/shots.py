@@ -209,7 +209,7 @@ def shot_step(cfg, detector=None) -> Step:
         setup=Prebuilt.of(det, make_shot_detector, resolve_shot_detector, cfg),
         decode=decode if hasattr(det, "predict_frames") else None,
         params=dict(detector=det.info(), cfg=cfg.model_dump(mode="json")),
-        resources={"cpus": threads or 1, "gpus": 1 if gpu else 0},
+        resources={"cpus": 1, "gpus": 1 if gpu else 0},
         threads=threads,
     )
 

@@ -154,3 +154,16 @@ def test_cached_video_features_are_a_memory_map_equal_to_the_in_memory_ones(tmp_
     X0, _, _ = video_features(m, SignatureEmbedder(), cfg, progress=False)
     X1, _, _ = video_features(m, SignatureEmbedder(), cfg, False, "f", ComputeConfig(cache_dir=str(tmp_path / "c")))
     assert isinstance(X1, np.memmap) and not isinstance(X0, np.memmap) and np.array_equal(X0, X1)
+
+
+def test_a_step_that_fixes_threads_reserves_them_and_keys_its_cache_by_them(tmp_path):
+    from slac_utils.compute import Step
+
+    def noop(state, row):
+        return {}
+
+    plain = Step(name="s", version="1", process=noop, params=dict(a=1))
+    fixed = Step(name="s", version="1", process=noop, params=dict(a=1), threads=2)
+    assert plain.resources["cpus"] == 1 and fixed.resources["cpus"] == 2
+    assert plain.store(tmp_path).dir != fixed.store(tmp_path).dir  # other threads, other floats: other shards
+    assert plain.store(tmp_path).dir == Step(name="s", version="1", process=noop, params=dict(a=1)).store(tmp_path).dir

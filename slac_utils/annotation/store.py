@@ -53,7 +53,9 @@ _EVENT_COLS = (
     "detail",
 )
 _INSERT = f"INSERT INTO events ({', '.join(_EVENT_COLS)}) VALUES ({', '.join(':' + c for c in _EVENT_COLS)}) RETURNING event_id"
-_LIVE_SUBMITS = "SELECT * FROM events e WHERE e.action = 'submit' AND NOT EXISTS (SELECT 1 FROM events u WHERE u.action = 'undo' AND u.undoes = e.event_id)"
+_LIVE = "SELECT * FROM events e WHERE e.action = '{action}' AND NOT EXISTS (SELECT 1 FROM events u WHERE u.action = 'undo' AND u.undoes = e.event_id)"
+_LIVE_SUBMITS = _LIVE.format(action="submit")  # the rows labels derive from
+_LIVE_OVERLAP = _LIVE.format(action="overlap")  # a second annotator's labels of the overlap sample
 LABEL_COLUMNS = [
     "clip_id",
     "class_label",
@@ -325,9 +327,8 @@ class LabelStore:
         clip_id, class_label, annotator, label, event_id."""
         cols = ["clip_id", "class_label", "annotator", "label", "event_id"]
         who = "AND e.annotator = :a" if annotator is not None else ""
-        live = _LIVE_SUBMITS.replace("e.action = 'submit'", "e.action = 'overlap'")
         sql = (
-            f"WITH live AS ({live} {who}), ranked AS (SELECT live.*, ROW_NUMBER() OVER (PARTITION BY clip_id, annotator "
+            f"WITH live AS ({_LIVE_OVERLAP} {who}), ranked AS (SELECT live.*, ROW_NUMBER() OVER (PARTITION BY clip_id, annotator "
             f"ORDER BY event_id DESC) AS rn FROM live) SELECT {', '.join(cols)} FROM ranked WHERE rn = 1 ORDER BY clip_id, annotator"
         )
         return self._frame(sql, cols, dict(a=annotator)).astype(dict(label="int8", event_id="int64"))

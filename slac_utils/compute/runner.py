@@ -49,8 +49,8 @@ class Step:
 
     ``threads``: torch's CPU threads while a worker processes (both engines). A network's float sums depend on the
     thread count (EfficientNet-Lite0 features move by ~1e-5 between 1 and 2 threads), and a Ray actor starts with
-    one, so a step that runs a network fixes it (from its params, with ``resources['cpus']`` to match) instead of
-    inheriting the machine's."""
+    one, so a step that runs a network fixes it instead of inheriting the machine's. The step then reserves that
+    many CPUs per worker (``resources['cpus']``) and the count is part of its cache key (:meth:`store`)."""
 
     name: str
     version: str
@@ -66,6 +66,14 @@ class Step:
     def __post_init__(self):
         if self.decode is not None and self.process_batch is not None:
             raise ValueError(f"step {self.name}: decode and process_batch do not combine")
+        if self.threads:  # a worker that runs `threads` threads reserves as many CPUs
+            cpus = max(float(self.resources.get("cpus", 1) or 1), self.threads)
+            object.__setattr__(self, "resources", {**self.resources, "cpus": cpus})
+
+    def store(self, cache_dir) -> ShardStore:
+        """This step's shards under ``cache_dir``: keyed by name, version, params and the thread count."""
+        key = {**self.params, "threads": self.threads} if self.threads else self.params
+        return ShardStore(cache_dir, self.name, self.version, key)
 
 
 class Prebuilt:
@@ -197,7 +205,7 @@ def run_step(
         with tempfile.TemporaryDirectory(prefix="slac-compute-") as tmp:
             cfg = compute.model_copy(update=dict(cache_dir=tmp))
             return run_step(step, manifest, cfg, progress, desc)
-    store = ShardStore(compute.cache_dir, step.name, step.version, step.params)
+    store = step.store(compute.cache_dir)
     have = store.status()
     done = set(have.index[have.to_numpy() == "ok"]) | (set() if compute.retry_errors else set(have.index))
     batches, n_done = plan_batches(keys, done, compute.batch_videos)

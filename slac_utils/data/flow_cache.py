@@ -21,7 +21,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from ..compute import ShardStore, Step, run_step
+from ..compute import Step, run_step
 from ..compute.files import artifact_paths, ensure_files, stat_key, temp_beside
 from ..video.decode import open_reader, resized_size
 from ..video.flow import farneback_pair, pairwise_flow, to_gray
@@ -63,7 +63,7 @@ def precompute_flow(table: pd.DataFrame, short: int, compute, progress: bool = T
     rows["video_id"] = rows.path
     rows["key_extra"] = [f"{stat_key(p)}:{a}:{b}:{short}" for p, a, b in zip(rows.path, rows.f0, rows.f1)]
     step = flow_step(short)
-    rows["dest"] = artifact_paths(ShardStore(compute.cache_dir, step.name, step.version, step.params).dir, rows, ".npy")
+    rows["dest"] = artifact_paths(step.store(compute.cache_dir).dir, rows, ".npy")
     table_, _ = run_step(step, rows, compute, progress, "flow")
     return [None if err else dest for dest, err in zip(rows.dest, ensure_files(step, rows, table_))]
 

@@ -38,24 +38,25 @@ def run(params, paths: Paths = Paths(), progress: bool = True) -> dict:
     cpu_threads(cfg.threads)
     splits = read_table(paths.splits_path)
     scores, rows = {}, []
-    models = {m: load_model(paths.models_dir, m, cfg)[0] for m in ("rgb", "flow")}
-    extra = {}  # the ablation stage 06 trains with recognition.unweighted_baseline (scored for the claims table)
-    if (Path(paths.models_dir) / "rgb_unweighted").exists():
-        extra["rgb_unweighted"] = load_model(paths.models_dir, "rgb_unweighted", cfg, "rgb")[0]
+    inputs = {"rgb": "rgb", "flow": "flow"}  # model -> its input
+    if (Path(paths.models_dir) / "rgb_unweighted").exists():  # stage 06's ablation (recognition.unweighted_baseline)
+        inputs["rgb_unweighted"] = "rgb"  # scored for the claims table only
+    models = {m: load_model(paths.models_dir, m, cfg, modality)[0] for m, modality in inputs.items()}
     for split in ("val", "test"):
         part = splits[splits.split == split]
         if len(part) == 0:
             raise ValueError(
                 f"the {split} split is empty: raise recognition.{split if split == 'test' else 'val'}_fraction or label more clips"
             )
+        data = {}
         for modality in ("rgb", "flow"):
             flows = precompute_flow(part, cfg.resize_short, params.compute, progress) if modality == "flow" else None
-            ds = ClipDataset(part, cfg.frames, cfg.crop, cfg.resize_short, modality, params.seed, flow_files=flows)
-            scores[split, modality] = predict(models[modality], ds)
+            data[modality] = ClipDataset(
+                part, cfg.frames, cfg.crop, cfg.resize_short, modality, params.seed, flow_files=flows
+            )
+        for m, modality in inputs.items():
+            scores[split, m] = predict(models[m], data[modality])
         scores[split, "fusion"] = late_fusion(scores[split, "rgb"], scores[split, "flow"], *cfg.fusion_weights)
-        if extra:
-            ds = ClipDataset(part, cfg.frames, cfg.crop, cfg.resize_short, "rgb", params.seed)
-            scores[split, "rgb_unweighted"] = predict(extra["rgb_unweighted"], ds)
     y = {s: splits[splits.split == s].label_index.to_numpy() for s in ("val", "test")}
     for name, key in (("RGB", "rgb"), ("Flow", "flow"), ("RGB+Flow", "fusion")):
         p = PAPER_TABLE4[name]
